@@ -1,0 +1,25 @@
+"""The Celery app. Beat's schedule lives here and nowhere else.
+
+Contract for periodic tasks (as pretix's periodic_task): each is idempotent and
+harmless when run more often than scheduled; it finds due work and enqueues ids.
+"""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stmails.settings")
+
+app = Celery("stmails")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    "record-heartbeat": {"task": "stmails.tasks.record_beat_heartbeat", "schedule": 60.0},
+    "clean-stale-imports": {
+        "task": "subscribers.tasks.clean_stale_imports",
+        "schedule": 3600.0,
+    },
+}

@@ -1,0 +1,261 @@
+"""Settings stored in the database, with listmonk's keys (GET/PUT /api/settings).
+
+One registry drives validation, defaults, masking and encryption; the Settings
+pages and the API both go through `update_settings`. Apps add their keys with
+`register` (bounce.* keys come from the bounces app).
+
+Values are read from the database on every call, so a change takes effect on the
+next request with no restart.
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid as uuidlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+
+from stmails.lib import crypto
+from stmails.models import Setting
+
+
+class SettingsError(Exception):
+    """A bad value; `field` names the key (and item field) at fault."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+Validator = Callable[[str, Any], Any]
+
+
+@dataclass(frozen=True)
+class Key:
+    name: str
+    default: Any
+    validate: Validator
+    # Secret handling: "value" (the whole value is a secret string), or names of
+    # secret fields inside a dict value or inside each item of a list of dicts
+    # (items matched by "uuid").
+    secret: str | tuple[str, ...] = ()
+    section: str = "general"
+    label: str = ""
+    help: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+REGISTRY: dict[str, Key] = {}
+
+
+def register(key: Key) -> None:
+    REGISTRY[key.name] = key
+
+
+# --- validators ----------------------------------------------------------------
+
+
+def as_bool(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise SettingsError(name, "must be true or false")
+
+
+def as_str(max_length: int = 500, *, required: bool = False) -> Validator:
+    def check(name: str, value: Any) -> str:
+        if not isinstance(value, str):
+            raise SettingsError(name, "must be a string")
+        value = value.strip()
+        if required and not value:
+            raise SettingsError(name, "is required")
+        if len(value) > max_length:
+            raise SettingsError(name, f"must be at most {max_length} characters")
+        return value
+
+    return check
+
+
+def as_int(minimum: int, maximum: int) -> Validator:
+    def check(name: str, value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise SettingsError(name, "must be a whole number")
+        if not minimum <= value <= maximum:
+            raise SettingsError(name, f"must be between {minimum} and {maximum}")
+        return value
+
+    return check
+
+
+def as_choice(*choices: str) -> Validator:
+    def check(name: str, value: Any) -> str:
+        if value not in choices:
+            raise SettingsError(name, f"must be one of {', '.join(choices)}")
+        return value
+
+    return check
+
+
+def as_url(name: str, value: Any) -> str:
+    value = as_str(500, required=True)(name, value)
+    if not value.startswith(("http://", "https://")) or "://" == value[-3:]:
+        raise SettingsError(name, "must be an http:// or https:// URL")
+    return value.rstrip("/")
+
+
+def as_email_address(name: str, value: Any) -> str:
+    from email.headerregistry import Address
+    from email.utils import parseaddr
+
+    value = as_str(500, required=True)(name, value)
+    _, addr = parseaddr(value)
+    try:
+        Address(addr_spec=addr)
+    except (ValueError, IndexError):
+        addr = ""
+    if "@" not in addr:
+        raise SettingsError(name, "must be an email address such as Name <a@b.com>")
+    return value
+
+
+def as_object(fields: dict[str, Validator], *, defaults: dict) -> Validator:
+    """A JSON object with known fields; missing fields take their defaults."""
+
+    def check(name: str, value: Any) -> dict:
+        if not isinstance(value, dict):
+            raise SettingsError(name, "must be a JSON object")
+        unknown = set(value) - set(fields)
+        if unknown:
+            raise SettingsError(f"{name}.{sorted(unknown)[0]}", "unknown field")
+        out = {}
+        for fname, fcheck in fields.items():
+            out[fname] = fcheck(f"{name}.{fname}", value.get(fname, defaults[fname]))
+        return out
+
+    return check
+
+
+def as_list_of(item: Validator, *, max_items: int = 50) -> Validator:
+    def check(name: str, value: Any) -> list:
+        if not isinstance(value, list):
+            raise SettingsError(name, "must be a JSON list")
+        if len(value) > max_items:
+            raise SettingsError(name, f"at most {max_items} entries")
+        return [item(f"{name}[{i}]", v) for i, v in enumerate(value)]
+
+    return check
+
+
+def as_uuid(name: str, value: Any) -> str:
+    if value in (None, ""):
+        return str(uuidlib.uuid4())
+    try:
+        return str(uuidlib.UUID(str(value)))
+    except ValueError:
+        raise SettingsError(name, "must be a UUID") from None
+
+
+# --- reading --------------------------------------------------------------------
+
+
+def _stored() -> dict[str, Any]:
+    return dict(Setting.objects.values_list("key", "value"))
+
+
+def _raw(key: Key, stored: dict[str, Any]) -> Any:
+    return copy.deepcopy(stored[key.name] if key.name in stored else key.default)
+
+
+def _map_secrets(key: Key, value: Any, fn: Callable[[str], str]) -> Any:
+    if key.secret == "value":
+        return fn(value or "")
+    if not key.secret:
+        return value
+    items = value if isinstance(value, list) else [value]
+    for item in items:
+        for fname in key.secret:
+            item[fname] = fn(item.get(fname) or "")
+    return value
+
+
+def get_value(name: str) -> Any:
+    """One key's value with credentials decrypted, for the code that uses it."""
+    key = REGISTRY[name]
+    row = Setting.objects.filter(key=name).values_list("value", flat=True).first()
+    value = copy.deepcopy(row) if row is not None else copy.deepcopy(key.default)
+    return _map_secrets(key, value, crypto.decrypt)
+
+
+def get_values(*names: str) -> dict[str, Any]:
+    stored = dict(Setting.objects.filter(key__in=names).values_list("key", "value"))
+    return {
+        n: _map_secrets(REGISTRY[n], _raw(REGISTRY[n], stored), crypto.decrypt)
+        for n in names
+    }
+
+
+def get_masked_settings() -> dict[str, Any]:
+    """The flat key map as GET /api/settings shows it: credentials masked."""
+    stored = _stored()
+    return {
+        name: _map_secrets(key, _raw(key, stored), crypto.mask)
+        for name, key in sorted(REGISTRY.items())
+    }
+
+
+# --- writing --------------------------------------------------------------------
+
+
+def _merge_secrets(key: Key, new: Any, old: Any) -> Any:
+    """Encrypt new credentials; a masked or empty one keeps the stored value."""
+    if key.secret == "value":
+        return old if crypto.is_masked(new) else crypto.encrypt(new)
+    if not key.secret:
+        return new
+    if isinstance(new, list):
+        old_by_uuid = {o.get("uuid"): o for o in (old or []) if isinstance(o, dict)}
+        pairs = [(item, old_by_uuid.get(item.get("uuid"), {})) for item in new]
+    else:
+        pairs = [(new, old or {})]
+    for item, previous in pairs:
+        for fname in key.secret:
+            if crypto.is_masked(item.get(fname)):
+                item[fname] = previous.get(fname, "")
+            else:
+                item[fname] = crypto.encrypt(item[fname])
+    return new
+
+
+def validate_changes(changes: dict[str, Any]) -> dict[str, Any]:
+    if not isinstance(changes, dict):
+        raise SettingsError("settings", "must be a JSON object of keys and values")
+    cleaned = {}
+    for name, value in changes.items():
+        key = REGISTRY.get(name)
+        if key is None:
+            raise SettingsError(name, "unknown settings key")
+        cleaned[name] = key.validate(name, value)
+    return cleaned
+
+
+@transaction.atomic
+def update_settings(changes: dict[str, Any]) -> list[str]:
+    """Validate and store any subset of keys, all or nothing. Returns changed keys."""
+    cleaned = validate_changes(changes)
+    stored = {
+        s.key: s.value
+        for s in Setting.objects.select_for_update().filter(key__in=cleaned)
+    }
+    changed = []
+    for name, value in cleaned.items():
+        key = REGISTRY[name]
+        old = stored.get(name, copy.deepcopy(key.default))
+        new = _merge_secrets(key, value, old)
+        if new != old or name not in stored:
+            Setting.objects.update_or_create(key=name, defaults={"value": new})
+            if new != old:
+                changed.append(name)
+    return changed

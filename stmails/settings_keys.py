@@ -1,0 +1,122 @@
+"""The General and SMTP settings keys (listmonk's names and defaults)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from stmails.config import (
+    Key,
+    as_bool,
+    as_choice,
+    as_email_address,
+    as_int,
+    as_list_of,
+    as_object,
+    as_str,
+    as_url,
+    as_uuid,
+    register,
+)
+
+SMTP_DEFAULTS = {
+    "uuid": "",
+    "enabled": True,
+    "host": "localhost",
+    "port": 25,
+    "auth_protocol": "login",
+    "username": "",
+    "password": "",
+    "hello_hostname": "",
+    "tls_type": "STARTTLS",
+    "tls_skip_verify": False,
+    "max_conns": 10,
+    "idle_timeout": "15s",
+    "wait_timeout": "5s",
+    "max_msg_retries": 2,
+    "email_headers": [],
+}
+
+
+def as_duration(name: str, value) -> str:
+    import re
+
+    value = as_str(20, required=True)(name, value)
+    if not re.fullmatch(r"\d+(ms|s|m|h)", value):
+        raise _err(name, 'must be a duration such as "15s", "5m" or "1h"')
+    return value
+
+
+def as_headers(name: str, value) -> list:
+    if not isinstance(value, list):
+        raise _err(name, 'must be a list such as [{"Return-Path": "b@example.com"}]')
+    for i, item in enumerate(value):
+        if not isinstance(item, dict) or not all(
+            isinstance(k, str) and k.strip() and isinstance(v, str) and "\n" not in v
+            for k, v in item.items()
+        ):
+            raise _err(f"{name}[{i}]", "must be an object of header names and values")
+    return value
+
+
+def _err(name: str, message: str):
+    from stmails.config import SettingsError
+
+    return SettingsError(name, message)
+
+
+SMTP_SERVER = as_object(
+    {
+        "uuid": as_uuid,
+        "enabled": as_bool,
+        "host": as_str(255, required=True),
+        "port": as_int(1, 65535),
+        "auth_protocol": as_choice("login", "plain", "cram", "none"),
+        "username": as_str(255),
+        "password": as_str(500),
+        "hello_hostname": as_str(255),
+        "tls_type": as_choice("none", "STARTTLS", "TLS"),
+        "tls_skip_verify": as_bool,
+        "max_conns": as_int(1, 1000),
+        "idle_timeout": as_duration,
+        "wait_timeout": as_duration,
+        "max_msg_retries": as_int(0, 100),
+        "email_headers": as_headers,
+    },
+    defaults=SMTP_DEFAULTS,
+)
+
+register(Key("app.site_name", "stmails", as_str(200, required=True), label="Site name"))
+register(Key("app.root_url", settings.ROOT_URL, as_url, label="Root URL"))
+register(
+    Key(
+        "app.from_email",
+        "stmails <noreply@stmails.example.com>",
+        as_email_address,
+        label="Default 'From' address",
+    )
+)
+register(
+    Key(
+        "app.send_optin_confirmation",
+        True,
+        as_bool,
+        label="Enable subscription confirmation (double opt-in)",
+    )
+)
+register(
+    Key(
+        "app.enable_public_subscription_page",
+        True,
+        as_bool,
+        label="Enable the public subscription page",
+    )
+)
+register(
+    Key(
+        "smtp",
+        [dict(SMTP_DEFAULTS, uuid="00000000-0000-4000-8000-000000000001")],
+        as_list_of(SMTP_SERVER, max_items=20),
+        secret=("password",),
+        section="smtp",
+    )
+)

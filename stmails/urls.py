@@ -1,0 +1,17 @@
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from stmails import views
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("setup", views.setup, name="setup"),
+    path("login", views.LoginView.as_view(), name="login"),
+    path("logout", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/password", views.password_change, name="password_change"),
+    path("health", views.health, name="health"),
+    path("settings/", include("stmails.settings_urls")),
+    path("", include("subscribers.urls")),
+    path("", include("subscribers.import_urls")),
+    path("api/", include("stmails.api_urls")),
+]

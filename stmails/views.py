@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login, update_session_auth_hash
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.forms import PasswordChangeForm
+from django.db.models import Count
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from stmails import auth, services
+from stmails.forms import AdminAccountForm
+from stmails.setup import admin_exists
+from subscribers.models import MailingList, Subscriber
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def setup(request):
+    if admin_exists():
+        return redirect("login")
+    form = AdminAccountForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.create_first_admin(
+                username=form.cleaned_data["username"],
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password1"],
+            )
+        except services.SetupError:
+            return redirect("login")
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, "Welcome! Your admin account is ready.")
+        return redirect("dashboard")
+    return render(request, "setup.html", {"form": form})
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login, with failures per address counted as for the API."""
+
+    template_name = "login.html"
+    redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        address = auth.client_address(request)
+        if auth.failures_exceeded(address):
+            form = self.get_form()
+            form.add_error(None, "Too many failed attempts. Wait a few minutes and try again.")
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        auth.record_failure(auth.client_address(self.request))
+        return super().form_invalid(form)
+
+
+@require_http_methods(["GET", "POST"])
+def password_change(request):
+    form = PasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        update_session_auth_hash(request, user)
+        messages.success(request, "Your password was changed.")
+        return redirect("dashboard")
+    return render(request, "password_change.html", {"form": form})
+
+
+def dashboard(request):
+    counts = dict(Subscriber.objects.values_list("status").annotate(n=Count("id")))
+    context = {
+        "subscriber_counts": counts,
+        "subscriber_total": sum(counts.values()),
+        "list_total": MailingList.objects.count(),
+    }
+    return render(request, "dashboard.html", context)
+
+
+@login_not_required
+def health(request):
+    return HttpResponse("ok", content_type="text/plain")

@@ -1,0 +1,148 @@
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class Subscriber(models.Model):
+    class Status(models.TextChoices):
+        ENABLED = "enabled"
+        DISABLED = "disabled"
+        BLOCKLISTED = "blocklisted"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    email = models.CharField(max_length=320)
+    name = models.CharField(max_length=500, blank=True, default="")
+    attribs = models.JSONField(default=dict, blank=True)
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.ENABLED, db_index=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    lists = models.ManyToManyField(
+        "MailingList", through="Subscription", related_name="subscribers"
+    )
+
+    class Meta:
+        db_table = "subscribers"
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="subscribers_email_lower_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def is_blocklisted(self) -> bool:
+        return self.status == self.Status.BLOCKLISTED
+
+
+class MailingList(models.Model):
+    class Type(models.TextChoices):
+        PUBLIC = "public"
+        PRIVATE = "private"
+
+    class Optin(models.TextChoices):
+        SINGLE = "single"
+        DOUBLE = "double"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=200)
+    type = models.CharField(max_length=10, choices=Type.choices, default=Type.PRIVATE)
+    optin = models.CharField(max_length=10, choices=Optin.choices, default=Optin.SINGLE)
+    tags = models.JSONField(default=list, blank=True)
+    description = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "lists"
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Subscription(models.Model):
+    """A subscriber's membership of one list (listmonk's subscriber_lists row)."""
+
+    class Status(models.TextChoices):
+        UNCONFIRMED = "unconfirmed"
+        CONFIRMED = "confirmed"
+        UNSUBSCRIBED = "unsubscribed"
+
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE)
+    list = models.ForeignKey(MailingList, on_delete=models.CASCADE)
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.UNCONFIRMED
+    )
+    meta = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "subscriber_lists"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscriber", "list"], name="subscriber_lists_uniq"
+            )
+        ]
+        indexes = [models.Index(fields=["list", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.subscriber_id}:{self.list_id}:{self.status}"
+
+
+class ImportJob(models.Model):
+    """A CSV import run by a Celery worker; the UI polls its progress."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        IMPORTING = "importing"
+        FINISHED = "finished"
+        FAILED = "failed"
+        STOPPED = "stopped"
+
+    class Mode(models.TextChoices):
+        SUBSCRIBE = "subscribe"
+        BLOCKLIST = "blocklist"
+
+    name = models.CharField(max_length=255)
+    file_path = models.CharField(max_length=500)
+    mode = models.CharField(max_length=20, choices=Mode.choices, default=Mode.SUBSCRIBE)
+    subscription_status = models.CharField(
+        max_length=20,
+        choices=Subscription.Status.choices,
+        default=Subscription.Status.UNCONFIRMED,
+    )
+    overwrite = models.BooleanField(default=False)
+    delim = models.CharField(max_length=1, default=",")
+    list_ids = models.JSONField(default=list)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    total = models.IntegerField(default=0)
+    imported = models.IntegerField(default=0)
+    failed = models.IntegerField(default=0)
+    errors = models.JSONField(default=list)  # [{"line": n, "email": "...", "error": "..."}]
+    log = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "import_jobs"
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.IMPORTING)
+
+    @property
+    def percent(self) -> int:
+        if not self.total:
+            return 100 if self.status == self.Status.FINISHED else 0
+        return min(100, int(100 * (self.imported + self.failed) / self.total))

@@ -1,0 +1,105 @@
+"""Safe subscriber filters (instead of listmonk's raw SQL `query`), shared by UI and API."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.db.models.functions import Lower
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.timezone import make_aware
+
+from subscribers.models import MailingList, Subscriber, Subscription
+from subscribers.services import SubscriberError
+
+ORDER_FIELDS = {"id", "email", "name", "status", "created_at", "updated_at"}
+
+
+def _parse_when(raw: str, field: str, *, end: bool) -> datetime:
+    value = parse_datetime(raw)
+    if value is None:
+        day = parse_date(raw)
+        if day is None:
+            raise SubscriberError(field, "must be a date (YYYY-MM-DD) or RFC 3339 time")
+        value = datetime.combine(day, datetime.max.time() if end else datetime.min.time())
+    if value.tzinfo is None:
+        value = make_aware(value)
+    return value
+
+
+def filter_subscribers(params: dict[str, Any]) -> QuerySet[Subscriber]:
+    """Filters (all optional, combined with AND):
+
+    search: substring of email or name; email: exact address (case-insensitive);
+    name: substring; status; list_id (one or several); subscription_status
+    (with list_id); attribs: a JSON object whose keys must equal;
+    attrib.<key>=<value> pairs; created_from / created_to: dates.
+    """
+    qs = Subscriber.objects.all()
+    search = (params.get("search") or "").strip()
+    if search:
+        qs = qs.filter(Q(email__icontains=search) | Q(name__icontains=search))
+    email = (params.get("email") or "").strip()
+    if email:
+        qs = qs.annotate(lemail=Lower("email")).filter(lemail=email.lower())
+    name = (params.get("name") or "").strip()
+    if name:
+        qs = qs.filter(name__icontains=name)
+    status = params.get("status")
+    if status:
+        if status not in Subscriber.Status.values:
+            raise SubscriberError("status", f"must be one of {', '.join(Subscriber.Status.values)}")
+        qs = qs.filter(status=status)
+    list_ids = params.get("list_id") or []
+    if isinstance(list_ids, str | int):
+        list_ids = [list_ids]
+    list_ids = [v for v in list_ids if v not in ("", None)]
+    sub_status = params.get("subscription_status")
+    if sub_status and sub_status not in Subscription.Status.values:
+        raise SubscriberError(
+            "subscription_status", f"must be one of {', '.join(Subscription.Status.values)}"
+        )
+    if list_ids:
+        try:
+            ids = [int(v) for v in list_ids]
+        except (TypeError, ValueError):
+            raise SubscriberError("list_id", "must be a list id") from None
+        if MailingList.objects.filter(id__in=ids).count() != len(set(ids)):
+            raise SubscriberError("list_id", "unknown list")
+        members = Subscription.objects.filter(list_id__in=ids)
+        if sub_status:
+            members = members.filter(status=sub_status)
+        qs = qs.filter(id__in=members.values("subscriber_id"))
+    attribs = params.get("attribs")
+    pairs: dict[str, Any] = {}
+    if attribs:
+        if isinstance(attribs, str):
+            try:
+                attribs = json.loads(attribs)
+            except json.JSONDecodeError:
+                raise SubscriberError("attribs", "must be a JSON object") from None
+        if not isinstance(attribs, dict):
+            raise SubscriberError("attribs", "must be a JSON object")
+        pairs.update(attribs)
+    for key, value in params.items():
+        if key.startswith("attrib.") and len(key) > 7:
+            pairs[key[7:]] = value
+    for key, value in pairs.items():
+        qs = qs.filter(**{f"attribs__{key}": value})
+    if params.get("created_from"):
+        qs = qs.filter(
+            created_at__gte=_parse_when(params["created_from"], "created_from", end=False)
+        )
+    if params.get("created_to"):
+        qs = qs.filter(created_at__lte=_parse_when(params["created_to"], "created_to", end=True))
+    return qs
+
+
+def order_subscribers(qs: QuerySet, order_by: str | None, order: str | None) -> QuerySet:
+    field = order_by if order_by in ORDER_FIELDS else "id"
+    direction = "-" if (order or "").lower() == "desc" else ""
+    if field == "id":
+        return qs.order_by(f"{direction}id")
+    return qs.order_by(f"{direction}{field}", f"{direction}id")

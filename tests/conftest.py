@@ -1,0 +1,88 @@
+"""Shared fixtures: admins, API users, clients, small factories, service checks."""
+
+from __future__ import annotations
+
+import base64
+import os
+import socket
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from stmails.services import create_api_user
+from subscribers.models import MailingList, Subscriber
+
+ADMIN_PASSWORD = "correct-horse-battery-staple"
+
+
+def service_reachable(host: str, port: int, timeout: float = 1.0) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def require_service(name: str, host: str, port: int) -> None:
+    """Skip when a service is missing, but fail under CI=true (a skip would hide it)."""
+    if service_reachable(host, port):
+        return
+    message = f"{name} is not reachable at {host}:{port}"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message + " (CI=true: missing services fail the run)")
+    pytest.skip(message)
+
+
+def basic_auth(name: str, secret: str) -> str:
+    return "Basic " + base64.b64encode(f"{name}:{secret}".encode()).decode()
+
+
+@pytest.fixture
+def alice(db):
+    """The admin."""
+    return get_user_model().objects.create_user(
+        username="alice", email="alice@example.com", password=ADMIN_PASSWORD,
+        is_staff=True, is_superuser=True,
+    )
+
+
+@pytest.fixture
+def client_alice(alice):
+    client = Client()
+    client.force_login(alice)
+    return client
+
+
+@pytest.fixture
+def api_user(db):
+    """An API user and its token: (ApiUser, token)."""
+    return create_api_user("bot")
+
+
+@pytest.fixture
+def api_client(api_user):
+    """A client that sends the API user's basic auth on every request."""
+    user, token = api_user
+    return Client(HTTP_AUTHORIZATION=basic_auth(user.name, token))
+
+
+@pytest.fixture
+def make_list(db):
+    def make(name="News", **kw):
+        return MailingList.objects.create(name=name, **kw)
+
+    return make
+
+
+@pytest.fixture
+def make_subscriber(db):
+    counter = {"n": 0}
+
+    def make(email=None, **kw):
+        counter["n"] += 1
+        email = email or f"user{counter['n']}@example.com"
+        kw.setdefault("name", email.split("@")[0])
+        return Subscriber.objects.create(email=email, **kw)
+
+    return make

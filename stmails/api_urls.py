@@ -6,4 +6,5 @@ urlpatterns = [
     path("", include("stmails.settings_api_urls")),
     path("", include("subscribers.api_urls")),
     path("", include("subscribers.import_api_urls")),
+    path("", include("bounces.api_urls")),
 ]

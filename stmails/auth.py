@@ -43,7 +43,9 @@ def _failure_key(address: str) -> str:
 
 
 def failures_exceeded(address: str) -> bool:
-    return (cache.get(_failure_key(address)) or 0) >= settings.STMAILS_AUTH_FAILURE_LIMIT
+    return (
+        cache.get(_failure_key(address)) or 0
+    ) >= settings.STMAILS_AUTH_FAILURE_LIMIT
 
 
 def record_failure(address: str) -> None:
@@ -122,7 +124,8 @@ class ListmonkAuthentication(BaseAuthentication):
         check.process_request(request)
         reason = check.process_view(request, None, (), {})
         if reason:
-            raise exceptions.PermissionDenied(f"CSRF failed: {reason.reason_phrase}")
+            # DRF's CSRFCheck returns the reason as a string, not a response.
+            raise exceptions.PermissionDenied(f"CSRF failed: {reason}")
         return (user, None)
 
     def authenticate_header(self, request: Request) -> str:

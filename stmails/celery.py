@@ -17,7 +17,14 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 app.conf.beat_schedule = {
-    "record-heartbeat": {"task": "stmails.tasks.record_beat_heartbeat", "schedule": 60.0},
+    "record-heartbeat": {
+        "task": "stmails.tasks.record_beat_heartbeat",
+        "schedule": 60.0,
+    },
+    "reapply-bounce-thresholds": {
+        "task": "bounces.tasks.reapply_thresholds",
+        "schedule": 900.0,
+    },
     "clean-stale-imports": {
         "task": "subscribers.tasks.clean_stale_imports",
         "schedule": 3600.0,

@@ -50,6 +50,8 @@ class Key:
 
 
 REGISTRY: dict[str, Key] = {}
+# Key.secret for a value that is itself one secret string (e.g. a webhook key).
+WHOLE_VALUE = "value"
 
 
 def register(key: Key) -> None:
@@ -170,7 +172,7 @@ def _raw(key: Key, stored: dict[str, Any]) -> Any:
 
 
 def _map_secrets(key: Key, value: Any, fn: Callable[[str], str]) -> Any:
-    if key.secret == "value":
+    if key.secret == WHOLE_VALUE:
         return fn(value or "")
     if not key.secret:
         return value
@@ -211,7 +213,7 @@ def get_masked_settings() -> dict[str, Any]:
 
 def _merge_secrets(key: Key, new: Any, old: Any) -> Any:
     """Encrypt new credentials; a masked or empty one keeps the stored value."""
-    if key.secret == "value":
+    if key.secret == WHOLE_VALUE:
         return old if crypto.is_masked(new) else crypto.encrypt(new)
     if not key.secret:
         return new

@@ -24,7 +24,9 @@ class AdminAccountForm(forms.Form):
         if p1 and p2 and p1 != p2:
             self.add_error("password2", "The two passwords differ.")
         elif p1:
-            user = get_user_model()(username=data.get("username", ""), email=data.get("email", ""))
+            user = get_user_model()(
+                username=data.get("username", ""), email=data.get("email", "")
+            )
             try:
                 password_validation.validate_password(p1, user)
             except forms.ValidationError as e:

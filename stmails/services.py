@@ -17,7 +17,11 @@ class SetupError(Exception):
 
 def create_admin(*, username: str, email: str, password: str):
     return get_user_model().objects.create_user(
-        username=username, email=email, password=password, is_staff=True, is_superuser=True
+        username=username,
+        email=email,
+        password=password,
+        is_staff=True,
+        is_superuser=True,
     )
 
 
@@ -27,7 +31,9 @@ def create_first_admin(*, username: str, email: str, password: str):
         with transaction.atomic():
             if get_user_model().objects.exists():
                 raise SetupError("an admin account already exists")
-            Setting.objects.create(key=FIRST_ADMIN_KEY, value=timezone.now().isoformat())
+            Setting.objects.create(
+                key=FIRST_ADMIN_KEY, value=timezone.now().isoformat()
+            )
             return create_admin(username=username, email=email, password=password)
     except IntegrityError:
         raise SetupError("an admin account already exists") from None
@@ -53,4 +59,27 @@ def create_api_user(name: str) -> tuple[ApiUser, str]:
 
 
 def revoke_api_user(user: ApiUser) -> None:
-    ApiUser.objects.filter(pk=user.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    ApiUser.objects.filter(pk=user.pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+
+
+class AdminError(Exception):
+    pass
+
+
+@transaction.atomic
+def delete_admin(user, *, acting_user) -> None:
+    """Delete an admin account; never yourself, never the last admin."""
+    if user.pk == acting_user.pk:
+        raise AdminError("you cannot delete your own account")
+    # Lock the admin rows so two concurrent deletes cannot remove the last two.
+    admins = list(
+        get_user_model()
+        .objects.select_for_update()
+        .filter(is_active=True, is_staff=True)
+        .values_list("pk", flat=True)
+    )
+    if user.pk in admins and len(admins) <= 1:
+        raise AdminError("the last admin account cannot be deleted")
+    user.delete()

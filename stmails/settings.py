@@ -146,7 +146,10 @@ def _cache() -> dict:
     url = env_str("CACHE_URL") or f"file://{VAR_DIR / 'cache'}"
     parts = urlsplit(url)
     if parts.scheme in ("redis", "rediss"):
-        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+        return {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+        }
     if parts.scheme == "file":
         return {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
@@ -162,7 +165,9 @@ def _cache() -> dict:
 CACHES = {"default": _cache()}
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"
+    },
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
         "OPTIONS": {"min_length": 10},
@@ -210,7 +215,9 @@ REST_FRAMEWORK = {
 # Celery. Without CELERY_BROKER_URL, a serverless filesystem transport under var/
 # lets `make run` work with no Redis.
 CELERY_BROKER_URL = env_url(
-    "CELERY_BROKER_URL", "filesystem://", schemes=("redis", "rediss", "filesystem", "memory")
+    "CELERY_BROKER_URL",
+    "filesystem://",
+    schemes=("redis", "rediss", "filesystem", "memory"),
 )
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = str(VAR_DIR / "broker")
@@ -218,6 +225,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": _broker_dir,
         "data_folder_out": _broker_dir,
         "processed_folder": _broker_dir,
+        # Without it kombu writes its control exchange to ./control in the cwd.
+        "control_folder": str(VAR_DIR / "broker-control"),
         "store_processed": False,
     }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
@@ -236,7 +245,9 @@ if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "INFO"}},

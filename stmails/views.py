@@ -47,7 +47,9 @@ class LoginView(auth_views.LoginView):
         address = auth.client_address(request)
         if auth.failures_exceeded(address):
             form = self.get_form()
-            form.add_error(None, "Too many failed attempts. Wait a few minutes and try again.")
+            form.add_error(
+                None, "Too many failed attempts. Wait a few minutes and try again."
+            )
             return self.render_to_response(self.get_context_data(form=form), status=429)
         return super().post(request, *args, **kwargs)
 

@@ -101,6 +101,7 @@ class ImportJob(models.Model):
     class Status(models.TextChoices):
         QUEUED = "queued"
         IMPORTING = "importing"
+        STOPPING = "stopping"
         FINISHED = "finished"
         FAILED = "failed"
         STOPPED = "stopped"
@@ -120,15 +121,23 @@ class ImportJob(models.Model):
     overwrite = models.BooleanField(default=False)
     delim = models.CharField(max_length=1, default=",")
     list_ids = models.JSONField(default=list)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.QUEUED
+    )
     total = models.IntegerField(default=0)
     imported = models.IntegerField(default=0)
     failed = models.IntegerField(default=0)
-    errors = models.JSONField(default=list)  # [{"line": n, "email": "...", "error": "..."}]
+    errors = models.JSONField(
+        default=list
+    )  # [{"line": n, "email": "...", "error": "..."}]
     log = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Set with every progress write; a running job that stops moving is stale.
+    progress_at = models.DateTimeField(null=True, blank=True)
+    # DELETE /api/import/subscribers on a finished job: listmonk's status goes back to "none".
+    dismissed = models.BooleanField(default=False)
 
     class Meta:
         db_table = "import_jobs"
@@ -139,7 +148,11 @@ class ImportJob(models.Model):
 
     @property
     def is_running(self) -> bool:
-        return self.status in (self.Status.QUEUED, self.Status.IMPORTING)
+        return self.status in (
+            self.Status.QUEUED,
+            self.Status.IMPORTING,
+            self.Status.STOPPING,
+        )
 
     @property
     def percent(self) -> int:

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Lower
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.timezone import make_aware
@@ -23,7 +24,9 @@ def _parse_when(raw: str, field: str, *, end: bool) -> datetime:
         day = parse_date(raw)
         if day is None:
             raise SubscriberError(field, "must be a date (YYYY-MM-DD) or RFC 3339 time")
-        value = datetime.combine(day, datetime.max.time() if end else datetime.min.time())
+        value = datetime.combine(
+            day, datetime.max.time() if end else datetime.min.time()
+        )
     if value.tzinfo is None:
         value = make_aware(value)
     return value
@@ -50,7 +53,9 @@ def filter_subscribers(params: dict[str, Any]) -> QuerySet[Subscriber]:
     status = params.get("status")
     if status:
         if status not in Subscriber.Status.values:
-            raise SubscriberError("status", f"must be one of {', '.join(Subscriber.Status.values)}")
+            raise SubscriberError(
+                "status", f"must be one of {', '.join(Subscriber.Status.values)}"
+            )
         qs = qs.filter(status=status)
     list_ids = params.get("list_id") or []
     if isinstance(list_ids, str | int):
@@ -59,7 +64,8 @@ def filter_subscribers(params: dict[str, Any]) -> QuerySet[Subscriber]:
     sub_status = params.get("subscription_status")
     if sub_status and sub_status not in Subscription.Status.values:
         raise SubscriberError(
-            "subscription_status", f"must be one of {', '.join(Subscription.Status.values)}"
+            "subscription_status",
+            f"must be one of {', '.join(Subscription.Status.values)}",
         )
     if list_ids:
         try:
@@ -86,18 +92,37 @@ def filter_subscribers(params: dict[str, Any]) -> QuerySet[Subscriber]:
     for key, value in params.items():
         if key.startswith("attrib.") and len(key) > 7:
             pairs[key[7:]] = value
-    for key, value in pairs.items():
-        qs = qs.filter(**{f"attribs__{key}": value})
+    for i, (key, value) in enumerate(pairs.items()):
+        # An explicit KeyTransform: a key spliced into a lookup string ("a__gt")
+        # would be read as a lookup or a nested path instead of a key.
+        alias = f"_attrib{i}"
+        qs = qs.alias(**{alias: KeyTransform(str(key), "attribs")})
+        match = Q(**{alias: value})
+        if isinstance(value, str) and key not in (attribs or {}):
+            # attrib.<key>=42 in a query string also matches the number 42 (or true/null).
+            try:
+                decoded = json.loads(value)
+            except json.JSONDecodeError:
+                decoded = value
+            if not isinstance(decoded, str):
+                match |= Q(**{alias: decoded})
+        qs = qs.filter(match)
     if params.get("created_from"):
         qs = qs.filter(
-            created_at__gte=_parse_when(params["created_from"], "created_from", end=False)
+            created_at__gte=_parse_when(
+                params["created_from"], "created_from", end=False
+            )
         )
     if params.get("created_to"):
-        qs = qs.filter(created_at__lte=_parse_when(params["created_to"], "created_to", end=True))
+        qs = qs.filter(
+            created_at__lte=_parse_when(params["created_to"], "created_to", end=True)
+        )
     return qs
 
 
-def order_subscribers(qs: QuerySet, order_by: str | None, order: str | None) -> QuerySet:
+def order_subscribers(
+    qs: QuerySet, order_by: str | None, order: str | None
+) -> QuerySet:
     field = order_by if order_by in ORDER_FIELDS else "id"
     direction = "-" if (order or "").lower() == "desc" else ""
     if field == "id":

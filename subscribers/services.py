@@ -67,7 +67,9 @@ def clean_status(raw: Any, field: str = "status") -> str:
     if raw in (None, ""):
         return Subscriber.Status.ENABLED
     if raw not in Subscriber.Status.values:
-        raise SubscriberError(field, f"must be one of {', '.join(Subscriber.Status.values)}")
+        raise SubscriberError(
+            field, f"must be one of {', '.join(Subscriber.Status.values)}"
+        )
     return raw
 
 
@@ -111,12 +113,16 @@ def subscribe_to_lists(
     Returns the memberships that are newly unconfirmed (awaiting double opt-in).
     """
     pending = []
-    existing = {s.list_id: s for s in Subscription.objects.filter(subscriber=subscriber)}
+    existing = {
+        s.list_id: s for s in Subscription.objects.filter(subscriber=subscriber)
+    }
     for lst in lists:
         wanted = status or _initial_status(lst, preconfirm)
         sub = existing.get(lst.id)
         if sub is None:
-            sub = Subscription.objects.create(subscriber=subscriber, list=lst, status=wanted)
+            sub = Subscription.objects.create(
+                subscriber=subscriber, list=lst, status=wanted
+            )
         elif resubscribe and sub.status != wanted:
             sub.status = wanted
             sub.save(update_fields=["status", "updated_at"])
@@ -150,7 +156,9 @@ def create_subscriber(
                 email=email, name=name, attribs=attribs, status=status
             )
     except IntegrityError:
-        raise SubscriberError("email", f"{email} is already subscribed", status=409) from None
+        raise SubscriberError(
+            "email", f"{email} is already subscribed", status=409
+        ) from None
     if status == Subscriber.Status.BLOCKLISTED:
         subscribe_to_lists(subscriber, lists, status=Subscription.Status.UNSUBSCRIBED)
     else:
@@ -185,7 +193,9 @@ def update_subscriber(
     subscriber.save()
     if lists is not None:
         keep = {lst.id for lst in lists}
-        Subscription.objects.filter(subscriber=subscriber).exclude(list_id__in=keep).delete()
+        Subscription.objects.filter(subscriber=subscriber).exclude(
+            list_id__in=keep
+        ).delete()
         subscribe_to_lists(subscriber, lists, preconfirm=preconfirm)
     if subscriber.status == Subscriber.Status.BLOCKLISTED:
         _unsubscribe_all([subscriber.id])
@@ -193,9 +203,11 @@ def update_subscriber(
 
 
 def _unsubscribe_all(subscriber_ids: Iterable[int]) -> int:
-    return Subscription.objects.filter(subscriber_id__in=list(subscriber_ids)).exclude(
-        status=Subscription.Status.UNSUBSCRIBED
-    ).update(status=Subscription.Status.UNSUBSCRIBED, updated_at=timezone.now())
+    return (
+        Subscription.objects.filter(subscriber_id__in=list(subscriber_ids))
+        .exclude(status=Subscription.Status.UNSUBSCRIBED)
+        .update(status=Subscription.Status.UNSUBSCRIBED, updated_at=timezone.now())
+    )
 
 
 @transaction.atomic
@@ -232,7 +244,9 @@ def change_memberships(
     if action not in ("add", "remove", "unsubscribe"):
         raise SubscriberError("action", "must be add, remove or unsubscribe")
     if status not in (None, "", *Subscription.Status.values):
-        raise SubscriberError("status", f"must be one of {', '.join(Subscription.Status.values)}")
+        raise SubscriberError(
+            "status", f"must be one of {', '.join(Subscription.Status.values)}"
+        )
     lists = find_lists(list_ids, field="target_list_ids")
     if not lists:
         raise SubscriberError("target_list_ids", "at least one list is required")
@@ -247,7 +261,9 @@ def change_memberships(
         raise SubscriberError("ids", "one or more subscribers do not exist", status=404)
     list_pks = [lst.id for lst in lists]
     if action == "remove":
-        Subscription.objects.filter(subscriber_id__in=ids, list_id__in=list_pks).delete()
+        Subscription.objects.filter(
+            subscriber_id__in=ids, list_id__in=list_pks
+        ).delete()
     elif action == "unsubscribe":
         Subscription.objects.filter(subscriber_id__in=ids, list_id__in=list_pks).update(
             status=Subscription.Status.UNSUBSCRIBED, updated_at=timezone.now()
@@ -256,7 +272,9 @@ def change_memberships(
         for subscriber in subscribers:
             if subscriber.is_blocklisted:
                 continue
-            subscribe_to_lists(subscriber, lists, status=status or None, resubscribe=bool(status))
+            subscribe_to_lists(
+                subscriber, lists, status=status or None, resubscribe=bool(status)
+            )
     return len(subscribers)
 
 

@@ -38,12 +38,21 @@ def basic_auth(name: str, secret: str) -> str:
     return "Basic " + base64.b64encode(f"{name}:{secret}".encode()).decode()
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Real hashing costs 1-2 s per admin; tests check logic, not key stretching."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def alice(db):
     """The admin."""
     return get_user_model().objects.create_user(
-        username="alice", email="alice@example.com", password=ADMIN_PASSWORD,
-        is_staff=True, is_superuser=True,
+        username="alice",
+        email="alice@example.com",
+        password=ADMIN_PASSWORD,
+        is_staff=True,
+        is_superuser=True,
     )
 
 

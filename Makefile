@@ -1,0 +1,68 @@
+# stmails: the two commands are `make run` and `make test` (see README).
+# Starting and stopping processes lives in bin/run; this file only prepares.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+# Holds the hash of the pyproject.toml last installed: a changed file reinstalls.
+STAMP := $(VENV)/.stmails-installed
+BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/stmails_bench
+
+.PHONY: help install run test lint format bench migrations-check
+
+help:
+	@echo "make run               start web (http://127.0.0.1:9000), Celery worker and beat"
+	@echo "make test              run the whole test suite (SQLite unless DATABASE_URL is set)"
+	@echo "make lint              ruff check + ruff format --check"
+	@echo "make format            ruff format + ruff check --fix"
+	@echo "make migrations-check  fail when a model change has no migration"
+	@echo "make bench             run bench/*.py against BENCH_DATABASE_URL or DATABASE_URL"
+	@echo "make install           create .venv and install stmails with its dev tools"
+
+install:
+	@if [ ! -x $(PY) ]; then \
+		command -v $(PYTHON) >/dev/null || { echo "stmails needs $(PYTHON) (Python 3.11) on PATH" >&2; exit 1; }; \
+		echo "creating $(VENV) with $(PYTHON)"; \
+		$(PYTHON) -m venv $(VENV); \
+	fi
+	@if [ "$$(cat $(STAMP) 2>/dev/null)" != "$$(sha256sum pyproject.toml)" ]; then \
+		echo "installing stmails and its dependencies into $(VENV)"; \
+		$(PY) -m pip install --quiet --upgrade pip; \
+		$(PY) -m pip install --quiet -e '.[dev]'; \
+		sha256sum pyproject.toml > $(STAMP); \
+	fi
+
+run: install
+	@exec bin/run
+
+# pytest's exit 5 (no test collected) is a failure too, said plainly.
+test: install
+	@status=0; $(VENV)/bin/pytest $(PYTEST_ARGS) || status=$$?; \
+	if [ $$status = 5 ]; then echo "make test: FAILED: pytest collected no tests" >&2; fi; \
+	exit $$status
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+migrations-check: install
+	@SECRET_KEY=$${SECRET_KEY:-migrations-check-only-0123456789abcdef0123456789} \
+	STMAILS_ENCRYPTION_KEY=$${STMAILS_ENCRYPTION_KEY:-dGVzdC1vbmx5LWVuY3J5cHRpb24ta2V5LTMyYnl0ZXM=} \
+	$(PY) manage.py makemigrations --check --dry-run
+
+bench: install
+	@export DATABASE_URL=$${DATABASE_URL:-$(BENCH_DATABASE_URL)}; \
+	status=0; \
+	for script in bench/bench_*.py; do \
+		echo "== $$script (DATABASE_URL=$$DATABASE_URL)"; \
+		$(PY) $$script || status=1; \
+	done; \
+	exit $$status

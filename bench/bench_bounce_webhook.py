@@ -1,0 +1,272 @@
+"""Benchmark: POST /webhooks/bounce under gunicorn on PostgreSQL.
+
+Targets: at least 500 requests/s sustained, p99 under 50 ms, no request lost
+(every 200 answer is a stored bounce row).
+
+Starts gunicorn on a free port against DATABASE_URL (default
+postgresql://postgres@127.0.0.1:5432/stmails_bench), creates 10,000
+subscribers and an API user, then drives the webhook with wrk (Debian package
+`wrk`) and a Lua script posting the documented body (meta as an escaped JSON
+string, default actions, mixed types). Prints req/s, latency percentiles and the
+row count check; exits 1 when a target is missed.
+
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/stmails_bench_f \\
+        .venv/bin/python bench/bench_bounce_webhook.py [--seconds 20] [--workers 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/stmails_bench"
+SUBSCRIBERS = 10_000
+TARGET_RPS = 500
+TARGET_P99_MS = 50.0
+
+LUA = r"""
+local n = %(subscribers)d
+local types = {"soft", "soft", "soft", "hard", "complaint"}
+local counter = 0
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "token %(auth)s"
+setup = function(thread)
+  thread:set("seed", math.random(1, 1000000))
+end
+init = function(args)
+  math.randomseed(seed + os.time())
+end
+request = function()
+  counter = counter + 1
+  local i = math.random(0, n - 1)
+  local body = string.format(
+    '{"email": "bench%%d@example.com", "campaign_uuid": "9f86b50d-5711-41c8-ab03-bc91c43d711b", '
+    .. '"source": "bench", "type": "%%s", "meta": "{\\"additional\\": \\"info %%d\\"}"}',
+    i, types[math.random(#types)], counter)
+  return wrk.format(nil, "/webhooks/bounce", nil, body)
+end
+"""
+
+
+# --- shared with bench_api_bounces.py ------------------------------------------
+
+
+def configure(var_prefix: str) -> str:
+    """Environment for Django and gunicorn; returns the database URL."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stmails.settings")
+    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-production-0123456789")
+    os.environ.setdefault(
+        "STMAILS_ENCRYPTION_KEY", "YmVuY2gtb25seS1lbmNyeXB0aW9uLWtleS0zMmJ5dGU="
+    )
+    os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
+    os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
+    os.environ["DEBUG"] = "false"
+    os.environ.setdefault("CELERY_BROKER_URL", "memory://")
+    os.environ.setdefault("STMAILS_VAR_DIR", tempfile.mkdtemp(prefix=var_prefix))
+    url = os.environ["DATABASE_URL"]
+    ensure_postgres_database(url)
+    return url
+
+
+def ensure_postgres_database(url: str) -> None:
+    parts = urlsplit(url)
+    if not parts.scheme.startswith("postgres"):
+        sys.exit("DATABASE_URL must be PostgreSQL for this benchmark")
+    import psycopg
+
+    name = parts.path.lstrip("/")
+    admin = parts._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def setup_django() -> None:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def fresh_api_user(name: str) -> str:
+    """(Re)creates the API user; returns "name:token"."""
+    from stmails.models import ApiUser
+    from stmails.services import create_api_user
+
+    ApiUser.objects.filter(name=name).delete()
+    user, token = create_api_user(name)
+    return f"{user.name}:{token}"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_gunicorn(port: int, workers: int, log_path: Path, worker_class: str = "sync"):
+    from django.db import connections
+
+    connections.close_all()
+    cmd = [
+        str(ROOT / ".venv" / "bin" / "gunicorn"),
+        "stmails.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        worker_class,
+        "--timeout",
+        "120",
+        "--log-level",
+        "warning",
+    ]
+    log = open(log_path, "wb")  # noqa: SIM115 (lives as long as the server)
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2)  # noqa: S310
+            return proc
+        except OSError:
+            if proc.poll() is not None:
+                break
+            time.sleep(0.3)
+    proc.kill()
+    sys.exit(f"gunicorn did not start; see {log_path}")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+# --- this benchmark ---------------------------------------------------------------
+
+
+def prepare() -> str:
+    from bounces.models import Bounce, BounceAction
+    from stmails.config import update_settings
+    from subscribers.models import Subscriber
+
+    Bounce.objects.all().delete()
+    BounceAction.objects.all().delete()
+    Subscriber.objects.filter(email__startswith="bench").delete()
+    Subscriber.objects.bulk_create(
+        (Subscriber(email=f"bench{i}@example.com", name=f"B {i}") for i in range(SUBSCRIBERS)),
+        batch_size=5000,
+    )
+    # Default actions (hard and complaint blocklist at 1, soft none at 2).
+    update_settings({"bounce.enabled": True, "bounce.webhooks_enabled": True})
+    return fresh_api_user("bench")
+
+
+def parse_wrk(out: str) -> dict:
+    def ms(value: str) -> float:
+        number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", value).groups()
+        return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    pct = {p: ms(v) for p, v in re.findall(r"^\s+(50|75|90|99)%\s+(\S+)", out, re.M)}
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "requests": requests,
+        "non2xx": int(non2xx.group(1)) if non2xx else 0,
+        "socket_errors": sum(int(x) for x in errors.groups()) if errors else 0,
+        "p50": pct.get("50"),
+        "p90": pct.get("90"),
+        "p99": pct.get("99"),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--worker-class", default="sync")
+    parser.add_argument("--connections", type=int, default=8)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is missing: apt-get install -y wrk")
+
+    url = configure("stmails-bench-webhook-")
+    setup_django()
+    auth = prepare()
+    port = free_port()
+    log_path = Path(os.environ["STMAILS_VAR_DIR"]) / "gunicorn.log"
+    server = start_gunicorn(port, args.workers, log_path, args.worker_class)
+    try:
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
+            lua.write(LUA % {"subscribers": SUBSCRIBERS, "auth": auth})
+        base = ["wrk", "-t2", f"-c{args.connections}", "--latency", "-s", lua.name]
+        # Warm-up: every worker opens its database connection and imports lazily.
+        subprocess.run([*base, "-d3s", f"http://127.0.0.1:{port}"], capture_output=True, check=True)
+        time.sleep(2)  # the warm-up's last requests finish before the count
+        from bounces.models import Bounce
+
+        before = Bounce.objects.count()
+        out = subprocess.run(
+            [*base, f"-d{args.seconds}s", f"http://127.0.0.1:{port}"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        time.sleep(2)  # requests cut by wrk's deadline finish on the server
+        rows = Bounce.objects.count() - before
+    finally:
+        stop(server)
+        os.unlink(lua.name)
+    result = parse_wrk(out)
+    ok = result["requests"] - result["non2xx"]
+    cut = rows - ok
+    print(out)
+    print(
+        f"database: {url}\ngunicorn: {args.workers} {args.worker_class} workers; "
+        f"wrk: 2 threads, {args.connections} connections, {args.seconds} s"
+    )
+    print(
+        f"requests/s: {result['rps']:.0f} (target >= {TARGET_RPS}); "
+        f"p50 {result['p50']:.1f} ms, p90 {result['p90']:.1f} ms, "
+        f"p99 {result['p99']:.1f} ms (target < {TARGET_P99_MS:.0f} ms)"
+    )
+    print(
+        f"200 answers: {ok}; errors: {result['non2xx']} non-2xx, {result['socket_errors']} "
+        f"socket; bounce rows stored: {rows} (+{cut} requests cut by wrk's deadline, "
+        f"at most {args.connections})"
+    )
+    passed = (
+        result["rps"] >= TARGET_RPS
+        and result["p99"] < TARGET_P99_MS
+        and result["non2xx"] == 0
+        and result["socket_errors"] == 0
+        and 0 <= cut <= args.connections
+    )
+    print("PASS" if passed else "FAIL")
+    return 0 if passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,327 @@
+"""The one place bounces are recorded and thresholds turn into actions.
+
+Every source (POST /webhooks/bounce, mailboxes, provider webhooks, SMTP
+rejections) ends in `record_bounce`; the beat job and the Settings page end in
+`reapply_thresholds`.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid as uuidlib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Max, Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from bounces.models import Bounce, BounceAction, BounceType
+from campaigns.models import Campaign
+from stmails.config import get_values
+from subscribers.models import Subscriber
+from subscribers.services import blocklist_subscribers, unsubscribe_from_all
+
+log = logging.getLogger(__name__)
+
+
+class BounceError(Exception):
+    """A message safe to show; `field` names the input at fault, `status` the HTTP code."""
+
+    def __init__(self, field: str, message: str, *, status: int = 400):
+        super().__init__(f"{field}: {message}" if field else message)
+        self.field = field
+        self.message = message
+        self.status = status
+
+
+@dataclass
+class NewBounce:
+    type: str
+    source: str
+    subscriber_uuid: str | None = None
+    email: str | None = None
+    campaign_uuid: str | None = None
+    campaign_id: int | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    created_at: datetime | None = None
+    event_key: str | None = None
+    provider_message_id: str = ""
+    status_code: str = ""
+
+
+@dataclass
+class RecordResult:
+    bounce: Bounce
+    created: bool
+    actions: list[BounceAction] = field(default_factory=list)
+
+
+def bounce_settings() -> dict[str, Any]:
+    return get_values("bounce.enabled", "bounce.webhooks_enabled", "bounce.actions")
+
+
+def find_subscriber(subscriber_uuid: str | None, email: str | None) -> Subscriber:
+    """By uuid when given (it wins, as in listmonk), else by email, case-insensitively."""
+    if subscriber_uuid:
+        try:
+            key = uuidlib.UUID(str(subscriber_uuid))
+        except ValueError:
+            raise BounceError("subscriber_uuid", "is not a valid UUID") from None
+        found = Subscriber.objects.select_for_update().filter(uuid=key).first()
+    elif email:
+        found = (
+            Subscriber.objects.select_for_update()
+            .annotate(lemail=Lower("email"))
+            .filter(lemail=email.strip().lower())
+            .first()
+        )
+    else:
+        raise BounceError("email", "either email or subscriber_uuid is required")
+    if found is None:
+        raise BounceError(
+            "subscriber_uuid" if subscriber_uuid else "email",
+            f"bounced subscriber {subscriber_uuid or email} not found",
+            status=404,
+        )
+    return found
+
+
+def find_campaign(
+    campaign_uuid: str | None, campaign_id: int | None
+) -> Campaign | None:
+    if campaign_id:
+        return Campaign.objects.filter(id=campaign_id).first()
+    if campaign_uuid:
+        try:
+            key = uuidlib.UUID(str(campaign_uuid))
+        except ValueError:
+            return None
+        return Campaign.objects.filter(uuid=key).first()
+    return None
+
+
+def record_bounce(data: NewBounce, *, check_enabled: bool = True) -> RecordResult:
+    """Store one bounce and apply its type's action, in one transaction.
+
+    1. Refuse when bounce processing is off (BounceError, status 503).
+    2. With an event key already stored, return that bounce: nothing new happens.
+    3. Find the subscriber (404 if unknown) and lock its row, so two bounces
+       for one subscriber are counted one after the other.
+    4. Find the campaign; an unknown one does not refuse the bounce: its uuid
+       is kept in meta.
+    5. Store the bounce, then apply the threshold for its type.
+    """
+    if data.type not in BounceType.values:
+        raise BounceError("type", "must be hard, soft or complaint")
+    config = bounce_settings()
+    if check_enabled and not config["bounce.enabled"]:
+        raise BounceError("", "bounce processing is disabled", status=503)
+    if data.event_key:
+        existing = Bounce.objects.filter(event_key=data.event_key).first()
+        if existing:
+            return RecordResult(bounce=existing, created=False)
+    try:
+        with transaction.atomic():
+            return _record(data, config["bounce.actions"])
+    except IntegrityError:
+        # Another request stored the same event between our check and our insert.
+        existing = (
+            Bounce.objects.filter(event_key=data.event_key).first()
+            if data.event_key
+            else None
+        )
+        if existing is None:
+            raise
+        return RecordResult(bounce=existing, created=False)
+
+
+def _record(data: NewBounce, rules: dict[str, Any]) -> RecordResult:
+    subscriber = find_subscriber(data.subscriber_uuid, data.email)
+    campaign = find_campaign(data.campaign_uuid, data.campaign_id)
+    meta = dict(data.meta or {})
+    if campaign is None and (data.campaign_uuid or data.campaign_id):
+        meta.setdefault("unknown_campaign", data.campaign_uuid or data.campaign_id)
+    now = timezone.now()
+    bounce = Bounce.objects.create(
+        subscriber=subscriber,
+        campaign=campaign,
+        type=data.type,
+        source=data.source,
+        meta=meta,
+        created_at=data.created_at or now,
+        recorded_at=now,
+        email=(data.email or subscriber.email).strip(),
+        event_key=data.event_key or None,
+        provider_message_id=data.provider_message_id or "",
+        status_code=data.status_code or "",
+    )
+    action = apply_threshold(subscriber, data.type, rules, trigger="bounce")
+    log.info(
+        "bounce recorded: id=%s type=%s source=%s subscriber=%s campaign=%s action=%s",
+        bounce.id,
+        bounce.type,
+        bounce.source,
+        subscriber.id,
+        campaign.id if campaign else None,
+        action.action if action else "none",
+    )
+    return RecordResult(bounce=bounce, created=True, actions=[action] if action else [])
+
+
+def _window_start(rule: dict[str, Any]) -> datetime | None:
+    days = rule.get("window_days") or 0
+    return timezone.now() - timedelta(days=days) if days else None
+
+
+def apply_threshold(
+    subscriber: Subscriber, btype: str, rules: dict[str, Any], *, trigger: str
+) -> BounceAction | None:
+    """Act on one subscriber for one bounce type when its count reaches the threshold.
+
+    Idempotent: an action fires only for bounces newer than the last action of
+    that type, and only when it changes something.
+    """
+    rule = rules[btype]
+    if rule["action"] == "none":
+        return None
+    counted = Bounce.objects.filter(subscriber=subscriber, type=btype)
+    since = _window_start(rule)
+    if since:
+        counted = counted.filter(created_at__gte=since)
+    stats = counted.aggregate(n=Count("id"), last=Max("id"))
+    if stats["n"] < rule["count"]:
+        return None
+    acted = BounceAction.objects.filter(
+        subscriber=subscriber, bounce_type=btype
+    ).aggregate(last=Max("last_bounce_id"))["last"]
+    if acted is not None and acted >= stats["last"]:
+        return None
+    return _act(subscriber, btype, rule, stats["n"], stats["last"], trigger)
+
+
+def _act(
+    subscriber: Subscriber,
+    btype: str,
+    rule: dict[str, Any],
+    count: int,
+    last_id: int,
+    trigger: str,
+) -> BounceAction | None:
+    action = rule["action"]
+    window = (
+        f" in the last {rule['window_days']} days" if rule.get("window_days") else ""
+    )
+    reason = (
+        f"{count} {btype} bounce(s){window} reached the threshold of {rule['count']}"
+    )
+    deleted_bounces = 0
+    if action == BounceAction.Action.BLOCKLIST:
+        if subscriber.is_blocklisted:
+            return None
+        blocklist_subscribers([subscriber.id])
+    elif action == BounceAction.Action.UNSUBSCRIBE:
+        if not unsubscribe_from_all([subscriber.id]):
+            return None
+    elif action == BounceAction.Action.DELETE:
+        deleted_bounces = Bounce.objects.filter(subscriber=subscriber).count()
+        reason += f"; the subscriber and its {deleted_bounces} bounce(s) were deleted"
+    trace = BounceAction.objects.create(
+        subscriber=subscriber,
+        email=subscriber.email,
+        action=action,
+        bounce_type=btype,
+        bounce_count=count,
+        threshold=rule["count"],
+        window_days=rule.get("window_days") or 0,
+        last_bounce_id=last_id,
+        trigger=trigger,
+        reason=reason,
+        deleted_bounces=deleted_bounces,
+    )
+    if action == BounceAction.Action.DELETE:
+        subscriber.delete()
+    log.info("bounce action: %s %s (%s)", action, subscriber.email, reason)
+    return trace
+
+
+@dataclass
+class ReapplyResult:
+    checked: int = 0
+    actions: dict[str, int] = field(default_factory=dict)
+    deleted_bounces: int = 0
+
+
+def reapply_thresholds() -> ReapplyResult:
+    """Apply the current thresholds to every subscriber with bounces (beat, Settings).
+
+    Each subscriber is handled in its own transaction, so a long run holds no
+    long locks and a crash loses nothing already applied.
+    """
+    config = bounce_settings()
+    result = ReapplyResult()
+    if not config["bounce.enabled"]:
+        return result
+    rules = config["bounce.actions"]
+    for btype, rule in rules.items():
+        if rule["action"] == "none":
+            continue
+        candidates = Bounce.objects.filter(type=btype)
+        since = _window_start(rule)
+        if since:
+            candidates = candidates.filter(created_at__gte=since)
+        if rule["action"] == "blocklist":
+            candidates = candidates.filter(
+                ~Q(subscriber__status=Subscriber.Status.BLOCKLISTED)
+            )
+        ids = (
+            candidates.values("subscriber_id")
+            .annotate(n=Count("id"))
+            .filter(n__gte=rule["count"])
+            .values_list("subscriber_id", flat=True)
+        )
+        for subscriber_id in list(ids.iterator(chunk_size=2000)):
+            with transaction.atomic():
+                subscriber = (
+                    Subscriber.objects.select_for_update()
+                    .filter(id=subscriber_id)
+                    .first()
+                )
+                if subscriber is None:
+                    continue
+                result.checked += 1
+                trace = apply_threshold(subscriber, btype, rules, trigger="reapply")
+            if trace:
+                result.actions[trace.action] = result.actions.get(trace.action, 0) + 1
+                result.deleted_bounces += trace.deleted_bounces
+    return result
+
+
+@transaction.atomic
+def delete_subscriber_bounces(subscriber: Subscriber) -> int:
+    """Reset a subscriber's bounce count (DELETE /api/subscribers/{id}/bounces)."""
+    count, _ = Bounce.objects.filter(subscriber=subscriber).delete()
+    return count
+
+
+@transaction.atomic
+def delete_bounces(*, ids: list[int] | None = None, all_bounces: bool = False) -> int:
+    qs = (
+        Bounce.objects.all() if all_bounces else Bounce.objects.filter(id__in=ids or [])
+    )
+    count, _ = qs.delete()
+    return count
+
+
+@transaction.atomic
+def blocklist_bounced_subscribers() -> int:
+    """listmonk's PUT /api/bounces/blocklist: blocklist everyone with a bounce."""
+    ids = list(
+        Subscriber.objects.filter(bounces__isnull=False)
+        .exclude(status=Subscriber.Status.BLOCKLISTED)
+        .values_list("id", flat=True)
+        .distinct()
+    )
+    return blocklist_subscribers(ids)

@@ -1,0 +1,56 @@
+"""GET/PUT /api/settings, PUT /api/settings/{key}, POST /api/settings/smtp/test.
+
+listmonk's shapes: the flat key map in {"data": ...}, credentials masked on read;
+a masked or empty credential sent back keeps the stored one.
+"""
+
+from __future__ import annotations
+
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from stmails import config
+from stmails.api_errors import BadRequest
+from stmails.smtp_check import SmtpCheckError, try_server
+
+
+def _update(changes) -> None:
+    try:
+        config.update_settings(changes)
+    except config.SettingsError as e:
+        raise BadRequest(e.field, e.message) from None
+
+
+class SettingsView(APIView):
+    def get(self, request):
+        return Response({"data": config.get_masked_settings()})
+
+    def put(self, request):
+        _update(request.data)
+        return Response({"data": True})
+
+
+class SettingKeyView(APIView):
+    """PUT /api/settings/{key} with the key's raw JSON value as the body."""
+
+    def put(self, request, key: str):
+        _update({key: request.data})
+        return Response({"data": True})
+
+
+class SmtpTestView(APIView):
+    """Body: one SMTP server's JSON, plus an optional "email" to send a test mail to."""
+
+    def post(self, request):
+        data = request.data
+        if not isinstance(data, dict):
+            raise BadRequest("smtp", "must be a JSON object (one SMTP server)")
+        data = dict(data)
+        to = data.pop("email", None)
+        try:
+            try_server(data, to=to or None)
+        except config.SettingsError as e:
+            raise BadRequest(e.field, e.message) from None
+        except SmtpCheckError as e:
+            raise BadRequest("", e.message) from None
+        return Response({"data": True})

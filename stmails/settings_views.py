@@ -1,0 +1,264 @@
+"""Settings pages: General (and any registry section), SMTP servers, Users.
+
+A new tab is one entry in TABS; a section whose keys need no special page is
+served by `section` from the registry alone (see settings_forms.SectionForm).
+"""
+
+from __future__ import annotations
+
+import uuid as uuidlib
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from stmails import config, services
+from stmails.forms import AdminAccountForm
+from stmails.models import ApiUser
+from stmails.settings_forms import (
+    ApiUserForm,
+    SectionForm,
+    SmtpServerForm,
+    add_settings_error,
+)
+from stmails.settings_keys import SMTP_DEFAULTS
+from stmails.smtp_check import SmtpCheckError, try_server
+
+
+@dataclass(frozen=True)
+class Tab:
+    slug: str
+    title: str
+    # Registry sections need no view of their own: `section` renders their keys.
+    from_registry: bool = False
+
+    @property
+    def url(self) -> str:
+        if self.from_registry:
+            return reverse("settings:section", args=[self.slug])
+        return reverse(f"settings:{self.slug}")
+
+
+TABS = [
+    Tab("general", "General", from_registry=True),
+    Tab("smtp", "SMTP"),
+    Tab("users", "Users"),
+]
+
+
+def _render(request, template: str, tab: str, context: dict, status: int = 200):
+    context = {"nav": "settings", "tabs": TABS, "tab": tab, **context}
+    return render(request, template, context, status=status)
+
+
+def index(request):
+    return redirect(TABS[0].url)
+
+
+# --- registry sections (General) -------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def section(request, name: str):
+    tab = next((t for t in TABS if t.slug == name and t.from_registry), None)
+    if tab is None:
+        raise Http404("no such settings section")
+    form = SectionForm(name, request.POST or None, values=config.get_masked_settings())
+    if request.method == "POST" and form.is_valid():
+        try:
+            config.update_settings(form.changes())
+        except config.SettingsError as e:
+            add_settings_error(form, e)
+        else:
+            messages.success(request, f"{tab.title} settings saved.")
+            return redirect(tab.url)
+    status = 400 if form.errors else 200
+    return _render(
+        request,
+        "settings/section.html",
+        name,
+        {"form": form, "title": tab.title},
+        status,
+    )
+
+
+# --- SMTP -------------------------------------------------------------------------
+
+
+def _servers() -> list[dict]:
+    return config.get_masked_settings()["smtp"]
+
+
+def _server_or_404(servers: list[dict], uuid) -> dict:
+    for server in servers:
+        if server["uuid"] == str(uuid):
+            return server
+    raise Http404("no such SMTP server")
+
+
+def smtp(request, test_results: dict | None = None):
+    return _render(
+        request,
+        "settings/smtp.html",
+        "smtp",
+        {"servers": _servers(), "test_results": test_results or {}},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def smtp_server(request, uuid: str | None = None):
+    """Add (uuid None) or edit one server; "Test connection" tests the form's values."""
+    servers = _servers()
+    uuid = str(uuid) if uuid else None
+    current = _server_or_404(servers, uuid) if uuid else None
+    initial = {k: v for k, v in (current or SMTP_DEFAULTS).items() if k != "uuid"}
+    form = SmtpServerForm(request.POST or None, initial=initial)
+    server_id = uuid or _new_server_id(request.POST.get("uuid"), servers)
+    test_result = None
+    if request.method == "POST" and form.is_valid():
+        server = form.server(server_id)
+        if request.POST.get("action") == "test":
+            test_result = _test(
+                server, form.cleaned_data.get("test_email") or None, form
+            )
+        else:
+            if current is None:
+                servers.append(server)
+            else:
+                servers[servers.index(current)] = server
+            try:
+                config.update_settings({"smtp": servers})
+            except config.SettingsError as e:
+                form.add_settings_error(e)
+            else:
+                messages.success(request, f"SMTP server {server['host']} saved.")
+                return redirect("settings:smtp")
+    context = {
+        "form": form,
+        "server_id": server_id,
+        "is_new": current is None,
+        "test_result": test_result,
+    }
+    status = 400 if form.errors else 200
+    return _render(request, "settings/smtp_server.html", "smtp", context, status)
+
+
+def _new_server_id(posted: str | None, servers: list[dict]) -> str:
+    """Keep the id a "Test connection" round trip carried, unless it is taken or bad."""
+    try:
+        candidate = str(uuidlib.UUID(posted or ""))
+    except ValueError:
+        return str(uuidlib.uuid4())
+    if any(s["uuid"] == candidate for s in servers):
+        return str(uuidlib.uuid4())
+    return candidate
+
+
+def _test(server: dict, to: str | None, form=None) -> tuple[bool, str]:
+    try:
+        try_server(server, to=to)
+    except config.SettingsError as e:
+        if form is not None:
+            form.add_settings_error(e)
+        return False, str(e)
+    except SmtpCheckError as e:
+        return False, e.message
+    return True, f"Test mail sent to {to}." if to else "Connection and login succeeded."
+
+
+@require_POST
+def smtp_test(request, uuid: str):
+    server = _server_or_404(_servers(), uuid)
+    return smtp(request, test_results={str(uuid): _test(server, None)})
+
+
+@require_POST
+def smtp_delete(request, uuid: str):
+    servers = _servers()
+    server = _server_or_404(servers, uuid)
+    if len(servers) == 1:
+        messages.error(request, "Keep at least one SMTP server; disable it instead.")
+        return redirect("settings:smtp")
+    servers.remove(server)
+    config.update_settings({"smtp": servers})
+    messages.success(request, f"SMTP server {server['host']} deleted.")
+    return redirect("settings:smtp")
+
+
+# --- Users: admins and API users ----------------------------------------------------
+
+
+def _admins():
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, is_staff=True)
+        .order_by("username")
+    )
+
+
+def users(request, *, admin_form=None, api_form=None, new_token=None, status=200):
+    context = {
+        "admins": _admins(),
+        "api_users": ApiUser.objects.all(),
+        "admin_form": admin_form or AdminAccountForm(),
+        "api_form": api_form or ApiUserForm(),
+        "new_token": new_token,
+        "root_url": config.get_value("app.root_url"),
+    }
+    return _render(request, "settings/users.html", "users", context, status)
+
+
+@require_POST
+def admin_add(request):
+    form = AdminAccountForm(request.POST)
+    if not form.is_valid():
+        return users(request, admin_form=form, status=400)
+    user = services.create_admin(
+        username=form.cleaned_data["username"],
+        email=form.cleaned_data["email"],
+        password=form.cleaned_data["password1"],
+    )
+    messages.success(request, f"Admin {user.username} added.")
+    return redirect("settings:users")
+
+
+@require_POST
+def admin_delete(request, pk: int):
+    user = get_object_or_404(get_user_model(), pk=pk, is_staff=True)
+    try:
+        services.delete_admin(user, acting_user=request.user)
+    except services.AdminError as e:
+        messages.error(request, f"Cannot delete {user.username}: {e}.")
+    else:
+        messages.success(request, f"Admin {user.username} deleted.")
+    return redirect("settings:users")
+
+
+@require_POST
+def api_user_add(request):
+    form = ApiUserForm(request.POST)
+    if form.is_valid():
+        try:
+            api_user, token = services.create_api_user(form.cleaned_data["name"])
+        except services.ApiUserError as e:
+            form.add_error("name", str(e).removeprefix("name: "))
+        else:
+            # Rendered, not redirected: the token must never be stored anywhere,
+            # not even in the session, so this response is its only appearance.
+            new = {"name": api_user.name, "token": token}
+            return users(request, new_token=new)
+    return users(request, api_form=form, status=400)
+
+
+@require_POST
+def api_user_revoke(request, pk: int):
+    api_user = get_object_or_404(ApiUser, pk=pk)
+    services.revoke_api_user(api_user)
+    messages.success(
+        request, f"API user {api_user.name} revoked: its token no longer works."
+    )
+    return redirect(reverse("settings:users") + "#api-users")

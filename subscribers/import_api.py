@@ -1,0 +1,68 @@
+"""listmonk's import API (/api/import/subscribers) and /api/subscribers/export."""
+
+from __future__ import annotations
+
+import json
+
+from django.http import HttpResponse, StreamingHttpResponse
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from stmails.api_errors import BadRequest
+from subscribers import imports
+from subscribers.exports import export_params, export_subscribers
+from subscribers.services import SubscriberError
+
+
+def _error(e: SubscriberError) -> Response:
+    return Response({"message": str(e)}, status=e.status)
+
+
+class ImportSubscribersView(APIView):
+    def get(self, request):
+        return Response({"data": imports.describe_job(imports.latest_job())})
+
+    def post(self, request):
+        raw = request.data.get("params") or "{}"
+        if not isinstance(raw, str | dict):
+            raise BadRequest("params", "must be a JSON object")
+        try:
+            params = json.loads(raw) if isinstance(raw, str) else raw
+        except json.JSONDecodeError:
+            raise BadRequest("params", "is not valid JSON") from None
+        try:
+            job = imports.start_import(request.FILES.get("file"), params)
+        except SubscriberError as e:
+            return _error(e)
+        return Response({"data": imports.describe_job(job)})
+
+    def delete(self, request):
+        return Response({"data": imports.describe_job(imports.stop_import(clear=True))})
+
+
+class ImportLogsView(APIView):
+    def get(self, request):
+        job = imports.latest_job()
+        return Response({"data": job.log if job else ""})
+
+
+class ImportErrorsView(APIView):
+    """stmails' extra: the latest import's per-row error report as CSV."""
+
+    def get(self, request):
+        job = imports.latest_job()
+        body = "".join(imports.error_report(job)) if job else "line,email,error\r\n"
+        response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="import-errors.csv"'
+        return response
+
+
+class ExportSubscribersView(APIView):
+    def get(self, request):
+        try:
+            chunks = export_subscribers(export_params(request.query_params))
+        except SubscriberError as e:
+            return _error(e)
+        response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="subscribers.csv"'
+        return response

@@ -1,0 +1,17 @@
+"""Celery tasks for subscribers: thin wrappers that take ids and call imports."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from subscribers import imports
+
+
+@shared_task
+def run_import(*, job_id: int) -> str:
+    return imports.run_import(job_id).status
+
+
+@shared_task
+def clean_stale_imports() -> int:
+    return imports.clean_stale_imports()

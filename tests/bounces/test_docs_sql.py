@@ -1,0 +1,35 @@
+"""The query from our docs runs verbatim on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from django.db import connection
+
+DOCS_SQL = (
+    "SELECT bounces.created_at, bounces.subscriber_id, subscribers.uuid AS subscriber_uuid, "
+    "subscribers.email AS email FROM bounces LEFT JOIN subscribers ON (subscribers.id = "
+    "bounces.subscriber_id) ORDER BY bounces.created_at DESC LIMIT 1000;"
+)
+
+
+def test_it_runs_the_documented_query(make_subscriber, make_bounce):
+    ann = make_subscriber("ann@example.com")
+    bob = make_subscriber("bob@example.com")
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    expected = []
+    for i in range(1005):
+        who = ann if i % 2 else bob
+        make_bounce(who, created_at=start + timedelta(minutes=i))
+        expected.append((who.id, str(who.uuid).replace("-", ""), who.email))
+    with connection.cursor() as cursor:
+        cursor.execute(DOCS_SQL)
+        got = cursor.fetchall()
+    assert len(got) == 1000
+    newest = list(reversed(expected))[:1000]
+    # uuid comes back as a UUID (PostgreSQL) or as 32 hex digits (SQLite's char(32)).
+    assert [(r[1], str(r[2]).replace("-", ""), r[3]) for r in got] == newest
+    first = got[0][0]
+    if isinstance(first, str):  # SQLite returns text
+        first = datetime.fromisoformat(first)
+    assert first.replace(tzinfo=UTC) == start + timedelta(minutes=1004)

@@ -1,0 +1,155 @@
+"""POST /webhooks/bounce: the generic bounce webhook for scripts, as documented by listmonk.
+
+Unlike listmonk, the answer 200 {"data": true} comes only once the bounce is
+stored (record_bounce runs in the request), and the route always exists: when
+bounce processing or bounce webhooks are off it answers 503 with a clear message.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid as uuidlib
+from datetime import datetime
+from typing import Any
+
+from django.http import QueryDict
+from rest_framework import exceptions
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from bounces.models import Bounce, BounceType
+from bounces.services import BounceError, NewBounce, bounce_settings, record_bounce
+from stmails.api_errors import BadRequest
+from subscribers.services import SubscriberError, clean_email
+
+SOURCE_MAX = Bounce._meta.get_field("source").max_length
+EVENT_KEY_MAX = Bounce._meta.get_field("event_key").max_length
+# Our event keys are namespaced so a script's ids cannot collide with a provider's.
+EVENT_KEY_PREFIX = "webhook:"
+
+
+class ServiceUnavailable(exceptions.APIException):
+    status_code = 503
+
+
+class BounceRefused(exceptions.APIException):
+    def __init__(self, err: BounceError):
+        self.status_code = err.status
+        super().__init__(str(err))
+
+
+def _optional_str(
+    data: dict[str, Any], name: str, max_length: int | None = None
+) -> str:
+    value = data.get(name)
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, str):
+        raise BadRequest(name, "must be a string")
+    value = value.strip()
+    if max_length and len(value) > max_length:
+        raise BadRequest(name, f"must be at most {max_length} characters")
+    return value
+
+
+def parse_meta(raw: Any) -> dict[str, Any]:
+    """An object, or an escaped JSON string of one (the documented form); absent means {}."""
+    if raw is None or raw == "":
+        return {}
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            raise BadRequest(
+                "meta", "is not valid JSON (send an object or an escaped JSON string)"
+            ) from None
+    if not isinstance(raw, dict):
+        raise BadRequest("meta", "must be a JSON object")
+    return raw
+
+
+def parse_rfc3339(raw: Any) -> datetime | None:
+    if raw is None or raw == "":
+        return None
+    if not isinstance(raw, str):
+        raise BadRequest(
+            "created_at", "must be an RFC 3339 time such as 2024-08-20T23:54:22Z"
+        )
+    try:
+        value = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        value = None
+    # RFC 3339 requires the offset: a bare local time would be ambiguous.
+    if value is None or value.tzinfo is None:
+        raise BadRequest(
+            "created_at", "must be an RFC 3339 time such as 2024-08-20T23:54:22Z"
+        )
+    return value
+
+
+def parse_bounce_body(data: Any, idempotency_key: str = "") -> NewBounce:
+    """The webhook body -> NewBounce; BadRequest names the field at fault. Pure."""
+    if isinstance(data, QueryDict):
+        data = data.dict()
+    if not isinstance(data, dict):
+        raise BadRequest("", "the request body must be a JSON object")
+    subscriber_uuid = _optional_str(data, "subscriber_uuid")
+    if subscriber_uuid:
+        try:
+            subscriber_uuid = str(uuidlib.UUID(subscriber_uuid))
+        except ValueError:
+            raise BadRequest("subscriber_uuid", "is not a valid UUID") from None
+    email = data.get("email")
+    if email not in (None, ""):
+        try:
+            email = clean_email(email)
+        except SubscriberError as e:
+            raise BadRequest("email", e.message) from None
+    else:
+        email = ""
+    if not subscriber_uuid and not email:
+        raise BadRequest("email", "either email or subscriber_uuid is required")
+    source = _optional_str(data, "source", SOURCE_MAX)
+    if not source:
+        raise BadRequest("source", "is required (such as api or my_script)")
+    btype = data.get("type")
+    if not isinstance(btype, str) or btype.strip().lower() not in BounceType.values:
+        raise BadRequest("type", "must be hard, soft or complaint")
+    event_id = _optional_str(data, "event_id") or idempotency_key.strip()
+    if len(event_id) > EVENT_KEY_MAX - len(EVENT_KEY_PREFIX):
+        raise BadRequest(
+            "event_id",
+            f"must be at most {EVENT_KEY_MAX - len(EVENT_KEY_PREFIX)} characters",
+        )
+    return NewBounce(
+        type=btype.strip().lower(),
+        source=source,
+        subscriber_uuid=subscriber_uuid or None,
+        email=email or None,
+        campaign_uuid=_optional_str(data, "campaign_uuid") or None,
+        meta=parse_meta(data.get("meta")),
+        created_at=parse_rfc3339(data.get("created_at")),
+        event_key=f"{EVENT_KEY_PREFIX}{event_id}" if event_id else None,
+        provider_message_id=_optional_str(data, "provider_message_id", 500),
+        status_code=_optional_str(data, "status_code", 20),
+    )
+
+
+class BounceWebhookView(APIView):
+    """Auth: the API default (an API user by basic auth or `Authorization: token`)."""
+
+    def post(self, request: Request) -> Response:
+        config = bounce_settings()
+        if not config["bounce.enabled"]:
+            raise ServiceUnavailable("bounce processing is disabled")
+        if not config["bounce.webhooks_enabled"]:
+            raise ServiceUnavailable("bounce webhooks are disabled")
+        bounce = parse_bounce_body(
+            request.data, request.headers.get("Idempotency-Key", "")
+        )
+        try:
+            record_bounce(bounce)
+        except BounceError as e:
+            raise BounceRefused(e) from None
+        return Response({"data": True})

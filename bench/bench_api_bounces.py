@@ -204,7 +204,9 @@ def main() -> int:
             if target:
                 ok = result["p95"] < PAGE_P95_MS
                 passed &= ok
-                verdict = f" (target p95 < {PAGE_P95_MS:.0f} ms: {'ok' if ok else 'MISSED'})"
+                verdict = (
+                    f" (target p95 < {PAGE_P95_MS:.0f} ms: {'ok' if ok else 'MISSED'})"
+                )
             print(
                 f"GET {path}: p50 {result['p50']:.1f} ms, p95 {result['p95']:.1f} ms, "
                 f"max {result['max']:.1f} ms{verdict}"

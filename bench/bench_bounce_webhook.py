@@ -69,7 +69,9 @@ end
 def configure(var_prefix: str) -> str:
     """Environment for Django and gunicorn; returns the database URL."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stmails.settings")
-    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-production-0123456789")
+    os.environ.setdefault(
+        "SECRET_KEY", "bench-only-secret-key-not-for-production-0123456789"
+    )
     os.environ.setdefault(
         "STMAILS_ENCRYPTION_KEY", "YmVuY2gtb25seS1lbmNyeXB0aW9uLWtleS0zMmJ5dGU="
     )
@@ -92,7 +94,9 @@ def ensure_postgres_database(url: str) -> None:
     name = parts.path.lstrip("/")
     admin = parts._replace(path="/postgres").geturl()
     with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+        if not conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
+        ).fetchone():
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
@@ -174,7 +178,10 @@ def prepare() -> str:
     BounceAction.objects.all().delete()
     Subscriber.objects.filter(email__startswith="bench").delete()
     Subscriber.objects.bulk_create(
-        (Subscriber(email=f"bench{i}@example.com", name=f"B {i}") for i in range(SUBSCRIBERS)),
+        (
+            Subscriber(email=f"bench{i}@example.com", name=f"B {i}")
+            for i in range(SUBSCRIBERS)
+        ),
         batch_size=5000,
     )
     # Default actions (hard and complaint blocklist at 1, soft none at 2).
@@ -190,7 +197,9 @@ def parse_wrk(out: str) -> dict:
     pct = {p: ms(v) for p, v in re.findall(r"^\s+(50|75|90|99)%\s+(\S+)", out, re.M)}
     requests = int(re.search(r"(\d+) requests in", out).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
+    )
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
         "requests": requests,
@@ -223,7 +232,9 @@ def main() -> int:
             lua.write(LUA % {"subscribers": SUBSCRIBERS, "auth": auth})
         base = ["wrk", "-t2", f"-c{args.connections}", "--latency", "-s", lua.name]
         # Warm-up: every worker opens its database connection and imports lazily.
-        subprocess.run([*base, "-d3s", f"http://127.0.0.1:{port}"], capture_output=True, check=True)
+        subprocess.run(
+            [*base, "-d3s", f"http://127.0.0.1:{port}"], capture_output=True, check=True
+        )
         time.sleep(2)  # the warm-up's last requests finish before the count
         from bounces.models import Bounce
 

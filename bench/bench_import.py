@@ -39,7 +39,7 @@ def _configure() -> None:
     )
     # No worker here: the task message goes to an in-memory broker and the
     # import runs in this process, timed.
-    os.environ["CELERY_BROKER_URL"] = "memory://"
+    os.environ["CELERY_BROKER_URL"] = "memory://localhost/"
     os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"
     os.environ.setdefault("STMAILS_VAR_DIR", tempfile.mkdtemp(prefix="stmails-bench-"))
     _ensure_postgres_database(os.environ.get("DATABASE_URL", ""))

@@ -1,9 +1,10 @@
 """Bounce rows as API items, and streamed exports (CSV, per_page=all JSON) with flat memory.
 
-Exports read rows with `.iterator(chunk_size=...)` (a server-side cursor on
-PostgreSQL) as flat tuples, and send `meta` as the database's own JSON text, so
-a million rows cost neither a million model instances nor a decode/encode of
-every meta object.
+On PostgreSQL the CSV is written by the server (COPY ... TO STDOUT) and passed
+through in pieces; elsewhere, and for per_page=all JSON, rows are read with
+`.iterator(chunk_size=...)` as flat tuples, with `meta` as the database's own JSON
+text. Either way a million rows cost neither a million model instances nor a
+decode/encode of every meta object, and memory stays flat.
 """
 
 from __future__ import annotations
@@ -12,16 +13,20 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from django.db.models import QuerySet, TextField
+from django.db import connection
+from django.db.models import F, Func, QuerySet, TextField, Value
 from django.db.models.functions import Cast
 from django.http import StreamingHttpResponse
 
 CHUNK_SIZE = 2000
 # Rows written per yielded piece: small pieces would cost a socket write each.
 ROWS_PER_PIECE = 500
+PIECE_BYTES = 64 * 1024
+CSV_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+PG_CSV_TIME_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'  # the same, in to_char's words
 
 # The columns of an item, in values() spelling.
 ITEM_FIELDS = (
@@ -116,6 +121,11 @@ def _pieces(lines: Iterable[str]) -> Iterator[str]:
         yield "".join(batch)
 
 
+def csv_time(value: datetime) -> str:
+    """UTC, always with microseconds, exactly as PostgreSQL's COPY path writes it."""
+    return value.astimezone(UTC).strftime(CSV_TIME_FORMAT)
+
+
 def csv_lines(qs: QuerySet) -> Iterator[str]:
     """The header, then one CSV line per bounce, in the queryset's order."""
     buffer = io.StringIO()
@@ -134,17 +144,64 @@ def csv_lines(qs: QuerySet) -> Iterator[str]:
     ) in _flat_rows(qs):  # fmt: skip
         yield line(
             (
-                bid, rfc3339(created_at), btype, source, email, sub_id, sub_uuid, sub_status,
+                bid, csv_time(created_at), btype, source, email, sub_id, sub_uuid, sub_status,
                 "" if camp_id is None else camp_id, camp_uuid or "", camp_name or "",
                 status_code, message_id, meta or "{}",
             )
         )  # fmt: skip
 
 
+def _header() -> str:
+    out = io.StringIO()
+    csv.writer(out).writerow(CSV_HEADER)
+    return out.getvalue()
+
+
+def copy_pieces(qs: QuerySet) -> Iterator[bytes]:
+    """PostgreSQL: the same columns and order as csv_lines, written by COPY."""
+    rows = qs.annotate(
+        created_text=Func(
+            F("created_at"),
+            Value(PG_CSV_TIME_FORMAT),
+            function="to_char",
+            output_field=TextField(),
+        ),
+        meta_text=Cast("meta", output_field=TextField()),
+    ).values_list(
+        "id", "created_text", "type", "source", "subscriber__email", "subscriber_id",
+        "subscriber__uuid", "subscriber__status", "campaign_id", "campaign__uuid",
+        "campaign__name", "status_code", "provider_message_id", "meta_text",
+    )  # fmt: skip
+    sql, params = rows.query.sql_with_params()
+    yield _header().encode()
+    batch: list[bytes] = []
+    size = 0
+    try:
+        with connection.cursor() as cursor:
+            # Django connections set the session time zone to UTC, which to_char uses.
+            with cursor.cursor.copy(
+                f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params
+            ) as copy:
+                for data in copy:  # one row per block: gather them into pieces
+                    batch.append(bytes(data))
+                    size += len(data)
+                    if size >= PIECE_BYTES:
+                        yield b"".join(batch)
+                        batch, size = [], 0
+    except GeneratorExit:
+        # The client went away mid-COPY: do not hand the connection on half-read.
+        connection.close()
+        raise
+    if batch:
+        yield b"".join(batch)
+
+
 def csv_response(qs: QuerySet, filename: str = "bounces.csv") -> StreamingHttpResponse:
-    response = StreamingHttpResponse(
-        _pieces(csv_lines(qs)), content_type="text/csv; charset=utf-8"
-    )
+    if connection.vendor == "postgresql":
+        pieces: Iterator = copy_pieces(qs)
+    else:
+        pieces = _pieces(csv_lines(qs))
+    response = StreamingHttpResponse(pieces, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 

@@ -58,7 +58,9 @@ def parse_when(raw: str, field: str, *, end: bool) -> datetime:
     except ValueError:
         day = None
     if day is not None:
-        value = datetime.combine(day, datetime.max.time() if end else datetime.min.time())
+        value = datetime.combine(
+            day, datetime.max.time() if end else datetime.min.time()
+        )
     else:
         try:
             value = parse_datetime(raw)

@@ -103,7 +103,9 @@ def find_campaign(
     return None
 
 
-def record_bounce(data: NewBounce, *, check_enabled: bool = True) -> RecordResult:
+def record_bounce(
+    data: NewBounce, *, check_enabled: bool = True, config: dict[str, Any] | None = None
+) -> RecordResult:
     """Store one bounce and apply its type's action, in one transaction.
 
     1. Refuse when bounce processing is off (BounceError, status 503).
@@ -116,7 +118,8 @@ def record_bounce(data: NewBounce, *, check_enabled: bool = True) -> RecordResul
     """
     if data.type not in BounceType.values:
         raise BounceError("type", "must be hard, soft or complaint")
-    config = bounce_settings()
+    # A caller that already read the settings (the webhook checks its own switch) passes them.
+    config = config or bounce_settings()
     if check_enabled and not config["bounce.enabled"]:
         raise BounceError("", "bounce processing is disabled", status=503)
     if data.event_key:
@@ -187,6 +190,8 @@ def apply_threshold(
     rule = rules[btype]
     if rule["action"] == "none":
         return None
+    if rule["action"] == BounceAction.Action.BLOCKLIST and subscriber.is_blocklisted:
+        return None  # nothing to change: spare the counting queries
     counted = Bounce.objects.filter(subscriber=subscriber, type=btype)
     since = _window_start(rule)
     if since:

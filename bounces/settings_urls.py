@@ -8,5 +8,5 @@ app_name = "bounce_settings"
 
 urlpatterns = [
     path("", settings_views.bounce_settings, name="index"),
-    path("/reapply", settings_views.reapply, name="reapply"),
+    path("reapply", settings_views.reapply, name="reapply"),
 ]

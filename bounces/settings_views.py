@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from bounces import services
@@ -40,23 +37,9 @@ def bounce_settings(request: HttpRequest) -> HttpResponse:
                 return redirect("bounce_settings:index")
     else:
         form = BounceSettingsForm.from_settings(config.get_values(*KEYS))
-    context = {"nav": "settings", "tabs": _tabs(), "tab": "bounces", "form": form}
+    context = {"nav": "settings", "tabs": TABS, "tab": "bounces", "form": form}
     status = 400 if form.errors else 200
     return render(request, "bounces/settings.html", context, status=status)
-
-
-@dataclass(frozen=True)
-class _Tab:
-    slug: str
-    title: str
-    url: str
-
-
-def _tabs() -> list:
-    """The Settings tabs, with Bounces added while stmails' TABS lacks it."""
-    if any(t.slug == "bounces" for t in TABS):
-        return TABS
-    return [*TABS, _Tab("bounces", "Bounces", reverse("bounce_settings:index"))]
 
 
 def _summary(result: services.ReapplyResult) -> str:

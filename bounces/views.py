@@ -93,9 +93,12 @@ def index(request: HttpRequest) -> HttpResponse:
         "chart": chart.stacked_bars(days),
         "chart_start": start,
         "chart_end": end,
-        "export_url": "/api/bounces?" + urlencode(export),
+        "export_url": reverse("api-bounces") + "?" + urlencode(export),
         "bounce_enabled": get_value("bounce.enabled"),
-        "total_bounces": Bounce.objects.count(),
+        # Unfiltered, the paginator already counted every bounce.
+        "total_bounces": paginator.count
+        if form.is_valid() and not params
+        else Bounce.objects.count(),
     }
     return render(request, "bounces/index.html", context)
 

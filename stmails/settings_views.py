@@ -35,9 +35,13 @@ class Tab:
     title: str
     # Registry sections need no view of their own: `section` renders their keys.
     from_registry: bool = False
+    # A tab whose page lives in another app (Bounces) names its URL.
+    url_name: str = ""
 
     @property
     def url(self) -> str:
+        if self.url_name:
+            return reverse(self.url_name)
         if self.from_registry:
             return reverse("settings:section", args=[self.slug])
         return reverse(f"settings:{self.slug}")
@@ -46,6 +50,7 @@ class Tab:
 TABS = [
     Tab("general", "General", from_registry=True),
     Tab("smtp", "SMTP"),
+    Tab("bounces", "Bounces", url_name="bounce_settings:index"),
     Tab("users", "Users"),
 ]
 

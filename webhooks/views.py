@@ -149,7 +149,7 @@ class BounceWebhookView(APIView):
             request.data, request.headers.get("Idempotency-Key", "")
         )
         try:
-            record_bounce(bounce)
+            record_bounce(bounce, config=config)
         except BounceError as e:
             raise BounceRefused(e) from None
         return Response({"data": True})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 
 from bounces.settings_keys import DEFAULT_ACTIONS
 from stmails.config import update_settings
@@ -14,6 +15,15 @@ def set_actions(**rules: dict) -> None:
     for btype, rule in rules.items():
         actions[btype].update(rule)
     update_settings({"bounce.actions": actions})
+
+
+@pytest.fixture(autouse=True)
+def _local_cache(settings):
+    """Auth failures are counted in the cache: a private, empty one per test."""
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    }
+    cache.clear()
 
 
 @pytest.fixture

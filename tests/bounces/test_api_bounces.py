@@ -23,7 +23,9 @@ def data(make_subscriber, make_bounce):
     spring = Campaign.objects.create(name="Spring")
     ann = make_subscriber("Ann@Example.com")
     bob = make_subscriber("bob@example.com", status=Subscriber.Status.BLOCKLISTED)
-    b1 = make_bounce(ann, type="hard", created_at=at(1), campaign=spring, meta={"k": "v"})
+    b1 = make_bounce(
+        ann, type="hard", created_at=at(1), campaign=spring, meta={"k": "v"}
+    )
     b2 = make_bounce(bob, type="complaint", source="pop3:box", created_at=at(2))
     b3 = make_bounce(ann, type="soft", created_at=at(3), status_code="4.2.2")
     return {"spring": spring, "ann": ann, "bob": bob, "b": (b1, b2, b3)}
@@ -41,7 +43,11 @@ def test_it_lists_with_listmonks_envelope_and_item_shape(api_client, data):
     assert {k: body[k] for k in ("search", "query", "total", "per_page", "page")} == {
         "search": "", "query": "", "total": 3, "per_page": 20, "page": 1,
     }  # fmt: skip
-    assert [i["id"] for i in body["results"]] == [b3.id, b2.id, b1.id]  # created_at desc
+    assert [i["id"] for i in body["results"]] == [
+        b3.id,
+        b2.id,
+        b1.id,
+    ]  # created_at desc
     item = body["results"][2]
     assert item == {
         "id": b1.id,
@@ -53,7 +59,11 @@ def test_it_lists_with_listmonks_envelope_and_item_shape(api_client, data):
         "subscriber_uuid": str(data["ann"].uuid),
         "subscriber_id": data["ann"].id,
         "subscriber_status": "enabled",
-        "campaign": {"id": data["spring"].id, "uuid": str(data["spring"].uuid), "name": "Spring"},
+        "campaign": {
+            "id": data["spring"].id,
+            "uuid": str(data["spring"].uuid),
+            "name": "Spring",
+        },
         "status_code": "",
         "provider_message_id": "",
     }
@@ -87,8 +97,12 @@ def test_it_filters_by_campaign_and_subscriber(api_client, data):
     spring = data["spring"]
     assert ids(api_client.get(f"/api/bounces?campaign_id={spring.id}")) == [b1.id]
     assert ids(api_client.get(f"/api/bounces?campaign_uuid={spring.uuid}")) == [b1.id]
-    assert ids(api_client.get(f"/api/bounces?subscriber_id={data['bob'].id}")) == [b2.id]
-    r = api_client.get("/api/bounces?order_by=campaign_name&order=asc&campaign_id=99999")
+    assert ids(api_client.get(f"/api/bounces?subscriber_id={data['bob'].id}")) == [
+        b2.id
+    ]
+    r = api_client.get(
+        "/api/bounces?order_by=campaign_name&order=asc&campaign_id=99999"
+    )
     assert r.json()["data"]["total"] == 0
 
 
@@ -128,7 +142,10 @@ def test_it_streams_everything_with_per_page_all(api_client, data):
     assert body["data"]["results"][1]["meta"] == {"k": "v"}
     assert body["data"]["results"][1]["campaign"]["name"] == "Spring"
     empty = api_client.get("/api/bounces?per_page=all&type=hard&source=none")
-    assert __import__("json").loads(b"".join(empty.streaming_content))["data"]["results"] == []
+    assert (
+        __import__("json").loads(b"".join(empty.streaming_content))["data"]["results"]
+        == []
+    )
 
 
 def test_it_gets_one_bounce(api_client, data):
@@ -145,7 +162,9 @@ def test_it_lists_and_resets_a_subscribers_bounces(api_client, data):
     r = api_client.get(f"/api/subscribers/{ann.id}/bounces")
     assert [i["id"] for i in r.json()["data"]] == [b3.id, b1.id]
     assert api_client.get("/api/subscribers/999999/bounces").status_code == 404
-    assert api_client.delete(f"/api/subscribers/{ann.id}/bounces").json() == {"data": True}
+    assert api_client.delete(f"/api/subscribers/{ann.id}/bounces").json() == {
+        "data": True
+    }
     assert api_client.get(f"/api/subscribers/{ann.id}/bounces").json() == {"data": []}
     assert Bounce.objects.count() == 1
 

@@ -41,11 +41,15 @@ def test_it_applies_changed_thresholds_to_existing_subscribers_once(bounced):
     assert result["actions"] == {"blocklist": 1}
     assert status(twice) == "blocklisted"
     assert status(once) == status(never) == "enabled"
-    assert set(Subscription.objects.filter(subscriber=twice).values_list("status", flat=True)) == {
-        "unsubscribed"
-    }
+    assert set(
+        Subscription.objects.filter(subscriber=twice).values_list("status", flat=True)
+    ) == {"unsubscribed"}
     trace = BounceAction.objects.get()
-    assert (trace.trigger, trace.subscriber_id, trace.bounce_count) == ("reapply", twice.id, 2)
+    assert (trace.trigger, trace.subscriber_id, trace.bounce_count) == (
+        "reapply",
+        twice.id,
+        2,
+    )
     # A second run finds nothing to do.
     assert reapply_thresholds.apply().get()["actions"] == {}
     assert BounceAction.objects.count() == 1
@@ -55,7 +59,9 @@ def test_it_does_not_overrule_an_admin_who_lifted_the_blocklist(bounced):
     twice, *_ = bounced
     set_actions(hard={"count": 2, "action": "blocklist"})
     reapply_thresholds.apply()
-    Subscriber.objects.filter(id=twice.id).update(status="enabled")  # the admin lifts it
+    Subscriber.objects.filter(id=twice.id).update(
+        status="enabled"
+    )  # the admin lifts it
     assert reapply_thresholds.apply().get()["actions"] == {}
     assert status(twice) == "enabled"
     # A new bounce past the threshold acts again.

@@ -22,17 +22,25 @@ def member(make_subscriber, make_list):
     subscriber = make_subscriber("member@example.com")
     for name in ("News", "Offers"):
         Subscription.objects.create(
-            subscriber=subscriber, list=make_list(name), status=Subscription.Status.CONFIRMED
+            subscriber=subscriber,
+            list=make_list(name),
+            status=Subscription.Status.CONFIRMED,
         )
     return subscriber
 
 
 def bounce(subscriber_email: str, btype: str = "hard", **kw) -> Bounce:
-    return record_bounce(NewBounce(type=btype, source="test", email=subscriber_email, **kw)).bounce
+    return record_bounce(
+        NewBounce(type=btype, source="test", email=subscriber_email, **kw)
+    ).bounce
 
 
 def statuses(subscriber) -> set[str]:
-    return set(Subscription.objects.filter(subscriber=subscriber).values_list("status", flat=True))
+    return set(
+        Subscription.objects.filter(subscriber=subscriber).values_list(
+            "status", flat=True
+        )
+    )
 
 
 @pytest.mark.parametrize("btype", ["hard", "soft", "complaint"])
@@ -84,9 +92,13 @@ def test_it_blocklists_and_unsubscribes_at_the_threshold(bounces_on, member, bty
 
 
 @pytest.mark.parametrize("btype", ["hard", "soft", "complaint"])
-def test_it_deletes_the_subscriber_and_its_bounces_at_the_threshold(bounces_on, member, btype):
+def test_it_deletes_the_subscriber_and_its_bounces_at_the_threshold(
+    bounces_on, member, btype
+):
     other_type = "soft" if btype != "soft" else "hard"
-    bounces_on(**{btype: {"count": 2, "action": "delete"}, other_type: {"action": "none"}})
+    bounces_on(
+        **{btype: {"count": 2, "action": "delete"}, other_type: {"action": "none"}}
+    )
     bounce(member.email, other_type)
     bounce(member.email, btype)
     assert Subscriber.objects.filter(id=member.id).exists()  # below
@@ -132,8 +144,12 @@ def test_it_counts_types_separately(bounces_on, member):
 
 def test_it_stores_one_bounce_per_event_key(bounces_on, member):
     bounces_on(soft={"count": 2, "action": "blocklist"})
-    first = record_bounce(NewBounce(type="soft", source="ses", email=member.email, event_key="e1"))
-    again = record_bounce(NewBounce(type="soft", source="ses", email=member.email, event_key="e1"))
+    first = record_bounce(
+        NewBounce(type="soft", source="ses", email=member.email, event_key="e1")
+    )
+    again = record_bounce(
+        NewBounce(type="soft", source="ses", email=member.email, event_key="e1")
+    )
     assert first.created and not again.created
     assert again.bounce.id == first.bounce.id
     assert Bounce.objects.count() == 1
@@ -184,7 +200,12 @@ def test_it_stores_a_concurrent_duplicate_once(member):
             barrier.wait()
             results.append(
                 record_bounce(
-                    NewBounce(type="soft", source="ses", email=member.email, event_key="race-1")
+                    NewBounce(
+                        type="soft",
+                        source="ses",
+                        email=member.email,
+                        event_key="race-1",
+                    )
                 )
             )
         except Exception as e:  # reported below

@@ -88,6 +88,7 @@ def test_it_shows_bad_filters_beside_the_field(
     form = response.context["form"]
     assert "from" in form.errors and "type" in form.errors
     assert emails_on_page(response) == []
+    assert response.context["total_bounces"] == 1
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 # Playwright's sync API runs an event loop in the test's thread, which trips
 # Django's async-unsafe guard on plain ORM calls made by fixtures and checks.
@@ -35,8 +36,8 @@ def require_chromium() -> None:
 
 
 @pytest.fixture
-def page(tmp_path):
-    """A fresh headless page; on failure, a screenshot is left in tmp_path."""
+def page():
+    """A fresh headless page in a new browser."""
     require_chromium()
     from playwright.sync_api import sync_playwright
 
@@ -48,3 +49,7 @@ def page(tmp_path):
             yield context.new_page()
         finally:
             browser.close()
+            # While Playwright's loop runs, Django (asgiref) keeps the ORM's
+            # connections in a per-context store that pytest-django never closes;
+            # left open, PostgreSQL refuses to drop the test database at the end.
+            connections.close_all()

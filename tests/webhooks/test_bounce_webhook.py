@@ -6,6 +6,7 @@ import json
 import uuid
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from bounces.models import Bounce
@@ -20,6 +21,15 @@ CURL_BODY = (
     '{"email": "user1@mail.com", "campaign_uuid": "9f86b50d-5711-41c8-ab03-bc91c43d711b", '
     '"source": "api", "type": "hard", "meta": "{\\"additional\\": \\"info\\"}"}'
 )
+
+
+@pytest.fixture(autouse=True)
+def _local_cache(settings):
+    """Auth failures are counted in the cache: a private, empty one per test."""
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    }
+    cache.clear()
 
 
 @pytest.fixture
@@ -56,7 +66,9 @@ def test_it_records_the_documented_curl_body(enabled, api_client, user1):
     assert user1.status == Subscriber.Status.BLOCKLISTED
 
 
-def test_it_takes_meta_as_an_object_and_links_a_known_campaign(enabled, api_client, user1):
+def test_it_takes_meta_as_an_object_and_links_a_known_campaign(
+    enabled, api_client, user1
+):
     campaign = Campaign.objects.create(name="Spring")
     body = {
         "subscriber_uuid": str(user1.uuid),
@@ -74,7 +86,9 @@ def test_it_takes_meta_as_an_object_and_links_a_known_campaign(enabled, api_clie
     assert bounce.created_at.isoformat() == "2024-08-20T23:54:22+00:00"
 
 
-def test_it_finds_the_subscriber_by_email_case_insensitively(enabled, api_client, user1):
+def test_it_finds_the_subscriber_by_email_case_insensitively(
+    enabled, api_client, user1
+):
     r = post(api_client, {"email": "USER1@Mail.com", "source": "api", "type": "soft"})
     assert r.status_code == 200
     assert Bounce.objects.get().subscriber == user1
@@ -90,12 +104,34 @@ def test_it_finds_the_subscriber_by_email_case_insensitively(enabled, api_client
         ({"email": "user1@mail.com", "source": "api", "type": "bounced"}, "type"),
         ({"source": "api", "type": "hard"}, "email"),
         ({"email": "not-an-email", "source": "api", "type": "hard"}, "email"),
-        ({"subscriber_uuid": "1234", "source": "api", "type": "hard"}, "subscriber_uuid"),
-        ({"email": "user1@mail.com", "source": "api", "type": "hard", "meta": "{bad"}, "meta"),
-        ({"email": "user1@mail.com", "source": "api", "type": "hard", "meta": "[1]"}, "meta"),
-        ({"email": "user1@mail.com", "source": "api", "type": "hard", "meta": 5}, "meta"),
         (
-            {"email": "user1@mail.com", "source": "api", "type": "hard", "created_at": "yesterday"},
+            {"subscriber_uuid": "1234", "source": "api", "type": "hard"},
+            "subscriber_uuid",
+        ),
+        (
+            {
+                "email": "user1@mail.com",
+                "source": "api",
+                "type": "hard",
+                "meta": "{bad",
+            },
+            "meta",
+        ),
+        (
+            {"email": "user1@mail.com", "source": "api", "type": "hard", "meta": "[1]"},
+            "meta",
+        ),
+        (
+            {"email": "user1@mail.com", "source": "api", "type": "hard", "meta": 5},
+            "meta",
+        ),
+        (
+            {
+                "email": "user1@mail.com",
+                "source": "api",
+                "type": "hard",
+                "created_at": "yesterday",
+            },
             "created_at",
         ),
         (
@@ -127,7 +163,10 @@ def test_it_answers_404_for_an_unknown_subscriber(enabled, api_client, user1):
     r = post(api_client, {"email": "nobody@mail.com", "source": "api", "type": "hard"})
     assert r.status_code == 404
     assert "nobody@mail.com" in r.json()["message"]
-    r = post(api_client, {"subscriber_uuid": str(uuid.uuid4()), "source": "api", "type": "hard"})
+    r = post(
+        api_client,
+        {"subscriber_uuid": str(uuid.uuid4()), "source": "api", "type": "hard"},
+    )
     assert r.status_code == 404
     assert not Bounce.objects.exists()
 
@@ -158,7 +197,12 @@ def test_it_requires_credentials(enabled, user1, api_user):
     user, token = api_user
     wrong = Client(HTTP_AUTHORIZATION=basic_auth(user.name, token + "x"))
     assert post(wrong, CURL_BODY).status_code == 401
-    assert post(Client(HTTP_AUTHORIZATION=f"token {user.name}:nope"), CURL_BODY).status_code == 401
+    assert (
+        post(
+            Client(HTTP_AUTHORIZATION=f"token {user.name}:nope"), CURL_BODY
+        ).status_code
+        == 401
+    )
     assert not Bounce.objects.exists()
 
 
@@ -172,7 +216,12 @@ def test_it_accepts_the_token_header_and_an_admin(enabled, user1, api_user, alic
 
 
 def test_it_counts_a_retried_event_once(enabled, api_client, user1):
-    body = {"email": "user1@mail.com", "source": "api", "type": "soft", "event_id": "evt-1"}
+    body = {
+        "email": "user1@mail.com",
+        "source": "api",
+        "type": "soft",
+        "event_id": "evt-1",
+    }
     assert post(api_client, body).status_code == 200
     assert post(api_client, body).status_code == 200
     assert Bounce.objects.count() == 1

@@ -1,0 +1,310 @@
+"""Benchmark: GET /api/subscribers?page=N&per_page=100 with 1,000,000 subscribers.
+
+Target: p95 under 100 ms. Fills DATABASE_URL (PostgreSQL; default
+postgresql://postgres@127.0.0.1:5432/stmails_bench) with 1,000,000 subscribers,
+5 lists and 1,333,334 memberships by INSERT ... SELECT generate_series (kept
+between runs; --refill rebuilds them), starts gunicorn with 2 sync workers on a
+free loopback port, and times requests made with an API user's token, one at a
+time, on pages spread over the whole table (seeded, so runs are comparable).
+Prints p50/p95/p99 in ms; exits 1 when p95 >= 100 ms.
+
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/stmails_bench \\
+        .venv/bin/python bench/bench_api_subscribers.py [--requests 300] [--refill]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import http.client
+import json
+import math
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/stmails_bench"
+SUBSCRIBERS = 1_000_000
+LISTS = 5
+PER_PAGE = 100
+TARGET_P95_MS = 100.0
+
+FILL_SQL = [
+    """DELETE FROM subscriber_lists
+       WHERE subscriber_id IN (SELECT id FROM subscribers WHERE email LIKE 'sb%%@bench.example')
+          OR list_id IN (SELECT id FROM lists WHERE name LIKE 'Subscribers bench %%')""",
+    "DELETE FROM subscribers WHERE email LIKE 'sb%%@bench.example'",
+    "DELETE FROM lists WHERE name LIKE 'Subscribers bench %%'",
+    """INSERT INTO lists (uuid, name, type, optin, tags, description, created_at, updated_at)
+       SELECT gen_random_uuid(), 'Subscribers bench ' || g,
+              CASE WHEN g %% 2 = 0 THEN 'public' ELSE 'private' END,
+              CASE WHEN g %% 3 = 0 THEN 'double' ELSE 'single' END,
+              '["bench"]', '', now(), now()
+       FROM generate_series(1, %(lists)s) g""",
+    # created_at spread over ~3 years, so ordering by it is realistic.
+    """INSERT INTO subscribers (uuid, email, name, attribs, status, created_at, updated_at)
+       SELECT gen_random_uuid(), 'sb' || g || '@bench.example', 'Bench subscriber ' || g,
+              jsonb_build_object('city', (ARRAY['Berlin', 'Lyon', 'Oslo'])[1 + g %% 3],
+                                 'n', g),
+              CASE WHEN g %% 50 = 0 THEN 'blocklisted'
+                   WHEN g %% 20 = 0 THEN 'disabled' ELSE 'enabled' END,
+              now() - make_interval(secs => (%(subscribers)s - g) * 90),
+              now() - make_interval(secs => (%(subscribers)s - g) * 90)
+       FROM generate_series(1, %(subscribers)s) g""",
+    # Every subscriber in one list, every third one in a second list too.
+    """WITH bench_lists AS (
+         SELECT id, row_number() OVER (ORDER BY id) - 1 AS rn
+         FROM lists WHERE name LIKE 'Subscribers bench %%'),
+       subs AS (
+         SELECT id, row_number() OVER (ORDER BY id) AS g
+         FROM subscribers WHERE email LIKE 'sb%%@bench.example')
+       INSERT INTO subscriber_lists (subscriber_id, list_id, status, meta, created_at, updated_at)
+       SELECT subs.id, bench_lists.id,
+              (ARRAY['confirmed', 'unconfirmed', 'unsubscribed'])[1 + subs.g %% 3],
+              '{}', now(), now()
+       FROM subs JOIN bench_lists
+         ON bench_lists.rn = subs.g %% %(lists)s
+         OR (subs.g %% 3 = 0 AND bench_lists.rn = (subs.g + 1) %% %(lists)s)""",
+    # Set the visibility map too, as autovacuum would, so counts and id scans
+    # can be index-only from the first request.
+    "VACUUM ANALYZE subscribers",
+    "VACUUM ANALYZE subscriber_lists",
+    "VACUUM ANALYZE lists",
+]
+
+
+def configure() -> str:
+    """Environment for Django and gunicorn; returns the database URL."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stmails.settings")
+    os.environ.setdefault(
+        "SECRET_KEY", "bench-only-secret-key-not-for-production-0123456789"
+    )
+    os.environ.setdefault(
+        "STMAILS_ENCRYPTION_KEY", "YmVuY2gtb25seS1lbmNyeXB0aW9uLWtleS0zMmJ5dGU="
+    )
+    os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
+    os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
+    os.environ.setdefault("CACHE_URL", "locmem://")
+    os.environ["DEBUG"] = "false"
+    os.environ["LOG_LEVEL"] = "WARNING"
+    os.environ.setdefault("CELERY_BROKER_URL", "memory://")
+    os.environ.setdefault(
+        "STMAILS_VAR_DIR", tempfile.mkdtemp(prefix="stmails-bench-subscribers-")
+    )
+    url = os.environ["DATABASE_URL"]
+    ensure_postgres_database(url)
+    return url
+
+
+def ensure_postgres_database(url: str) -> None:
+    parts = urlsplit(url)
+    if not parts.scheme.startswith("postgres"):
+        sys.exit("DATABASE_URL must be PostgreSQL for this benchmark")
+    import psycopg
+
+    name = parts.path.lstrip("/")
+    admin = parts._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
+        ).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def setup_django() -> None:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def fill(refill: bool) -> None:
+    from django.db import connection, transaction
+
+    from subscribers.models import Subscriber
+
+    stored = Subscriber.objects.filter(
+        email__startswith="sb", email__endswith="@bench.example"
+    ).count()
+    if stored == SUBSCRIBERS and not refill:
+        print(f"{SUBSCRIBERS:,} bench subscribers already stored (--refill rebuilds)")
+        return
+    print(f"filling {SUBSCRIBERS:,} subscribers, {LISTS} lists and memberships ...")
+    started = time.monotonic()
+    params = {"subscribers": SUBSCRIBERS, "lists": LISTS}
+    with transaction.atomic(), connection.cursor() as cursor:
+        for sql in FILL_SQL[:-3]:
+            cursor.execute(sql, params)
+    with connection.cursor() as cursor:
+        for sql in FILL_SQL[-3:]:
+            cursor.execute(sql)
+    print(f"filled in {time.monotonic() - started:.1f} s")
+
+
+def fresh_api_user(name: str) -> str:
+    """(Re)creates the API user; returns "name:token"."""
+    from stmails.models import ApiUser
+    from stmails.services import create_api_user
+
+    ApiUser.objects.filter(name=name).delete()
+    user, token = create_api_user(name)
+    return f"{user.name}:{token}"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_gunicorn(port: int, log_path: Path) -> subprocess.Popen:
+    from django.db import connections
+
+    connections.close_all()
+    cmd = [
+        str(ROOT / ".venv" / "bin" / "gunicorn"),
+        "stmails.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        "2",
+        "--timeout",
+        "120",
+        "--log-level",
+        "warning",
+        "--no-control-socket",
+    ]
+    log = open(log_path, "wb")  # noqa: SIM115 (lives as long as the server)
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            break
+        try:
+            status, _ = get(port, "/health", {})
+            if status == 200:
+                return proc
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    sys.exit(f"gunicorn did not start; see {log_path}")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def get(port: int, path: str, headers: dict[str, str]) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("GET", path, headers=headers)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def percentile(samples: list[float], pct: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, math.ceil(pct / 100 * len(ordered)) - 1)]
+
+
+def time_pages(port: int, auth: str, pages: list[int]) -> list[float]:
+    headers = {"Authorization": "Basic " + base64.b64encode(auth.encode()).decode()}
+    timings = []
+    for page in pages:
+        path = f"/api/subscribers?page={page}&per_page={PER_PAGE}"
+        started = time.perf_counter()
+        status, body = get(port, path, headers)
+        timings.append((time.perf_counter() - started) * 1000)
+        if status != 200:
+            sys.exit(f"GET {path}: HTTP {status}: {body[:300]!r}")
+        data = json.loads(body)["data"]
+        if len(data["results"]) != PER_PAGE or data["total"] < SUBSCRIBERS:
+            sys.exit(
+                f"GET {path}: {len(data['results'])} results, total {data['total']}"
+            )
+    return timings
+
+
+def summary(name: str, timings: list[float]) -> str:
+    return (
+        f"{name:<22} n={len(timings):<4} p50={percentile(timings, 50):6.1f} ms  "
+        f"p95={percentile(timings, 95):6.1f} ms  p99={percentile(timings, 99):6.1f} ms  "
+        f"mean={statistics.fmean(timings):6.1f} ms"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--refill", action="store_true")
+    args = parser.parse_args()
+
+    url = configure()
+    setup_django()
+    print(
+        f"database: {urlsplit(url)._replace(netloc=urlsplit(url).hostname or '').geturl()}"
+    )
+    fill(args.refill)
+    auth = fresh_api_user("bench-subscribers")
+
+    from subscribers.models import Subscriber
+
+    total = Subscriber.objects.count()
+    last_page = total // PER_PAGE
+    rng = random.Random(3)
+    # Three in four requests anywhere in the table, one in four on the first
+    # ten pages (what the UI shows most).
+    pages = [
+        rng.randint(1, 10) if rng.random() < 0.25 else rng.randint(1, last_page)
+        for _ in range(args.requests)
+    ]
+
+    log_path = Path(os.environ["STMAILS_VAR_DIR"]) / "gunicorn.log"
+    port = free_port()
+    proc = start_gunicorn(port, log_path)
+    try:
+        time_pages(port, auth, [1, 2, last_page, last_page // 2] * 3)  # warm-up
+        timings = time_pages(port, auth, pages)
+    finally:
+        stop(proc)
+
+    first = [t for t, p in zip(timings, pages, strict=True) if p <= 10]
+    deep = [t for t, p in zip(timings, pages, strict=True) if p > 10]
+    print(
+        f"{total:,} subscribers in the table; pages of {PER_PAGE}, up to page {last_page:,}"
+    )
+    print(summary("all pages", timings))
+    if first:
+        print(summary("pages 1-10", first))
+    if deep:
+        print(summary(f"pages 11-{last_page}", deep))
+    p95 = percentile(timings, 95)
+    if p95 >= TARGET_P95_MS:
+        print(f"FAIL: p95 {p95:.1f} ms >= {TARGET_P95_MS:.0f} ms")
+        return 1
+    print(f"OK: p95 {p95:.1f} ms < {TARGET_P95_MS:.0f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -125,7 +125,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_gunicorn(port: int, workers: int, log_path: Path, worker_class: str = "sync"):
+def start_gunicorn(
+    port: int,
+    workers: int,
+    log_path: Path,
+    worker_class: str = "sync",
+    threads: int = 1,
+):
     from django.db import connections
 
     connections.close_all()
@@ -138,6 +144,8 @@ def start_gunicorn(port: int, workers: int, log_path: Path, worker_class: str = 
         str(workers),
         "--worker-class",
         worker_class,
+        "--threads",
+        str(threads),
         "--timeout",
         "120",
         "--log-level",
@@ -216,6 +224,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--worker-class", default="sync")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="with --worker-class gthread"
+    )
     parser.add_argument("--connections", type=int, default=8)
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -226,7 +237,9 @@ def main() -> int:
     auth = prepare()
     port = free_port()
     log_path = Path(os.environ["STMAILS_VAR_DIR"]) / "gunicorn.log"
-    server = start_gunicorn(port, args.workers, log_path, args.worker_class)
+    server = start_gunicorn(
+        port, args.workers, log_path, args.worker_class, args.threads
+    )
     try:
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
             lua.write(LUA % {"subscribers": SUBSCRIBERS, "auth": auth})
@@ -255,7 +268,8 @@ def main() -> int:
     cut = rows - ok
     print(out)
     print(
-        f"database: {url}\ngunicorn: {args.workers} {args.worker_class} workers; "
+        f"database: {url}\ngunicorn: {args.workers} {args.worker_class} workers "
+        f"x {args.threads} thread(s); "
         f"wrk: 2 threads, {args.connections} connections, {args.seconds} s"
     )
     print(

@@ -33,23 +33,6 @@ DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 1000
 # listmonk caps a subscriber's bounce list.
 SUBSCRIBER_BOUNCES_MAX = 1000
-# Parameters that do not filter: with no others the total can come from a cheaper count.
-NON_FILTER_PARAMS = {
-    "page",
-    "per_page",
-    "order_by",
-    "order",
-    "format",
-    "query",
-    "search",
-}
-# Above this many rows, an unfiltered total on PostgreSQL is the planner's estimate
-# (refreshed by autovacuum), as an exact COUNT(*) of millions costs more than the page.
-EXACT_COUNT_LIMIT = 200_000
-
-
-class NotFound(exceptions.NotFound):
-    pass
 
 
 def _bad(err: BounceError) -> BadRequest:
@@ -149,12 +132,12 @@ class BounceView(APIView):
     def get(self, request: Request, pk: int):
         row = Bounce.objects.filter(id=pk).values(*ITEM_FIELDS).first()
         if row is None:
-            raise NotFound("bounce not found")
+            raise exceptions.NotFound("bounce not found")
         return Response({"data": bounce_item(row)})
 
     def delete(self, request: Request, pk: int):
         if not services.delete_bounces(ids=[pk]):
-            raise NotFound("bounce not found")
+            raise exceptions.NotFound("bounce not found")
         return Response({"data": True})
 
 
@@ -169,7 +152,7 @@ class BlocklistView(APIView):
 def _subscriber(pk: int) -> Subscriber:
     subscriber = Subscriber.objects.filter(id=pk).first()
     if subscriber is None:
-        raise NotFound("subscriber not found")
+        raise exceptions.NotFound("subscriber not found")
     return subscriber
 
 

@@ -1,4 +1,4 @@
-"""Settings → Bounces (mounted at settings/bounces, before the other settings pages)."""
+"""Settings → Bounces (mounted under settings/, before the other settings pages)."""
 
 from django.urls import path
 
@@ -7,6 +7,6 @@ from bounces import settings_views
 app_name = "bounce_settings"
 
 urlpatterns = [
-    path("", settings_views.bounce_settings, name="index"),
-    path("reapply", settings_views.reapply, name="reapply"),
+    path("bounces", settings_views.bounce_settings, name="index"),
+    path("bounces/reapply", settings_views.reapply, name="reapply"),
 ]

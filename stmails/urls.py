@@ -10,7 +10,7 @@ urlpatterns = [
     path("logout", auth_views.LogoutView.as_view(), name="logout"),
     path("account/password", views.password_change, name="password_change"),
     path("health", views.health, name="health"),
-    path("settings/bounces/", include("bounces.settings_urls")),
+    path("settings/", include("bounces.settings_urls")),
     path("settings/", include("stmails.settings_urls")),
     path("", include("subscribers.urls")),
     path("", include("subscribers.import_urls")),

@@ -16,6 +16,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Q
 from django.db.models.functions import Lower
+from django.db.models.lookups import Exact
 from django.utils import timezone
 
 from bounces.models import Bounce, BounceAction, BounceType
@@ -63,23 +64,29 @@ def bounce_settings() -> dict[str, Any]:
     return get_values("bounce.enabled", "bounce.webhooks_enabled", "bounce.actions")
 
 
+# Every bounce goes through these lookups: only the columns the actions use, and
+# slices instead of first() (whose ORDER BY the unique lookups do not need).
+SUBSCRIBER_FIELDS = ("id", "uuid", "email", "status")
+
+
 def find_subscriber(subscriber_uuid: str | None, email: str | None) -> Subscriber:
-    """By uuid when given (it wins, as in listmonk), else by email, case-insensitively."""
+    """By uuid when given (it wins, as in listmonk), else by email, case-insensitively.
+
+    The row is locked (select_for_update): call inside a transaction.
+    """
+    locked = Subscriber.objects.select_for_update().only(*SUBSCRIBER_FIELDS)
     if subscriber_uuid:
         try:
             key = uuidlib.UUID(str(subscriber_uuid))
         except ValueError:
             raise BounceError("subscriber_uuid", "is not a valid UUID") from None
-        found = Subscriber.objects.select_for_update().filter(uuid=key).first()
+        rows = locked.filter(uuid=key)[:1]
     elif email:
-        found = (
-            Subscriber.objects.select_for_update()
-            .annotate(lemail=Lower("email"))
-            .filter(lemail=email.strip().lower())
-            .first()
-        )
+        # lower(email) = ... uses the unique index on lower(email).
+        rows = locked.filter(Exact(Lower("email"), email.strip().lower()))[:1]
     else:
         raise BounceError("email", "either email or subscriber_uuid is required")
+    found = next(iter(rows), None)
     if found is None:
         raise BounceError(
             "subscriber_uuid" if subscriber_uuid else "email",
@@ -92,14 +99,15 @@ def find_subscriber(subscriber_uuid: str | None, email: str | None) -> Subscribe
 def find_campaign(
     campaign_uuid: str | None, campaign_id: int | None
 ) -> Campaign | None:
+    campaigns = Campaign.objects.only("id", "uuid", "name")
     if campaign_id:
-        return Campaign.objects.filter(id=campaign_id).first()
+        return next(iter(campaigns.filter(id=campaign_id)[:1]), None)
     if campaign_uuid:
         try:
             key = uuidlib.UUID(str(campaign_uuid))
         except ValueError:
             return None
-        return Campaign.objects.filter(uuid=key).first()
+        return next(iter(campaigns.filter(uuid=key)[:1]), None)
     return None
 
 

@@ -3,70 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import urllib.request
-from pathlib import Path
 
 import pytest
-from django.db import connections
 
 from subscribers.models import MailingList, Subscriber, Subscription
 from tests.conftest import ADMIN_PASSWORD, basic_auth
 
-# Playwright's sync API runs an event loop in this thread; Django's ORM calls made
-# from the test (fixtures, checks) are still plain synchronous calls.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def require_chromium() -> None:
-    """Skip without Chromium, but fail under CI=true (a skip would hide it)."""
-    if Path(CHROMIUM).exists():
-        return
-    message = f"Chromium is not installed at {CHROMIUM}"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message + " (CI=true: missing services fail the run)")
-    pytest.skip(message)
-
-
-@pytest.fixture
-def page():
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context()
-        context.set_default_timeout(15_000)
-        yield context.new_page()
-        # ORM calls made while Playwright's loop runs get their own connection
-        # (Django keys connections by async context); close it here, or the
-        # test database cannot be dropped at the end of the run.
-        connections.close_all()
-        browser.close()
-
-
-@pytest.fixture(autouse=True)
-def own_cache(settings):
-    """A private cache: the default file cache is shared with other test runs, whose
-    failed logins from 127.0.0.1 would otherwise lock this test's login out."""
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "bounce-flow",
-        }
-    }
 
 
 def post_bounce(base_url: str, auth: str, payload: dict) -> tuple[int, dict]:

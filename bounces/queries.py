@@ -8,11 +8,10 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.db.models.functions import Lower
-from django.utils.dateparse import parse_date, parse_datetime
-from django.utils.timezone import make_aware
 
 from bounces.models import Bounce, BounceType
 from bounces.services import BounceError
+from stmails.lib.dates import parse_bound
 from subscribers.models import Subscriber
 
 # listmonk's order_by values -> columns; anything else falls back to created_at, as listmonk.
@@ -51,25 +50,9 @@ def _ints(params: Any, name: str) -> list[int]:
 
 
 def parse_when(raw: str, field: str, *, end: bool) -> datetime:
-    """A date (the whole day, inclusive) or an RFC 3339 time; naive ones are in the server's zone."""
-    # A bare date first: parse_datetime would read "2024-08-02" as its midnight.
-    try:
-        day = parse_date(raw)
-    except ValueError:
-        day = None
-    if day is not None:
-        value = datetime.combine(
-            day, datetime.max.time() if end else datetime.min.time()
-        )
-    else:
-        try:
-            value = parse_datetime(raw)
-        except ValueError:
-            value = None
-        if value is None:
-            raise BounceError(field, "must be a date (YYYY-MM-DD) or an RFC 3339 time")
-    if value.tzinfo is None:
-        value = make_aware(value)
+    value = parse_bound(raw, end=end)
+    if value is None:
+        raise BounceError(field, "must be a date (YYYY-MM-DD) or an RFC 3339 time")
     return value
 
 

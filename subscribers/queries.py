@@ -9,9 +9,8 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Lower
-from django.utils.dateparse import parse_date, parse_datetime
-from django.utils.timezone import make_aware
 
+from stmails.lib.dates import parse_bound
 from subscribers.models import MailingList, Subscriber, Subscription
 from subscribers.services import SubscriberError
 
@@ -19,16 +18,9 @@ ORDER_FIELDS = {"id", "email", "name", "status", "created_at", "updated_at"}
 
 
 def _parse_when(raw: str, field: str, *, end: bool) -> datetime:
-    value = parse_datetime(raw)
+    value = parse_bound(raw, end=end)
     if value is None:
-        day = parse_date(raw)
-        if day is None:
-            raise SubscriberError(field, "must be a date (YYYY-MM-DD) or RFC 3339 time")
-        value = datetime.combine(
-            day, datetime.max.time() if end else datetime.min.time()
-        )
-    if value.tzinfo is None:
-        value = make_aware(value)
+        raise SubscriberError(field, "must be a date (YYYY-MM-DD) or RFC 3339 time")
     return value
 
 

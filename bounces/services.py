@@ -13,10 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Max, Q
-from django.db.models.functions import Lower
-from django.db.models.lookups import Exact
 from django.utils import timezone
 
 from bounces.models import Bounce, BounceAction, BounceType
@@ -64,9 +62,16 @@ def bounce_settings() -> dict[str, Any]:
     return get_values("bounce.enabled", "bounce.webhooks_enabled", "bounce.actions")
 
 
-# Every bounce goes through these lookups: only the columns the actions use, and
-# slices instead of first() (whose ORDER BY the unique lookups do not need).
-SUBSCRIBER_FIELDS = ("id", "uuid", "email", "status")
+# Every bounce goes through these lookups, so they are raw SQL: compiling the
+# equivalent ORM queries cost a third of the webhook's CPU time (bench/). Only
+# the columns the actions use; the lower(email) lookup uses its unique index.
+SUBSCRIBER_SQL = "SELECT id, uuid, email, status FROM subscribers WHERE {} LIMIT 1{}"
+CAMPAIGN_SQL = "SELECT id, uuid, name FROM campaigns WHERE {} LIMIT 1"
+
+
+def _db_uuid(model: type, value: uuidlib.UUID) -> Any:
+    # uuid columns are native on PostgreSQL and 32 hex characters on SQLite.
+    return model._meta.get_field("uuid").get_db_prep_value(value, connection)
 
 
 def find_subscriber(
@@ -74,23 +79,28 @@ def find_subscriber(
 ) -> Subscriber:
     """By uuid when given (it wins, as in listmonk), else by email, case-insensitively.
 
-    With lock, the row is locked (select_for_update): call inside a transaction.
+    With lock, the row is locked (FOR UPDATE): call inside a transaction.
     """
-    locked = Subscriber.objects.only(*SUBSCRIBER_FIELDS)
-    if lock:
-        locked = locked.select_for_update()
+    lock_sql = (
+        " FOR UPDATE" if lock and connection.features.has_select_for_update else ""
+    )
     if subscriber_uuid:
         try:
             key = uuidlib.UUID(str(subscriber_uuid))
         except ValueError:
             raise BounceError("subscriber_uuid", "is not a valid UUID") from None
-        rows = locked.filter(uuid=key)[:1]
+        sql, param = (
+            SUBSCRIBER_SQL.format("uuid = %s", lock_sql),
+            _db_uuid(Subscriber, key),
+        )
     elif email:
-        # lower(email) = ... uses the unique index on lower(email).
-        rows = locked.filter(Exact(Lower("email"), email.strip().lower()))[:1]
+        sql, param = (
+            SUBSCRIBER_SQL.format("LOWER(email) = %s", lock_sql),
+            email.strip().lower(),
+        )
     else:
         raise BounceError("email", "either email or subscriber_uuid is required")
-    found = next(iter(rows), None)
+    found = next(iter(Subscriber.objects.raw(sql, [param])), None)
     if found is None:
         raise BounceError(
             "subscriber_uuid" if subscriber_uuid else "email",
@@ -103,16 +113,17 @@ def find_subscriber(
 def find_campaign(
     campaign_uuid: str | None, campaign_id: int | None
 ) -> Campaign | None:
-    campaigns = Campaign.objects.only("id", "uuid", "name")
     if campaign_id:
-        return next(iter(campaigns.filter(id=campaign_id)[:1]), None)
-    if campaign_uuid:
+        sql, param = CAMPAIGN_SQL.format("id = %s"), campaign_id
+    elif campaign_uuid:
         try:
             key = uuidlib.UUID(str(campaign_uuid))
         except ValueError:
             return None
-        return next(iter(campaigns.filter(uuid=key)[:1]), None)
-    return None
+        sql, param = CAMPAIGN_SQL.format("uuid = %s"), _db_uuid(Campaign, key)
+    else:
+        return None
+    return next(iter(Campaign.objects.raw(sql, [param])), None)
 
 
 def record_bounce(

@@ -11,12 +11,13 @@ next request with no restart.
 from __future__ import annotations
 
 import copy
+import json
 import uuid as uuidlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from stmails.lib import crypto
 from stmails.models import Setting
@@ -191,8 +192,20 @@ def get_value(name: str) -> Any:
     return _map_secrets(key, value, crypto.decrypt)
 
 
+def _stored_subset(names: tuple[str, ...]) -> dict[str, Any]:
+    # Raw SQL: every API request and bounce reads settings, and compiling the ORM
+    # query cost more than running it. JSON arrives as text on both databases.
+    sql = "SELECT key, value FROM settings WHERE key IN ({})".format(  # noqa: S608 (placeholders only)
+        ", ".join(["%s"] * len(names))
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(names))
+        rows = cursor.fetchall()
+    return {k: json.loads(v) if isinstance(v, str | bytes) else v for k, v in rows}
+
+
 def get_values(*names: str) -> dict[str, Any]:
-    stored = dict(Setting.objects.filter(key__in=names).values_list("key", "value"))
+    stored = _stored_subset(names)
     return {
         n: _map_secrets(REGISTRY[n], _raw(REGISTRY[n], stored), crypto.decrypt)
         for n in names

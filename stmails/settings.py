@@ -126,6 +126,11 @@ def _database() -> dict:
         config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
     except ValueError as e:
         raise ImproperlyConfigured(f"DATABASE_URL is malformed: {e}") from None
+    if scheme in ("postgres", "postgresql") and env_bool("STMAILS_PG_PREPARE", True):
+        # Server-side binding lets psycopg prepare statements run 5+ times on a
+        # connection, sparing PostgreSQL a parse and plan per query on the hot
+        # paths (bounce webhooks). Turn off behind a transaction-pooling pgbouncer.
+        config["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5}
     if scheme == "sqlite":
         # Web, worker and beat share one file: WAL and IMMEDIATE transactions
         # avoid "database is locked" under concurrent writes.

@@ -11,7 +11,7 @@ string, default actions, mixed types). Prints req/s, latency percentiles and the
 row count check; exits 1 when a target is missed.
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/stmails_bench_f \\
-        .venv/bin/python bench/bench_bounce_webhook.py [--seconds 20] [--workers 4]
+        .venv/bin/python bench/bench_bounce_webhook.py [--seconds 20] [--workers 3]
 """
 
 from __future__ import annotations
@@ -222,7 +222,7 @@ def parse_wrk(out: str) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=20)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--worker-class", default="sync")
     parser.add_argument(
         "--threads", type=int, default=1, help="with --worker-class gthread"

@@ -4,6 +4,9 @@ from django.urls import include, path
 from stmails import views
 
 urlpatterns = [
+    # Machine traffic first: bounce webhooks are the busiest route.
+    path("webhooks/", include("webhooks.urls")),
+    path("api/", include("stmails.api_urls")),
     path("", views.dashboard, name="dashboard"),
     path("setup", views.setup, name="setup"),
     path("login", views.LoginView.as_view(), name="login"),
@@ -15,6 +18,4 @@ urlpatterns = [
     path("", include("subscribers.urls")),
     path("", include("subscribers.import_urls")),
     path("bounces/", include("bounces.urls")),
-    path("webhooks/", include("webhooks.urls")),
-    path("api/", include("stmails.api_urls")),
 ]

@@ -14,6 +14,8 @@ urlpatterns = [
     path("account/password", views.password_change, name="password_change"),
     path("health", views.health, name="health"),
     path("settings/", include("bounces.settings_urls")),
+    path("settings/", include("bounces.mailbox_settings_urls")),
+    path("settings/", include("webhooks.settings_urls")),
     path("settings/", include("stmails.settings_urls")),
     path("", include("subscribers.urls")),
     path("", include("subscribers.import_urls")),

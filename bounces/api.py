@@ -27,35 +27,15 @@ from bounces.models import Bounce
 from bounces.queries import filter_bounces, order_bounces
 from bounces.services import BounceError
 from stmails.api_errors import BadRequest
+from stmails.api_paging import page_envelope, parse_paging
 from subscribers.models import Subscriber
 
-DEFAULT_PER_PAGE = 20
-MAX_PER_PAGE = 1000
 # listmonk caps a subscriber's bounce list.
 SUBSCRIBER_BOUNCES_MAX = 1000
 
 
 def _bad(err: BounceError) -> BadRequest:
     return BadRequest(err.field, err.message)
-
-
-def parse_paging(params) -> tuple[int, int | None]:
-    """(page, per_page); per_page None means all."""
-    raw_page = (params.get("page") or "").strip()
-    try:
-        page = int(raw_page) if raw_page else 1
-    except ValueError:
-        raise BadRequest("page", "must be a number") from None
-    raw = (params.get("per_page") or "").strip().lower()
-    if raw == "all":
-        return 1, None
-    try:
-        per_page = int(raw) if raw else DEFAULT_PER_PAGE
-    except ValueError:
-        raise BadRequest("per_page", "must be a number or all") from None
-    if per_page < 1:
-        per_page = DEFAULT_PER_PAGE
-    return max(page, 1), min(per_page, MAX_PER_PAGE)
 
 
 def parse_ids(values: list[str], field: str = "id") -> list[int]:
@@ -105,16 +85,7 @@ class BouncesView(APIView):
         offset = (page - 1) * per_page
         results = bounce_items(qs[offset : offset + per_page])
         return Response(
-            {
-                "data": {
-                    "results": results,
-                    "search": "",
-                    "query": "",
-                    "total": total,
-                    "per_page": per_page,
-                    "page": page,
-                }
-            }
+            page_envelope(results, total=total, page=page, per_page=per_page)
         )
 
     def delete(self, request: Request):

@@ -9,7 +9,6 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from bounces import chart, services
@@ -18,6 +17,7 @@ from bounces.models import Bounce
 from bounces.queries import filter_bounces, order_bounces
 from bounces.services import BounceError
 from stmails.config import get_value
+from stmails.listing import safe_next, sort_links
 from subscribers.models import Subscriber
 
 PER_PAGE = 50
@@ -29,35 +29,6 @@ COLUMNS = [
     ("type", "Type"),
     ("created_at", "Created"),
 ]
-
-
-def _safe_next(request: HttpRequest, default: str) -> str:
-    target = request.POST.get("next") or ""
-    if url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
-
-
-def _sort_links(request: HttpRequest, order_by: str, order: str) -> list[dict]:
-    """Column headers: clicking sorts by that column, clicking again flips it."""
-    links = []
-    for key, label in COLUMNS:
-        if key is None:
-            links.append({"label": label, "url": "", "arrow": ""})
-            continue
-        query = request.GET.copy()
-        query.pop("page", None)
-        active = key == order_by
-        query["order_by"] = key
-        if active:
-            query["order"] = "asc" if order == "desc" else "desc"
-        else:
-            query["order"] = "desc" if key == "created_at" else "asc"
-        arrow = ("▲" if order == "asc" else "▼") if active else ""
-        links.append({"label": label, "url": "?" + query.urlencode(), "arrow": arrow})
-    return links
 
 
 def index(request: HttpRequest) -> HttpResponse:
@@ -89,7 +60,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "page": page,
         "page_range": paginator.get_elided_page_range(page.number, on_each_side=2),
         "query": query.urlencode(),
-        "columns": _sort_links(request, order_by, order),
+        "columns": sort_links(request, COLUMNS, order_by, order),
         "chart": chart.stacked_bars(days),
         "chart_start": start,
         "chart_end": end,
@@ -114,14 +85,14 @@ def delete_selected(request: HttpRequest) -> HttpResponse:
     else:
         count = services.delete_bounces(ids=ids)
         messages.success(request, f"Deleted {count} bounce(s).")
-    return redirect(_safe_next(request, reverse("bounces:index")))
+    return redirect(safe_next(request, reverse("bounces:index")))
 
 
 @require_POST
 def delete_all(request: HttpRequest) -> HttpResponse:
     if request.POST.get("confirm") != "all":
         messages.error(request, "Tick the confirmation to delete all bounces.")
-        return redirect(_safe_next(request, reverse("bounces:index")))
+        return redirect(safe_next(request, reverse("bounces:index")))
     count = services.delete_bounces(all_bounces=True)
     messages.success(request, f"Deleted all {count} bounce(s).")
     return redirect(reverse("bounces:index"))
@@ -133,7 +104,7 @@ def blocklist_all(request: HttpRequest) -> HttpResponse:
     messages.success(
         request, f"Blocklisted {count} bounced subscriber(s) and unsubscribed them."
     )
-    return redirect(_safe_next(request, reverse("bounces:index")))
+    return redirect(safe_next(request, reverse("bounces:index")))
 
 
 @require_POST
@@ -145,5 +116,5 @@ def reset_subscriber(request: HttpRequest, pk: int) -> HttpResponse:
         f"Deleted {count} bounce(s) of {subscriber.email}: the bounce count is reset.",
     )
     return redirect(
-        _safe_next(request, reverse("subscribers:detail", args=[subscriber.pk]))
+        safe_next(request, reverse("subscribers:detail", args=[subscriber.pk]))
     )

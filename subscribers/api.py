@@ -19,13 +19,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from stmails.api_errors import BadRequest
+from stmails.api_paging import MAX_PER_PAGE, page_envelope, parse_paging
 from subscribers import services
 from subscribers.models import Subscriber, Subscription
 from subscribers.queries import filter_subscribers, order_subscribers
 from subscribers.services import SubscriberError
 
-DEFAULT_PER_PAGE = 20
-MAX_PER_PAGE = 1000
 # Parameters that are pagination or ordering, not filters: without any other
 # parameter the request is unfiltered and the total is a plain COUNT(*).
 NON_FILTER_PARAMS = {"page", "per_page", "order_by", "order", "query"}
@@ -54,41 +53,6 @@ def rfc3339(value: datetime | None) -> str | None:
 
 
 # --- parsing ----------------------------------------------------------------------
-
-
-def parse_paging(params: QueryDict) -> tuple[int, int | None]:
-    """(page, per_page); per_page None means "all"."""
-    raw_page = (params.get("page") or "").strip()
-    try:
-        page = int(raw_page) if raw_page else 1
-    except ValueError:
-        raise BadRequest("page", "must be a number") from None
-    raw = (params.get("per_page") or "").strip().lower()
-    if raw == "all":
-        return 1, None
-    try:
-        per_page = int(raw) if raw else DEFAULT_PER_PAGE
-    except ValueError:
-        raise BadRequest("per_page", "must be a number or all") from None
-    # As listmonk: out-of-range values fall back to the default or the maximum.
-    if per_page < 1:
-        per_page = DEFAULT_PER_PAGE
-    return max(page, 1), min(per_page, MAX_PER_PAGE)
-
-
-def page_envelope(
-    results: list, *, total: int, page: int, per_page: int | None, search: str = ""
-) -> dict[str, Any]:
-    return {
-        "data": {
-            "results": results,
-            "search": search,
-            "query": "",
-            "total": total,
-            "per_page": total if per_page is None else per_page,
-            "page": page,
-        }
-    }
 
 
 def body_object(request: Request) -> dict[str, Any]:

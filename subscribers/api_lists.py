@@ -12,8 +12,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from stmails.api_paging import page_envelope, parse_paging
 from subscribers import services
-from subscribers.api import api_error, body_object, page_envelope, parse_paging, rfc3339
+from subscribers.api import api_error, body_object, rfc3339
 from subscribers.models import MailingList, Subscription
 from subscribers.services import SubscriberError
 

@@ -10,9 +10,9 @@ from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
+from stmails.listing import safe_next, sort_links
 from subscribers import services
 from subscribers.forms import (
     BulkActionForm,
@@ -37,35 +37,6 @@ DONE = {"add": "added to", "remove": "removed from", "unsubscribe": "unsubscribe
 
 def get_subscriber(pk: int) -> Subscriber:
     return get_object_or_404(Subscriber, pk=pk)
-
-
-def _safe_next(request: HttpRequest, default: str) -> str:
-    target = request.POST.get("next") or ""
-    if url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
-
-
-def _sort_links(request: HttpRequest, order_by: str, order: str) -> list[dict]:
-    """Column headers: clicking sorts by that column, clicking again flips it."""
-    links = []
-    for key, label in COLUMNS:
-        query = request.GET.copy()
-        query.pop("page", None)
-        active = key == order_by
-        query["order_by"] = key
-        query["order"] = "desc" if active and order == "asc" else "asc"
-        links.append(
-            {
-                "key": key,
-                "label": label,
-                "url": "?" + query.urlencode(),
-                "arrow": ("▲" if order == "asc" else "▼") if active else "",
-            }
-        )
-    return links
 
 
 def index(request: HttpRequest) -> HttpResponse:
@@ -103,7 +74,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "page_range": paginator.get_elided_page_range(page.number, on_each_side=2),
         "query": query.urlencode(),
         "export_query": export_query.urlencode(),
-        "columns": _sort_links(request, order_by, order),
+        "columns": sort_links(request, COLUMNS, order_by, order),
         "bulk_lists": MailingList.objects.order_by("name", "id"),
     }
     return render(request, "subscribers/index.html", context)
@@ -209,7 +180,7 @@ def memberships(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def bulk(request: HttpRequest) -> HttpResponse:
-    back = _safe_next(request, reverse("subscribers:list"))
+    back = safe_next(request, reverse("subscribers:list"))
     form = BulkActionForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():

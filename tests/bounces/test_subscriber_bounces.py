@@ -97,3 +97,19 @@ def test_it_keeps_the_trace_after_reset(client_alice, make_subscriber, bounces_o
     assert BounceAction.objects.filter(subscriber=sub).count() == 1
     html = render("{% subscriber_bounces subscriber %}", subscriber=sub)
     assert "No bounces recorded." in html and "action-blocklist" in html
+
+
+def test_it_badges_subscribers_blocklisted_by_bounces_on_the_list_page(
+    bounces_on, make_subscriber, client_alice
+):
+    bounces_on(hard={"count": 1, "action": "blocklist"})
+    bounced = make_subscriber("bounced@example.com")
+    make_subscriber("manual@example.com", status=Subscriber.Status.BLOCKLISTED)
+    record_bounce(NewBounce(type="hard", source="api", email=bounced.email))
+    html = client_alice.get("/subscribers/").content.decode()
+    rows = {
+        email: html.split(email, 1)[1].split("</tr>", 1)[0]
+        for email in ("bounced@example.com", "manual@example.com")
+    }
+    assert "blocklisted by bounces" in rows["bounced@example.com"]
+    assert "blocklisted by bounces" not in rows["manual@example.com"]

@@ -17,10 +17,16 @@ class BounceEvent:
     remote_mta: str | None = None
     action: str | None = None  # DSN Action: failed, delayed, ...
     # Found in the returned original message (headers or text/rfc822-headers):
-    subscriber_uuid: str | None = None  # X-Stmails-Subscriber (or X-Listmonk-Subscriber)
+    subscriber_uuid: str | None = (
+        None  # X-Stmails-Subscriber (or X-Listmonk-Subscriber)
+    )
     campaign_uuid: str | None = None  # X-Stmails-Campaign (or X-Listmonk-Campaign)
     message_id: str | None = None  # the original message's Message-ID
     original_recipient: str | None = None  # Original-Recipient when it differs
+    # Added by the parser (optional): the DSN's Final-Recipient when it differs from
+    # `email` (email is the Original-Recipient, the address as we sent it, when the
+    # DSN has one; Final-Recipient is that address after forwarding or aliasing).
+    final_recipient: str | None = None
 
 
 @dataclass

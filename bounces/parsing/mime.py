@@ -1,0 +1,144 @@
+"""Defensive MIME helpers shared by the parsers: decoding, walking, field blocks.
+
+Everything here tolerates what real mailboxes hold: unknown or lying charsets,
+8-bit bytes in headers, payloads that are strings where lists were expected,
+and broken boundaries (compat32 then leaves the body as one text payload).
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Iterator
+from email.header import decode_header, make_header
+from email.message import Message
+
+_TAG_RE = re.compile(r"<(?:script|style)\b.*?</(?:script|style)>|<[^>]+>", re.I | re.S)
+_BR_RE = re.compile(r"<(?:br|/p|/div|/tr|/li|p|div|tr|li)\b[^>]*>", re.I)
+_ENTITIES = {"&nbsp;": " ", "&lt;": "<", "&gt;": ">", "&amp;": "&", "&quot;": '"'}
+
+
+def header_text(msg: Message, name: str) -> str | None:
+    """A header value decoded to text (RFC 2047 words included), or None."""
+    value = msg.get(name)
+    if value is None:
+        return None
+    if "=?" not in str(value):
+        return " ".join(str(value).split()) or None  # no encoded words: skip decoding
+    try:
+        text = str(make_header(decode_header(str(value))))
+    except (LookupError, UnicodeError, ValueError, TypeError, AssertionError):
+        text = str(value)
+    return " ".join(text.split()) or None
+
+
+def charset_of(part: Message) -> str:
+    name = part.get_content_charset() or "utf-8"
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        # An unknown charset: UTF-8 with replacement keeps every ASCII byte readable.
+        return "utf-8"
+
+
+def part_text(part: Message) -> str:
+    """The decoded text of a non-multipart part (never raises)."""
+    try:
+        raw = part.get_payload(decode=True)
+    except Exception:  # noqa: BLE001 - broken transfer encodings must not stop a scan
+        raw = None
+    if raw is None:
+        payload = part.get_payload()
+        return payload if isinstance(payload, str) else ""
+    if not isinstance(raw, bytes):
+        return str(raw)
+    try:
+        return raw.decode(charset_of(part), "replace")
+    except Exception:  # noqa: BLE001 - some codecs raise on odd input despite "replace"
+        return raw.decode("latin-1")
+
+
+def html_to_text(html: str) -> str:
+    text = _BR_RE.sub("\n", html)
+    text = _TAG_RE.sub(" ", text)
+    for entity, char in _ENTITIES.items():
+        text = text.replace(entity, char)
+    return text
+
+
+def notification_parts(msg: Message) -> Iterator[Message]:
+    """Leaf parts of the bounce itself, not descending into returned messages."""
+    stack = [msg]
+    while stack:
+        part = stack.pop(0)
+        ctype = part.get_content_type()
+        payload = part.get_payload()
+        if part.is_multipart() and isinstance(payload, list):
+            if ctype.startswith("message/"):
+                continue  # the returned original (or a report block list)
+            stack[0:0] = [p for p in payload if isinstance(p, Message)]
+        else:
+            yield part
+
+
+def notification_text(msg: Message) -> str:
+    """The human-readable text of the bounce: text/plain parts, else text/html."""
+    plain: list[str] = []
+    html: list[str] = []
+    for part in notification_parts(msg):
+        ctype = part.get_content_type()
+        if ctype == "text/plain" or (ctype == "text/enriched"):
+            plain.append(part_text(part))
+        elif ctype == "text/html":
+            html.append(part_text(part))
+    if plain and any(t.strip() for t in plain):
+        return "\n".join(plain)
+    return "\n".join(html_to_text(h) for h in html)
+
+
+def field_blocks(part: Message) -> list[dict[str, str]]:
+    """The header blocks of a message/delivery-status or message/feedback-report part.
+
+    Keys are lower-cased; continuation lines are unfolded. compat32 gives a list
+    of Message objects for delivery-status and one Message for feedback-report;
+    a part built oddly or with a broken structure gives a string: parse that.
+    """
+    payload = part.get_payload()
+    if (
+        isinstance(payload, list)
+        and payload
+        and all(isinstance(p, Message) for p in payload)
+    ):
+        blocks = []
+        for block in payload:
+            fields = {k.lower(): " ".join(str(v).split()) for k, v in block.items()}
+            # A feedback-report parsed as one message keeps later blocks in its body.
+            rest = block.get_payload()
+            if isinstance(rest, str) and rest.strip():
+                blocks.append(fields)
+                blocks.extend(parse_blocks(rest))
+                continue
+            blocks.append(fields)
+        return [b for b in blocks if b]
+    return parse_blocks(part_text(part))
+
+
+def parse_blocks(text: str) -> list[dict[str, str]]:
+    """Parse "Name: value" blocks separated by blank lines."""
+    blocks: list[dict[str, str]] = []
+    current: dict[str, str] = {}
+    last: str | None = None
+    for line in text.splitlines():
+        if not line.strip():
+            if current:
+                blocks.append(current)
+            current, last = {}, None
+        elif line[0] in " \t" and last:
+            current[last] += " " + line.strip()
+        elif ":" in line:
+            name, _, value = line.partition(":")
+            last = name.strip().lower()
+            current.setdefault(last, value.strip())
+    if current:
+        blocks.append(current)
+    return blocks

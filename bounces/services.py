@@ -20,7 +20,7 @@ from django.utils import timezone
 from bounces.models import Bounce, BounceAction, BounceType
 from campaigns.models import Campaign
 from stmails.config import get_values
-from subscribers.models import Subscriber
+from subscribers.models import Subscriber, Subscription
 from subscribers.services import blocklist_subscribers, unsubscribe_from_all
 
 log = logging.getLogger(__name__)
@@ -49,6 +49,7 @@ class NewBounce:
     event_key: str | None = None
     provider_message_id: str = ""
     status_code: str = ""
+    raw_message_id: int | None = None  # the mailbox message it came from
 
 
 @dataclass
@@ -127,7 +128,11 @@ def find_campaign(
 
 
 def record_bounce(
-    data: NewBounce, *, check_enabled: bool = True, config: dict[str, Any] | None = None
+    data: NewBounce,
+    *,
+    check_enabled: bool = True,
+    config: dict[str, Any] | None = None,
+    key_checked: bool = False,
 ) -> RecordResult:
     """Store one bounce and apply its type's action, in one transaction.
 
@@ -145,7 +150,9 @@ def record_bounce(
     config = config or bounce_settings()
     if check_enabled and not config["bounce.enabled"]:
         raise BounceError("", "bounce processing is disabled", status=503)
-    if data.event_key:
+    # A caller that looked its event keys up in bulk just before (a mailbox scan)
+    # skips this query; a bounce stored meanwhile still ends in the IntegrityError path.
+    if data.event_key and not key_checked:
         existing = Bounce.objects.filter(event_key=data.event_key).first()
         if existing:
             return RecordResult(bounce=existing, created=False)
@@ -187,6 +194,7 @@ def _record(data: NewBounce, rules: dict[str, Any]) -> RecordResult:
         event_key=data.event_key or None,
         provider_message_id=data.provider_message_id or "",
         status_code=data.status_code or "",
+        raw_message_id=data.raw_message_id,
     )
     action = apply_threshold(subscriber, data.type, rules, trigger="bounce")
     log.info(
@@ -250,6 +258,18 @@ def _act(
         f"{count} {btype} bounce(s){window} reached the threshold of {rule['count']}"
     )
     deleted_bounces = 0
+    # Remembered so that undoing a false bounce can put them back.
+    previous_status = subscriber.status
+    changed = {}
+    if action in (BounceAction.Action.BLOCKLIST, BounceAction.Action.UNSUBSCRIBE):
+        changed = {
+            str(list_id): status
+            for list_id, status in Subscription.objects.filter(
+                subscriber_id=subscriber.id
+            )
+            .exclude(status=Subscription.Status.UNSUBSCRIBED)
+            .values_list("list_id", "status")
+        }
     if action == BounceAction.Action.BLOCKLIST:
         if subscriber.is_blocklisted:
             return None
@@ -272,6 +292,8 @@ def _act(
         trigger=trigger,
         reason=reason,
         deleted_bounces=deleted_bounces,
+        previous_status=previous_status,
+        changed_subscriptions=changed,
     )
     if action == BounceAction.Action.DELETE:
         subscriber.delete()
@@ -357,3 +379,65 @@ def blocklist_bounced_subscribers() -> int:
         .distinct()
     )
     return blocklist_subscribers(ids)
+
+
+@dataclass
+class UndoResult:
+    email: str
+    reverted: list[str] = field(default_factory=list)  # actions put back
+
+
+@transaction.atomic
+def undo_bounce(bounce: Bounce) -> UndoResult:
+    """Delete a false bounce and revert the actions it triggered.
+
+    An action triggered by this bounce has it as its newest counted bounce
+    (`last_bounce_id`). Blocklist and unsubscribe are reverted from what the
+    trace remembered: the subscriber's previous status and the memberships it
+    unsubscribed (only those still unsubscribed). A delete action cannot be
+    undone (the bounce went with the subscriber, so it never reaches here).
+    The trace stays, marked reverted.
+    """
+    result = UndoResult(email=bounce.email)
+    traces = BounceAction.objects.select_for_update().filter(
+        last_bounce_id=bounce.id, reverted_at__isnull=True, subscriber__isnull=False
+    )
+    now = timezone.now()
+    for trace in traces:
+        if trace.action == BounceAction.Action.DELETE:
+            continue
+        if trace.action == BounceAction.Action.BLOCKLIST and trace.previous_status:
+            Subscriber.objects.filter(
+                id=trace.subscriber_id, status=Subscriber.Status.BLOCKLISTED
+            ).update(status=trace.previous_status, updated_at=now)
+        for list_id, status in (trace.changed_subscriptions or {}).items():
+            Subscription.objects.filter(
+                subscriber_id=trace.subscriber_id,
+                list_id=int(list_id),
+                status=Subscription.Status.UNSUBSCRIBED,
+            ).update(status=status, updated_at=now)
+        trace.reverted_at = now
+        trace.reason += f"; reverted on {now:%Y-%m-%d %H:%M} (false bounce)"
+        trace.save(update_fields=["reverted_at", "reason"])
+        result.reverted.append(trace.action)
+    bounce.delete()
+    log.info("bounce undone: %s reverted=%s", result.email, result.reverted)
+    return result
+
+
+@transaction.atomic
+def delete_unmatched(*, ids: list[int] | None = None, all_entries: bool = False) -> int:
+    """Delete unmatched-bounce entries, and their raw messages nothing else uses."""
+    from bounces.models import RawMessage, UnmatchedBounce
+
+    qs = (
+        UnmatchedBounce.objects.all()
+        if all_entries
+        else UnmatchedBounce.objects.filter(id__in=ids or [])
+    )
+    raw_ids = set(qs.exclude(raw_message=None).values_list("raw_message_id", flat=True))
+    count, _ = qs.delete()
+    RawMessage.objects.filter(
+        id__in=raw_ids, bounces=None, unmatchedbounce=None
+    ).delete()
+    return count

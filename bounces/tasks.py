@@ -15,3 +15,41 @@ def reapply_thresholds() -> dict:
         "actions": result.actions,
         "deleted_bounces": result.deleted_bounces,
     }
+
+
+@shared_task(name="bounces.tasks.record_smtp_rejection")
+def record_smtp_rejection(*, mail_id: int) -> str:
+    from bounces import smtp_rejections
+
+    return smtp_rejections.record_smtp_rejection(mail_id)
+
+
+@shared_task(name="bounces.tasks.record_smtp_rejections")
+def record_smtp_rejections() -> int:
+    """Beat: rejections whose task got lost (see bounces/smtp_rejections.py)."""
+    from bounces import smtp_rejections
+
+    return smtp_rejections.record_smtp_rejections()
+
+
+@shared_task(name="bounces.tasks.scan_due_mailboxes")
+def scan_due_mailboxes() -> list[str]:
+    """Beat: enqueue a scan of each enabled mailbox whose interval has passed."""
+    from bounces import scanning
+
+    due = scanning.due_mailboxes()
+    for mailbox_uuid in due:
+        scan_mailbox.delay(mailbox_uuid=mailbox_uuid)
+    return due
+
+
+@shared_task(name="bounces.tasks.scan_mailbox")
+def scan_mailbox(*, mailbox_uuid: str) -> dict:
+    """One scan; the MailboxScan row is the lock, so a second one just reports it."""
+    from bounces import scanning
+
+    try:
+        box = scanning.find_mailbox(mailbox_uuid)
+        return scanning.scan_mailbox(box).as_dict()
+    except scanning.ScanError as e:
+        return {"error": e.message}

@@ -21,9 +21,25 @@ app.conf.beat_schedule = {
         "task": "stmails.tasks.record_beat_heartbeat",
         "schedule": 60.0,
     },
+    "send-due-mail": {
+        "task": "stmails.tasks.send_due_mail",
+        "schedule": 15.0,
+    },
+    "record-smtp-rejections": {
+        "task": "bounces.tasks.record_smtp_rejections",
+        "schedule": 300.0,
+    },
     "reapply-bounce-thresholds": {
         "task": "bounces.tasks.reapply_thresholds",
         "schedule": 900.0,
+    },
+    "scan-bounce-mailboxes": {
+        "task": "bounces.tasks.scan_due_mailboxes",
+        "schedule": 60.0,
+    },
+    "retry-webhook-events": {
+        "task": "webhooks.tasks.retry_webhook_events",
+        "schedule": 60.0,
     },
     "clean-stale-imports": {
         "task": "subscribers.tasks.clean_stale_imports",

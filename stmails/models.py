@@ -83,3 +83,82 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class OutgoingMail(models.Model):
+    """One mail to send through the SMTP servers of Settings → SMTP (stmails.outbox).
+
+    The row is the queue: Celery only carries its id, so a lost broker message
+    or a dead worker never loses the mail (see stmails.outbox for the states).
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        SENDING = "sending"
+        SENT = "sent"
+        # A worker died after handing the message to the server (DATA): the
+        # server may well have accepted it, so it is never sent again.
+        SENT_UNCONFIRMED = "sent_unconfirmed"
+        AWAITING_RETRY = "awaiting_retry"
+        FAILED = "failed"
+
+    class Phase(models.TextChoices):
+        NONE = ""
+        CONNECTING = "connecting"
+        DATA = "data"
+
+    kind = models.CharField(max_length=30, default="system")
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.QUEUED
+    )
+    phase = models.CharField(
+        max_length=20, choices=Phase.choices, default=Phase.NONE, blank=True
+    )
+    to_email = models.CharField(max_length=320)
+    from_email = models.CharField(max_length=500)
+    subject = models.CharField(max_length=998)
+    text = models.TextField()
+    html = models.TextField(blank=True, default="")
+    headers = models.JSONField(default=dict, blank=True)
+    message_id = models.CharField(max_length=300)
+    # Plain ids, not foreign keys: the core app must not depend on subscribers or
+    # campaigns (import direction), and a queued mail outlives a deleted row.
+    subscriber_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    campaign_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True, default="")
+    smtp_code = models.PositiveIntegerField(null=True, blank=True)
+    smtp_response = models.TextField(blank=True, default="")
+    # A 5xx reply: never retried. At "RCPT TO" it is the recipient's rejection,
+    # which bounces turns into a hard bounce with source "smtp".
+    permanent = models.BooleanField(default=False)
+    smtp_stage = models.CharField(max_length=20, blank=True, default="")
+    server = models.CharField(max_length=300, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    next_try_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    # Set by bounces once the rejection became a hard bounce (or was skipped).
+    rejection_handled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "outgoing_mail"
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["status", "next_try_at"], name="outgoing_status_next"),
+            models.Index(
+                fields=["status", "created_at"], name="outgoing_status_created"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.to_email}: {self.subject}"
+
+    @property
+    def is_done(self) -> bool:
+        return self.status in (
+            self.Status.SENT,
+            self.Status.SENT_UNCONFIRMED,
+            self.Status.FAILED,
+        )

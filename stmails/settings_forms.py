@@ -92,6 +92,9 @@ class SectionForm(forms.Form):
                     help_text=key.help,
                     choices=key.extra.get("choices"),
                 )
+            if key.extra.get("textarea"):
+                # Multi-line text such as a mail template (Key.extra textarea=True).
+                field.widget = forms.Textarea(attrs={"rows": 10})
             field.initial = values.get(key.name, key.default)
             self.fields[field_name(key.name)] = field
 

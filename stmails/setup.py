@@ -5,7 +5,14 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.shortcuts import redirect
 
-EXEMPT_PREFIXES = ("/setup", "/static/", "/api/", "/webhooks/", "/health")
+EXEMPT_PREFIXES = (
+    "/setup",
+    "/static/",
+    "/api/",
+    "/webhooks/",
+    "/health",
+    "/subscription/",
+)
 
 
 def admin_exists() -> bool:

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from celery import shared_task
 from celery.signals import heartbeat_sent, worker_ready
 from django.utils import timezone
 
+from stmails import outbox
 from stmails.models import Heartbeat
 
 
@@ -26,3 +29,15 @@ def _worker_ready(**kwargs) -> None:
 @heartbeat_sent.connect
 def _worker_heartbeat(**kwargs) -> None:
     record_heartbeat("worker")
+
+
+@shared_task(name="stmails.tasks.send_mail", acks_late=True, ignore_result=True)
+def send_mail(*, mail_id: int) -> str:
+    """Send one outgoing mail; the row's status makes a redelivery harmless."""
+    return outbox.deliver_mail(mail_id)
+
+
+@shared_task(name="stmails.tasks.send_due_mail", ignore_result=True)
+def send_due_mail() -> dict:
+    """Beat: retries that are due, lost queue messages, rows of dead workers."""
+    return asdict(outbox.send_due_mail())

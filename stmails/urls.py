@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from stmails import views
+from stmails import health_views, views
 
 urlpatterns = [
     # Machine traffic first: bounce webhooks are the busiest route.
@@ -13,10 +13,12 @@ urlpatterns = [
     path("logout", auth_views.LogoutView.as_view(), name="logout"),
     path("account/password", views.password_change, name="password_change"),
     path("health", views.health, name="health"),
+    path("health/status", health_views.health_status, name="health_status"),
     path("settings/", include("bounces.settings_urls")),
     path("settings/", include("bounces.mailbox_settings_urls")),
     path("settings/", include("webhooks.settings_urls")),
     path("settings/", include("stmails.settings_urls")),
+    path("", include("subscribers.public_urls")),
     path("", include("subscribers.urls")),
     path("", include("subscribers.import_urls")),
     path("bounces/", include("bounces.urls")),

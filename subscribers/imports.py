@@ -35,6 +35,7 @@ from subscribers.importing import (
     scan_csv,
 )
 from subscribers.models import ImportJob, MailingList, Subscriber, Subscription
+from subscribers.optin import send_optin_confirmations
 from subscribers.services import SubscriberError
 
 log = logging.getLogger(__name__)
@@ -204,17 +205,32 @@ def _upsert_rows(job: ImportJob, rows: list[CsvRow], lists: list[MailingList]) -
         if status != Subscriber.Status.BLOCKLISTED
     ]
     if member_ids and lists:
-        _add_memberships(
+        added = _add_memberships(
             member_ids, [lst.id for lst in lists], job.subscription_status, now
         )
+        if job.subscription_status == Subscription.Status.UNCONFIRMED:
+            _request_confirmations(added, lists)
+
+
+def _request_confirmations(
+    added: list[tuple[int, int]], lists: list[MailingList]
+) -> None:
+    """Queue a confirmation for each subscriber given a new pending double
+    opt-in membership in this batch (in the batch's transaction, as the UI and
+    API do through services.subscribe_to_lists)."""
+    double = {lst.id: lst for lst in lists if lst.optin == MailingList.Optin.DOUBLE}
+    subscriber_ids = {sub_id for sub_id, list_id in added if list_id in double}
+    if subscriber_ids:
+        send_optin_confirmations(subscriber_ids, double.values())
 
 
 def _add_memberships(
     subscriber_ids: list[int], list_ids: list[int], status: str, now: datetime
-) -> None:
+) -> list[tuple[int, int]]:
     """Insert subscriber x list memberships; existing ones keep their status, as
     in listmonk. One INSERT ... SELECT (valid on PostgreSQL and SQLite) instead
-    of bulk_create: building and quoting model rows was half the import time."""
+    of bulk_create: building and quoting model rows was half the import time.
+    Returns the (subscriber_id, list_id) pairs actually inserted."""
     when = connection.ops.adapt_datetimefield_value(now)
     subscribers = ", ".join(["%s"] * len(subscriber_ids))
     targets = ", ".join(["%s"] * len(list_ids))
@@ -225,9 +241,11 @@ def _add_memberships(
         " SELECT s.id, l.id, %s, %s, %s, %s FROM subscribers s CROSS JOIN lists l"
         f" WHERE s.id IN ({subscribers}) AND l.id IN ({targets})"
         " ON CONFLICT (subscriber_id, list_id) DO NOTHING"
+        " RETURNING subscriber_id, list_id"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [status, "{}", when, when, *subscriber_ids, *list_ids])
+        return [(row[0], row[1]) for row in cursor.fetchall()]
 
 
 def _write_batch(

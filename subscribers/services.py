@@ -111,6 +111,9 @@ def subscribe_to_lists(
     """Add memberships; existing ones keep their status unless resubscribe=True.
 
     Returns the memberships that are newly unconfirmed (awaiting double opt-in).
+    Newly pending double opt-in lists get a confirmation mail (this is the path
+    of the UI and the API), also for an existing subscriber (unlike listmonk,
+    #1257 and #1441).
     """
     pending = []
     existing = {
@@ -130,6 +133,11 @@ def subscribe_to_lists(
             continue
         if sub.status == Subscription.Status.UNCONFIRMED:
             pending.append(sub)
+    if pending and not subscriber.is_blocklisted:
+        # Imported here: optin builds on this module.
+        from subscribers.optin import send_optin_confirmation
+
+        send_optin_confirmation(subscriber, [sub.list for sub in pending])
     return pending
 
 

@@ -3,3 +3,9 @@ from django.apps import AppConfig
 
 class WebhooksConfig(AppConfig):
     name = "webhooks"
+
+    def ready(self) -> None:
+        from webhooks import (
+            settings_keys,  # noqa: F401  (registers bounce.<provider> keys)
+            settings_keys_wave2,  # noqa: F401  (bounce.custom_providers)
+        )

@@ -1,0 +1,185 @@
+"""Find the subscriber (and campaign) a parsed bounce is about, or say why not.
+
+Order, first hit wins:
+1. X-Stmails-Subscriber / X-Stmails-Campaign (or X-Listmonk-*) found in the
+   returned original message: the parser puts them on the event.
+2. The original message's Message-ID matched to a message stmails sent.
+   TODO: there is no sent-message table yet; `find_sent_message` always
+   returns None until sending records one row per message.
+3. A VERP return address (bounces+<token>@...). TODO: sending does not use
+   VERP yet; `decode_verp` always returns None until it does.
+4. The recipient matched to a subscriber's email, case-insensitively: the
+   event's email (the Original-Recipient when the DSN has one, else the
+   Final-Recipient), then Original-Recipient, then Final-Recipient (an address
+   after forwarding or aliasing may be the one subscribed).
+
+`match_events` matches a whole batch with one subscriber query.
+"""
+
+from __future__ import annotations
+
+import uuid as uuidlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db.models import Q
+from django.db.models.functions import Lower
+
+from bounces.models import UnmatchedBounce
+from bounces.parsing.events import BounceEvent, ParsedMessage
+from subscribers.models import Subscriber
+
+Reason = UnmatchedBounce.Reason
+
+
+@dataclass(frozen=True)
+class SentRef:
+    """What a sent-message record or a VERP token tells: who got which campaign."""
+
+    subscriber_uuid: str
+    campaign_uuid: str | None = None
+
+
+@dataclass(frozen=True)
+class Match:
+    subscriber_uuid: str | None
+    campaign_uuid: str | None = None
+    via: str = ""  # header | message_id | verp | recipient
+    email: str = ""
+    reason: str = ""  # an UnmatchedBounce.Reason value when nobody matched
+    detail: str = ""
+
+    @property
+    def matched(self) -> bool:
+        return self.subscriber_uuid is not None
+
+
+def find_sent_message(message_id: str) -> SentRef | None:
+    """Hook: the subscriber and campaign of a message stmails sent, by Message-ID.
+
+    TODO: always None; there is no sent-message table yet.
+    """
+    return None
+
+
+def decode_verp(token: str) -> SentRef | None:
+    """Hook: decode a VERP token from the return address.
+
+    TODO: always None; sending does not use VERP yet.
+    """
+    return None
+
+
+# Values per IN (...) list: SQLite allows 32,766 parameters per query.
+CHUNK = 400
+
+
+@dataclass
+class _Found:
+    """Subscriber uuids (as str) by uuid and by lowercased email."""
+
+    by_uuid: dict[uuidlib.UUID, str]
+    by_email: dict[str, str]
+
+
+def _as_uuid(value: str) -> uuidlib.UUID | None:
+    try:
+        return uuidlib.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def _email_key(email: str) -> str:
+    # As find_subscriber compares: LOWER(email) = the stripped, lowercased address.
+    return email.strip().lower()
+
+
+def _candidates(event: BounceEvent) -> list[str]:
+    """The event's recipient addresses in matching order, without repeats."""
+    out: list[str] = []
+    keys: set[str] = set()
+    for email in (event.email, event.original_recipient, event.final_recipient):
+        if email and email.strip() and _email_key(email) not in keys:
+            keys.add(_email_key(email))
+            out.append(email)
+    return out
+
+
+def _lookup(uuids: set[uuidlib.UUID], emails: set[str]) -> _Found:
+    found = _Found({}, {})
+    uuid_list, email_list = sorted(uuids), sorted(emails)
+    for start in range(0, max(len(uuid_list), len(email_list)), CHUNK):
+        some_uuids = uuid_list[start : start + CHUNK]
+        some_emails = email_list[start : start + CHUNK]
+        rows = (
+            Subscriber.objects.annotate(email_key=Lower("email"))
+            .filter(Q(uuid__in=some_uuids) | Q(email_key__in=some_emails))
+            .values_list("uuid", "email_key")
+        )
+        for uuid, email_key in rows:
+            found.by_uuid[uuid] = str(uuid)
+            found.by_email[email_key] = str(uuid)
+    return found
+
+
+def match_events(items: Sequence[tuple[BounceEvent, ParsedMessage]]) -> list[Match]:
+    """`match_event` for many events, with one subscriber query (per 400 values)."""
+    uuids: set[uuidlib.UUID] = set()
+    emails: set[str] = set()
+    for event, _parsed in items:
+        if event.subscriber_uuid and (key := _as_uuid(event.subscriber_uuid)):
+            uuids.add(key)
+        emails.update(_email_key(e) for e in _candidates(event))
+    found = _lookup(uuids, emails) if uuids or emails else _Found({}, {})
+    return [_match(event, parsed, found) for event, parsed in items]
+
+
+def match_event(event: BounceEvent, parsed: ParsedMessage) -> Match:
+    """The subscriber (uuid) and campaign of one event, or the reason for none."""
+    return match_events([(event, parsed)])[0]
+
+
+def _match(event: BounceEvent, parsed: ParsedMessage, found: _Found) -> Match:
+    header_miss = ""
+    if event.subscriber_uuid:
+        key = _as_uuid(event.subscriber_uuid)
+        uuid = found.by_uuid.get(key) if key else None
+        if uuid:
+            return Match(uuid, event.campaign_uuid, "header", event.email)
+        header_miss = (
+            f"X-Stmails-Subscriber {event.subscriber_uuid} is not a subscriber"
+        )
+    if event.message_id:
+        ref = find_sent_message(event.message_id)
+        if ref:
+            return Match(
+                ref.subscriber_uuid, ref.campaign_uuid, "message_id", event.email
+            )
+    if parsed.verp_token:
+        ref = decode_verp(parsed.verp_token)
+        if ref:
+            return Match(ref.subscriber_uuid, ref.campaign_uuid, "verp", event.email)
+    candidates = _candidates(event)
+    for email in candidates:
+        uuid = found.by_email.get(_email_key(email))
+        if uuid:
+            return Match(uuid, event.campaign_uuid, "recipient", email)
+    if header_miss:
+        return Match(
+            None,
+            email=event.email,
+            reason=Reason.UNKNOWN_SUBSCRIBER,
+            detail=header_miss,
+        )
+    if not candidates:
+        return Match(
+            None,
+            reason=Reason.NO_RECIPIENT,
+            detail="the bounce names no recipient (no Final-Recipient or Original-Recipient)",
+        )
+    return Match(
+        None,
+        email=candidates[0],
+        reason=Reason.NOT_SUBSCRIBER,
+        detail=f"{', '.join(candidates)}: no subscriber has this email address",
+    )

@@ -1,0 +1,315 @@
+"""Scan bounce mailboxes: fetch -> parse -> match -> record -> commit -> dispose.
+
+A message is deleted, moved or flagged only after what it produced (bounces,
+unmatched entries, its raw copy and the memory row) is committed, and each
+processed message is remembered (POP3 UIDL or IMAP UIDVALIDITY:UID, plus the
+content hash). So a scan killed at any point loses nothing, and the next scan
+neither records nor counts a remembered message again: it only repeats the
+disposal that did not happen.
+
+Messages that are not bounces, and messages that cannot be parsed, are never
+deleted: they stay (or are moved aside on IMAP). Unparseable ones are also
+listed with the unmatched bounces so an admin sees them.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid as uuidlib
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from bounces.mailbox import MailboxClient, MailboxError, open_mailbox
+from bounces.mailbox_settings_keys import interval_seconds
+from bounces.models import MailboxMessage, MailboxScan
+from bounces.scan_batches import BatchProcessor, Stored, disposal, read_message
+from bounces.services import bounce_settings
+from stmails.config import get_value
+
+log = logging.getLogger(__name__)
+# Messages per batch: one transaction, a few queries, then their disposal.
+BATCH = 200
+# A running scan whose heartbeat is older than this was killed: the next one may start.
+STALE_AFTER = timedelta(minutes=10)
+
+
+class ScanError(Exception):
+    """A scan that cannot start (unknown mailbox, already running, processing off)."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class ScanResult:
+    mailbox: str
+    dry_run: bool = False
+    total: int = 0  # messages in the mailbox
+    seen: int = 0  # new messages looked at
+    skipped: int = 0  # processed by an earlier scan (only their disposal is repeated)
+    recorded: dict[str, int] = field(
+        default_factory=lambda: {"hard": 0, "soft": 0, "complaint": 0}
+    )
+    duplicates: int = 0  # bounces already stored (same event)
+    unmatched: int = 0
+    not_bounces: int = 0
+    unparseable: int = 0
+    errors: int = 0
+    deleted: int = 0
+    moved: int = 0
+    flagged: int = 0
+    error: str = ""  # the mailbox-level failure, e.g. the server's login error
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def lines(self) -> list[str]:
+        rec = ", ".join(f"{t} {n}" for t, n in self.recorded.items())
+        head = f"{self.mailbox}{' (dry run)' if self.dry_run else ''}"
+        out = [
+            f"{head}: {self.seen} new message(s) of {self.total}, "
+            f"{self.skipped} already processed",
+            f"  bounces recorded: {rec} ({self.duplicates} already stored)",
+            f"  unmatched: {self.unmatched}, not bounces: {self.not_bounces}, "
+            f"unparseable: {self.unparseable}, errors: {self.errors}",
+            f"  deleted: {self.deleted}, moved: {self.moved}, flagged: {self.flagged}",
+        ]
+        if self.error:
+            out.append(f"  failed: {self.error}")
+        return out
+
+
+# --- mailboxes from the settings -------------------------------------------------
+
+
+def all_mailboxes() -> list[dict]:
+    """Every configured mailbox, credentials decrypted."""
+    return get_value("bounce.mailboxes")
+
+
+def find_mailbox(ident: str) -> dict:
+    for box in all_mailboxes():
+        if ident in (box["uuid"], box["name"]):
+            return box
+    raise ScanError(f"no bounce mailbox named {ident!r}")
+
+
+def due_mailboxes(now: datetime | None = None) -> list[str]:
+    """uuids of enabled mailboxes whose interval has passed since their last scan."""
+    now = now or timezone.now()
+    if not get_value("bounce.enabled"):
+        return []
+    due = []
+    for box in all_mailboxes():
+        if not box["enabled"]:
+            continue
+        last = (
+            MailboxScan.objects.filter(mailbox_uuid=box["uuid"], dry_run=False)
+            .order_by("-started_at")
+            .first()
+        )
+        if last and last.status == MailboxScan.Status.RUNNING:
+            continue
+        interval = timedelta(seconds=interval_seconds(box["scan_interval"]))
+        if last is None or last.started_at + interval <= now:
+            due.append(box["uuid"])
+    return due
+
+
+# --- the scan ----------------------------------------------------------------------
+
+
+def _claim(box: dict) -> MailboxScan:
+    now = timezone.now()
+    MailboxScan.objects.filter(
+        mailbox_uuid=box["uuid"],
+        status=MailboxScan.Status.RUNNING,
+        heartbeat_at__lt=now - STALE_AFTER,
+    ).update(
+        status=MailboxScan.Status.ABANDONED,
+        finished_at=now,
+        error="the scan stopped without finishing (worker killed?)",
+    )
+    try:
+        with transaction.atomic():
+            return MailboxScan.objects.create(
+                mailbox_uuid=box["uuid"], mailbox_name=box["name"]
+            )
+    except IntegrityError:
+        raise ScanError(f"mailbox {box['name']} is already being scanned") from None
+
+
+def scan_mailbox(
+    box: dict,
+    *,
+    dry_run: bool = False,
+    limit: int | None = None,
+    connect: Callable[[dict], MailboxClient] = open_mailbox,
+) -> ScanResult:
+    """Scan one mailbox (a decrypted `bounce.mailboxes` item) and return a summary.
+
+    1. Refuse when bounce processing is off (a dry run is allowed: it writes nothing).
+    2. Claim the mailbox: one running MailboxScan row per mailbox is the lock.
+    3. List the message keys; per batch, skip remembered ones (repeating only
+       a disposal that did not happen), fetch and process the new ones in one
+       transaction, then dispose of them once it is committed.
+    4. Apply deletions (POP3 QUIT, IMAP EXPUNGE), mark them done, store the result.
+    A mailbox-level failure (login, network) ends the scan with `error` set.
+    """
+    if not dry_run and not get_value("bounce.enabled"):
+        raise ScanError("bounce processing is disabled (Settings → Bounces)")
+    result = ScanResult(mailbox=box["name"], dry_run=dry_run)
+    scan = None if dry_run else _claim(box)
+    scanner = _Scanner(box, result, scan, dry_run)
+    client: MailboxClient | None = None
+    try:
+        client = connect(box)
+        keys = client.keys()
+        result.total = len(keys)
+        if limit is not None:
+            keys = keys[:limit]
+        scanner.progress(total=len(keys))
+        for start in range(0, len(keys), BATCH):
+            scanner.batch(client, keys[start : start + BATCH])
+        client.finish()
+        client = None
+        scanner.mark_disposed()
+    except MailboxError as e:
+        result.error = e.message
+    except Exception as e:
+        result.error = f"{type(e).__name__}: {e}"
+        scanner.finish(failed=True)
+        raise
+    finally:
+        if client is not None:
+            client.abort()
+    scanner.finish(failed=bool(result.error))
+    log.info("mailbox scan %s: %s", box["name"], " ".join(result.lines()))
+    return result
+
+
+class _Scanner:
+    """The per-scan state: settings, pending disposals, progress row."""
+
+    def __init__(
+        self, box: dict, result: ScanResult, scan: MailboxScan | None, dry_run: bool
+    ):
+        self.box = box
+        self.uuid = uuidlib.UUID(box["uuid"])
+        self.result = result
+        self.scan = scan
+        self.dry_run = dry_run
+        self.processor = BatchProcessor(
+            box, result, bounce_settings(), write=not dry_run
+        )
+        self.pending: list[int] = []  # memory rows disposed of once finish() succeeds
+        self.done = 0
+
+    # progress ---------------------------------------------------------------------
+
+    def progress(self, *, total: int | None = None) -> None:
+        if self.scan is None:
+            return
+        fields = {"done": self.done, "heartbeat_at": timezone.now()}
+        fields["counts"] = self.result.as_dict()
+        if total is not None:
+            fields["total"] = total
+        MailboxScan.objects.filter(pk=self.scan.pk).update(**fields)
+
+    def finish(self, *, failed: bool) -> None:
+        if self.scan is None or self.scan.status != MailboxScan.Status.RUNNING:
+            return
+        status = MailboxScan.Status.FAILED if failed else MailboxScan.Status.FINISHED
+        MailboxScan.objects.filter(pk=self.scan.pk).update(
+            status=status,
+            done=self.done,
+            counts=self.result.as_dict(),
+            error=self.result.error,
+            finished_at=timezone.now(),
+            heartbeat_at=timezone.now(),
+        )
+        self.scan.status = status
+
+    # disposal ---------------------------------------------------------------------
+
+    def dispose(self, client: MailboxClient, todo: list[Stored]) -> None:
+        """Delete, move or flag committed messages; their rows are marked after finish()."""
+        groups: dict[tuple[str, str], list[Stored]] = {}
+        for item in todo:
+            action, folder = disposal(self.box, item.outcome)
+            if action:
+                groups.setdefault((action, folder), []).append(item)
+        for (action, folder), items in groups.items():
+            keys = [item.key for item in items]
+            if action == "delete":
+                client.delete(keys)
+                self.result.deleted += len(keys)
+            elif action == "move":
+                client.move(keys, folder)
+                self.result.moved += len(keys)
+            else:
+                client.flag_seen(keys)
+                self.result.flagged += len(keys)
+            self.pending.extend(item.row_id for item in items)
+
+    def mark_disposed(self) -> None:
+        for start in range(0, len(self.pending), 1000):
+            MailboxMessage.objects.filter(
+                id__in=self.pending[start : start + 1000]
+            ).update(disposed=True)
+        self.pending = []
+
+    # one batch ----------------------------------------------------------------------
+
+    def batch(self, client: MailboxClient, keys: list[str]) -> None:
+        known = MailboxMessage.objects.filter(
+            mailbox_uuid=self.uuid, uid__in=keys
+        ).values_list("uid", "outcome", "disposed", "id")
+        todo: list[Stored] = []
+        remembered = set()
+        for uid, outcome, disposed, row_id in known:
+            remembered.add(uid)
+            self.result.skipped += 1
+            if not disposed:
+                todo.append(Stored(uid, outcome, row_id))
+        new = [k for k in keys if k not in remembered]
+        if new:
+            # Read (and parse) the whole batch first: no database work waits on
+            # the server, and the transaction below stays short.
+            messages = [read_message(key, raw) for key, raw in client.fetch(new)]
+            if self.dry_run:
+                self.processor.count(messages)
+            else:
+                todo.extend(self.processor.store(messages))
+        self.done += len(keys)
+        if not self.dry_run:
+            # Committed above: only now may the server forget these messages.
+            self.dispose(client, todo)
+        self.progress()
+
+
+def test_connection(data: Any) -> int:
+    """Validate one mailbox's JSON (a masked password means the stored one),
+    connect and log in; return the message count.
+
+    Raises SettingsError for bad input, MailboxError with the server's words.
+    """
+    from bounces.mailbox import check_mailbox
+    from bounces.mailbox_settings_keys import as_mailbox
+    from stmails.config import SettingsError
+    from stmails.lib import crypto
+
+    if not isinstance(data, dict):
+        raise SettingsError("bounce.mailboxes", "must be a JSON object (one mailbox)")
+    box = as_mailbox("mailbox", dict(data))
+    if crypto.is_masked(data.get("password", "")):
+        stored = {b["uuid"]: b for b in all_mailboxes()}
+        box["password"] = stored.get(box["uuid"], {}).get("password", "")
+    log.info("testing bounce mailbox %s:%s", box["host"], box["port"])
+    return check_mailbox(box)

@@ -1,0 +1,132 @@
+"""Signed links of the subscription flow and the List-Unsubscribe headers.
+
+Links carry signed tokens (django.core.signing), never a bare subscriber uuid:
+- the confirmation link expires after OPTIN_MAX_AGE;
+- unsubscribe and preferences links do not expire (RFC 8058 one-click links in
+  old mails must keep working) and can only lower or tune that one subscriber's
+  memberships.
+"""
+
+from __future__ import annotations
+
+import uuid as uuidlib
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
+
+from django.core import signing
+from django.urls import reverse
+
+from stmails import config
+from subscribers.models import MailingList, Subscriber
+
+OPTIN_SALT = "stmails.subscription.optin"
+SUBSCRIPTION_SALT = "stmails.subscription.manage"
+OPTIN_MAX_AGE = timedelta(days=7)
+
+
+class TokenError(Exception):
+    """A link that cannot be used; `expired` links had a valid signature."""
+
+    def __init__(self, message: str, *, expired: bool = False):
+        super().__init__(message)
+        self.expired = expired
+
+
+def optin_token(subscriber: Subscriber) -> str:
+    return signing.dumps(subscriber.uuid.hex, salt=OPTIN_SALT)
+
+
+def subscription_token(
+    subscriber: Subscriber, lists: Iterable[MailingList] | None = None
+) -> str:
+    """A lasting token for unsubscribe and preferences; `lists` narrows unsubscribe."""
+    payload: dict[str, Any] = {"s": subscriber.uuid.hex}
+    if lists is not None:
+        payload["l"] = sorted(lst.id for lst in lists)
+    return signing.dumps(payload, salt=SUBSCRIPTION_SALT, compress=True)
+
+
+def _subscriber(hexid: Any) -> Subscriber:
+    try:
+        uuid = uuidlib.UUID(hex=str(hexid))
+    except ValueError:
+        raise TokenError("this link is not valid") from None
+    subscriber = Subscriber.objects.filter(uuid=uuid).first()
+    if subscriber is None:
+        raise TokenError("this subscription no longer exists")
+    return subscriber
+
+
+def read_optin_token(token: str, *, allow_expired: bool = False) -> Subscriber:
+    """The subscriber a confirmation link belongs to; TokenError if forged or expired."""
+    max_age = None if allow_expired else OPTIN_MAX_AGE
+    try:
+        hexid = signing.loads(token, salt=OPTIN_SALT, max_age=max_age)
+    except signing.SignatureExpired:
+        raise TokenError("this confirmation link has expired", expired=True) from None
+    except signing.BadSignature:
+        raise TokenError("this link is not valid") from None
+    return _subscriber(hexid)
+
+
+def read_subscription_token(token: str) -> tuple[Subscriber, list[int] | None]:
+    """(subscriber, list ids the link is about, or None for all lists)."""
+    try:
+        payload = signing.loads(token, salt=SUBSCRIPTION_SALT)
+    except signing.BadSignature:
+        raise TokenError("this link is not valid") from None
+    if not isinstance(payload, dict):
+        raise TokenError("this link is not valid")
+    list_ids = payload.get("l")
+    if list_ids is not None and not (
+        isinstance(list_ids, list) and all(isinstance(i, int) for i in list_ids)
+    ):
+        raise TokenError("this link is not valid")
+    return _subscriber(payload.get("s")), list_ids
+
+
+def _absolute(path: str, root: str | None = None) -> str:
+    return (root or config.get_value("app.root_url")).rstrip("/") + path
+
+
+def confirm_url(subscriber: Subscriber, *, root: str | None = None) -> str:
+    token = optin_token(subscriber)
+    return _absolute(reverse("subscription:optin", args=[token]), root)
+
+
+def unsubscribe_url(
+    subscriber: Subscriber,
+    lists: Iterable[MailingList] | None = None,
+    *,
+    root: str | None = None,
+) -> str:
+    token = subscription_token(subscriber, lists)
+    return _absolute(reverse("subscription:unsubscribe", args=[token]), root)
+
+
+def preferences_url(subscriber: Subscriber) -> str:
+    token = subscription_token(subscriber)
+    return _absolute(reverse("subscription:preferences", args=[token]))
+
+
+def list_unsubscribe_headers(
+    subscriber: Subscriber,
+    lists: Iterable[MailingList] | None = None,
+    *,
+    mailto: str = "",
+    root: str | None = None,
+) -> dict[str, str]:
+    """RFC 2369 List-Unsubscribe and RFC 8058 one-click headers for any list mail.
+
+    The URL answers GET with a page and POST (what mail clients send for
+    one-click) by unsubscribing from `lists`, or from every list when None.
+    `root` (app.root_url) saves a settings query when the caller has it.
+    """
+    value = f"<{unsubscribe_url(subscriber, lists, root=root)}>"
+    if mailto:
+        value += f", <mailto:{mailto}?subject=unsubscribe>"
+    return {
+        "List-Unsubscribe": value,
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }

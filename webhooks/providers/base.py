@@ -1,0 +1,361 @@
+"""The contract every provider module follows (one module per provider).
+
+A provider is a subclass of `Provider`, listed in `webhooks/providers/registry.py`
+under its URL slug (POST /webhooks/service/<slug>). The view drives it per request:
+
+1. `read_config()` (classmethod) reads its settings from the database on every
+   request and returns a dict with at least "enabled" (secrets decrypted). A
+   provider that is disabled (or unknown) answers 404.
+2. `verify(raw_body, headers, query, config)` checks the request for real
+   (signature, basic auth, secret header...) on the RAW bytes and raises
+   `VerificationError(message, status)` when it fails; `status` is the one that
+   stops this provider's retries where its docs name one (class attribute
+   `reject_status`). Secrets come from `secrets(config, field)`, which yields the
+   current value and the optional `previous_<field>` (two active secrets, for
+   rotation); compare them with `matches()` / hmac.compare_digest.
+3. `handshake(raw_body, headers, config)` (optional) answers protocol messages
+   that are not events (SES SubscriptionConfirmation, Azure validation): it
+   returns a `Handshake` and the view answers it without storing anything.
+4. `parse(raw_body, headers)` is PURE (no ORM, no network, no settings): bytes in,
+   `ProviderEvent`s out, one per recipient, including ignored kinds (type
+   "ignored", kept for the inbox page). Malformed input raises `PayloadError`
+   (-> 400). Helpers: `load_json`, `stable_key`, `parse_time`.
+
+`headers` is a case-insensitive mapping (request.headers, or
+django.utils.datastructures.CaseInsensitiveMapping); `query` a plain dict.
+
+Settings: a provider declares `settings_key` ("bounce.<slug>") and `fields`
+(`Field` list: name, secret, rotatable); `register_settings()` registers one
+object key {enabled, <fields>..., previous_<rotatable fields>...} in the settings
+registry (encrypted, masked). Providers with listmonk's flat keys (ses, sendgrid)
+override `register_settings` and `read_config`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from stmails.config import (
+    Key,
+    Validator,
+    as_bool,
+    as_object,
+    as_str,
+    get_value,
+    register,
+)
+
+HARD, SOFT, COMPLAINT, IGNORED = "hard", "soft", "complaint", "ignored"
+TYPES = (HARD, SOFT, COMPLAINT, IGNORED)
+# Headers we add to outgoing mail and some providers echo back (listmonk's too).
+CAMPAIGN_HEADERS = ("x-stmails-campaign", "x-listmonk-campaign")
+SUBSCRIBER_HEADERS = ("x-stmails-subscriber", "x-listmonk-subscriber")
+EVENT_KEY_MAX = 200  # the inbox prefixes "<provider>:" within Bounce.event_key's 255
+
+
+class VerificationError(Exception):
+    """The request is not from the provider: nothing is stored; answer `status`."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+class PayloadError(Exception):
+    """The body is not what this provider sends (bad JSON, wrong shape): 400."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ProviderEvent:
+    """One recipient's event, normalized. `type` is hard|soft|complaint|ignored."""
+
+    email: str  # lowercased
+    type: str
+    event_key: str  # the provider's event id, or stable_key(...) of stable fields
+    message_id: str = ""  # the provider's message id (or the Message-ID header)
+    campaign_uuid: str | None = None
+    subscriber_uuid: str | None = None
+    occurred_at: datetime | None = None
+    status: str = ""  # SMTP status such as 5.1.1 or 550 when the provider gives one
+    diagnostic: str = ""  # the provider's reason / the remote server's text
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_ignored(self) -> bool:
+        return self.type == IGNORED
+
+
+@dataclass
+class Handshake:
+    """A protocol answer instead of events (subscription confirmations...)."""
+
+    status: int = 200
+    body: bytes = b""
+    content_type: str = "text/plain; charset=utf-8"
+    # Settings to store once answered (e.g. SES remembers a newly accepted topic).
+    settings_changes: dict[str, Any] = field(default_factory=dict)
+    note: str = ""  # logged
+
+
+@dataclass(frozen=True)
+class Field:
+    """One credential or option in a provider's settings object."""
+
+    name: str
+    secret: bool = False
+    rotatable: bool = False  # adds previous_<name>: a second active value
+    max_length: int = 2000
+    label: str = ""
+
+
+class Provider:
+    slug: ClassVar[str] = ""
+    label: ClassVar[str] = ""
+    settings_key: ClassVar[str] = ""  # "bounce.<slug>"
+    fields: ClassVar[tuple[Field, ...]] = ()
+    # The status that stops the provider's retries on a failed verification.
+    reject_status: ClassVar[int] = 401
+    docs: ClassVar[str] = ""  # a line shown on the settings page
+
+    # --- settings ------------------------------------------------------------
+
+    @classmethod
+    def all_fields(cls) -> list[Field]:
+        out = []
+        for f in cls.fields:
+            out.append(f)
+            if f.rotatable:
+                out.append(
+                    Field(
+                        f"previous_{f.name}",
+                        secret=f.secret,
+                        max_length=f.max_length,
+                        label=f"Previous {f.label or f.name} (rotation)",
+                    )
+                )
+        return out
+
+    @classmethod
+    def default_config(cls) -> dict[str, Any]:
+        return {"enabled": False, **{f.name: "" for f in cls.all_fields()}}
+
+    @classmethod
+    def register_settings(cls) -> None:
+        validators: dict[str, Validator] = {"enabled": as_bool}
+        for f in cls.all_fields():
+            validators[f.name] = as_str(f.max_length)
+        register(
+            Key(
+                cls.settings_key,
+                cls.default_config(),
+                as_object(validators, defaults=cls.default_config()),
+                secret=tuple(f.name for f in cls.all_fields() if f.secret),
+                section="bounce_providers",
+                label=cls.label,
+            )
+        )
+
+    @classmethod
+    def settings_keys(cls) -> tuple[str, ...]:
+        return (cls.settings_key,)
+
+    @classmethod
+    def read_config(cls) -> dict[str, Any]:
+        """Read per request (a change needs no restart); secrets decrypted."""
+        return get_value(cls.settings_key)
+
+    # --- request handling ------------------------------------------------------
+
+    def verify(
+        self,
+        raw_body: bytes,
+        headers: Mapping[str, str],
+        query: Mapping[str, str],
+        config: Mapping[str, Any],
+    ) -> None:
+        raise NotImplementedError
+
+    def handshake(
+        self, raw_body: bytes, headers: Mapping[str, str], config: Mapping[str, Any]
+    ) -> Handshake | None:
+        return None
+
+    def parse(self, raw_body: bytes, headers: Mapping[str, str]) -> list[ProviderEvent]:
+        raise NotImplementedError
+
+
+# --- helpers for provider modules ---------------------------------------------------
+
+
+def secrets(config: Mapping[str, Any], name: str) -> Iterator[str]:
+    """The current value of a credential, then its previous one (rotation)."""
+    for key in (name, f"previous_{name}"):
+        value = config.get(key) or ""
+        if value:
+            yield value
+
+
+def matches(given: str | bytes, expected: str | bytes) -> bool:
+    """Constant-time comparison of two strings or byte strings."""
+    if isinstance(given, str):
+        given = given.encode()
+    if isinstance(expected, str):
+        expected = expected.encode()
+    return hmac.compare_digest(given, expected)
+
+
+def hmac_sha256_hex(key: str | bytes, data: bytes) -> str:
+    if isinstance(key, str):
+        key = key.encode()
+    return hmac.new(key, data, hashlib.sha256).hexdigest()
+
+
+def load_json(raw_body: bytes) -> Any:
+    try:
+        return json.loads(raw_body)
+    except (ValueError, UnicodeDecodeError):
+        raise PayloadError("the body is not valid JSON") from None
+
+
+def stable_key(*parts: Any) -> str:
+    """An event key for providers with no event id: a hash of stable fields."""
+    text = "\x1f".join("" if p is None else str(p) for p in parts)
+    return "h:" + hashlib.sha256(text.encode()).hexdigest()[:40]
+
+
+def clip_key(key: Any) -> str:
+    key = str(key)
+    if len(key) > EVENT_KEY_MAX:
+        return stable_key(key)
+    return key
+
+
+def parse_time(value: Any) -> datetime | None:
+    """Epoch seconds (int/float/str) or ISO 8601; None when absent or unreadable."""
+    if value is None or value == "":
+        return None
+    try:
+        if isinstance(value, int | float) or (
+            isinstance(value, str) and value.replace(".", "", 1).isdigit()
+        ):
+            return datetime.fromtimestamp(float(value), tz=UTC)
+        text = str(value).strip().replace("Z", "+00:00")
+        # .NET-style 7-digit fractions (Postmark) are more than fromisoformat takes.
+        if "." in text:
+            head, _, rest = text.partition(".")
+            digits = "".join(c for c in rest if c.isdigit())
+            tail = rest[len(digits) :]
+            text = f"{head}.{digits[:6]}{tail}"
+        parsed = datetime.fromisoformat(text)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def clean_email(value: Any) -> str:
+    if not isinstance(value, str):
+        return ""
+    value = value.strip()
+    # "Name <a@b>" forms appear in some providers' fields.
+    if "<" in value and value.endswith(">"):
+        value = value[value.rindex("<") + 1 : -1]
+    return value.strip().lower()
+
+
+def header_value(headers: Any, names: tuple[str, ...]) -> str | None:
+    """Find one of `names` in echoed headers: a dict, or a list of {name, value} / pairs."""
+    if isinstance(headers, dict):
+        lowered = {str(k).lower(): v for k, v in headers.items()}
+        for n in names:
+            v = lowered.get(n)
+            if isinstance(v, str) and v.strip():
+                return v.strip()
+        return None
+    if isinstance(headers, list):
+        for item in headers:
+            if isinstance(item, dict):
+                k, v = (
+                    item.get("name") or item.get("Name"),
+                    item.get("value") or item.get("Value"),
+                )
+            elif isinstance(item, list | tuple) and len(item) == 2:
+                k, v = item
+            else:
+                continue
+            if isinstance(k, str) and k.lower() in names and isinstance(v, str):
+                return v.strip()
+    return None
+
+
+def as_uuid_or_none(value: Any) -> str | None:
+    import uuid
+
+    if not value:
+        return None
+    try:
+        return str(uuid.UUID(str(value).strip()))
+    except ValueError:
+        return None
+
+
+STATUS_RE = re.compile(r"\b([245]\.\d{1,3}\.\d{1,3})\b")
+
+
+def smtp_status(*texts: Any) -> str:
+    """The first RFC 3463 enhanced status code (5.1.1) found in the texts, or ""."""
+    for text in texts:
+        if isinstance(text, str):
+            m = STATUS_RE.search(text)
+            if m:
+                return m.group(1)
+    return ""
+
+
+def basic_auth_ok(
+    headers: Mapping[str, str],
+    config: Mapping[str, Any],
+    user_field: str = "username",
+    secret_field: str = "password",  # noqa: S107 (a field name, not a password)
+) -> bool:
+    """Basic auth against the configured pair or the previous one (rotation).
+
+    A previous pair with an empty previous username reuses the current username.
+    No configured password means nothing can match: fail closed.
+    """
+    auth = headers.get("Authorization") or ""
+    scheme, _, encoded = auth.partition(" ")
+    if scheme.lower() != "basic" or not encoded:
+        return False
+    try:
+        user, sep, password = base64.b64decode(encoded.strip()).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return False
+    if not sep:
+        return False
+    pairs = [(config.get(user_field) or "", config.get(secret_field) or "")]
+    previous = config.get(f"previous_{secret_field}") or ""
+    if previous:
+        prev_user = config.get(f"previous_{user_field}") or pairs[0][0]
+        pairs.append((prev_user, previous))
+    ok = False
+    for want_user, want_password in pairs:
+        if not want_password:
+            continue
+        # Both comparisons always run: no early exit that times the username.
+        pair_ok = matches(user, want_user) & matches(password, want_password)
+        ok = ok or pair_ok
+    return ok

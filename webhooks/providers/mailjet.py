@@ -1,0 +1,124 @@
+"""Mailjet event webhooks: one event, or an array when "group events" is on.
+
+Auth: Mailjet signs nothing; the URL carries basic auth
+(https://user:pass@host/...), HTTPS recommended (documentation.mailjet.com,
+"Event Tracking API"). Mailjet retries every 30 s for 24 h.
+
+Classification (spec §2.8): bounce with hard_bounce=true -> hard; with
+hard_bounce=false -> soft, except error "greylisted" (a deferral, as anymail
+reads it: ignored); spam -> complaint; blocked (Mailjet refusing to send) and
+engagement events are ignored. No event id: the key hashes MessageID, event,
+email and time. Campaign link: the message's EventPayload (`Payload`) when it is
+a JSON object holding X-Stmails-Campaign.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from webhooks.providers.base import (
+    CAMPAIGN_HEADERS,
+    COMPLAINT,
+    HARD,
+    IGNORED,
+    SOFT,
+    SUBSCRIBER_HEADERS,
+    Field,
+    PayloadError,
+    Provider,
+    ProviderEvent,
+    VerificationError,
+    as_uuid_or_none,
+    basic_auth_ok,
+    clean_email,
+    header_value,
+    load_json,
+    parse_time,
+    smtp_status,
+    stable_key,
+)
+
+
+def classify(item: dict) -> str:
+    name = item.get("event")
+    if name == "bounce":
+        if item.get("hard_bounce") is True:
+            return HARD
+        if str(item.get("error") or "").lower() == "greylisted":
+            return IGNORED
+        return SOFT
+    if name == "spam":
+        return COMPLAINT
+    return IGNORED
+
+
+def _payload(value: Any) -> dict:
+    if isinstance(value, str) and value.strip().startswith("{"):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            return {}
+        return parsed if isinstance(parsed, dict) else {}
+    return value if isinstance(value, dict) else {}
+
+
+class Mailjet(Provider):
+    slug = "mailjet"
+    label = "Mailjet"
+    settings_key = "bounce.mailjet"
+    fields: ClassVar[tuple[Field, ...]] = (
+        Field("username", rotatable=True, max_length=200, label="Username"),
+        Field(
+            "password", secret=True, rotatable=True, max_length=500, label="Password"
+        ),
+    )
+    reject_status = 401
+    docs = (
+        "In Mailjet: Account settings → Event notifications (webhooks), URL "
+        "https://USERNAME:PASSWORD@<this host>/webhooks/service/mailjet for the "
+        "bounce and spam events."
+    )
+
+    def verify(
+        self,
+        raw_body: bytes,
+        headers: Mapping[str, str],
+        query: Mapping[str, str],
+        config: Mapping[str, Any],
+    ) -> None:
+        if not basic_auth_ok(headers, config):
+            raise VerificationError("basic auth missing or wrong", self.reject_status)
+
+    def parse(self, raw_body: bytes, headers: Mapping[str, str]) -> list[ProviderEvent]:
+        data = load_json(raw_body)
+        items = data if isinstance(data, list) else [data]
+        if not all(isinstance(i, dict) and "event" in i for i in items):
+            raise PayloadError(
+                "expected a Mailjet event object (or an array of them) with event"
+            )
+        return [self._event(item) for item in items]
+
+    def _event(self, item: dict) -> ProviderEvent:
+        email = clean_email(item.get("email"))
+        message_id = item.get("MessageID")
+        message_id = "" if message_id is None else str(message_id)
+        payload = _payload(item.get("Payload"))
+        error = " ".join(
+            str(item.get(k) or "") for k in ("error_related_to", "error")
+        ).strip()
+        return ProviderEvent(
+            email=email,
+            type=classify(item) if email else IGNORED,
+            event_key=stable_key(
+                "mailjet", message_id, item.get("event"), email, item.get("time")
+            ),
+            message_id=message_id,
+            campaign_uuid=as_uuid_or_none(header_value(payload, CAMPAIGN_HEADERS)),
+            subscriber_uuid=as_uuid_or_none(header_value(payload, SUBSCRIBER_HEADERS)),
+            occurred_at=parse_time(item.get("time")),
+            status=smtp_status(item.get("error")),
+            diagnostic=error[:1000],
+            raw=item,
+        )

@@ -1,0 +1,143 @@
+"""Postmark bounce and spam-complaint webhooks (one JSON object per POST).
+
+Auth: Postmark has no signature; the webhook URL carries basic auth
+(https://user:pass@host/webhooks/service/postmark). A failed check answers 403,
+which stops Postmark's retries (spec §2.3). Settings: listmonk's bounce.postmark
+{enabled, username, password}, plus stmails' previous_username/previous_password
+(a second active pair while rotating).
+
+Classification by `Type` (type names from the postmark npm Bounce.d.ts enum);
+unknown types are logged and ignored. Idempotency key: "RecordType:ID".
+Campaign link: `Metadata` (Postmark echoes the metadata set at send time).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from webhooks.providers.base import (
+    CAMPAIGN_HEADERS,
+    COMPLAINT,
+    HARD,
+    IGNORED,
+    SOFT,
+    SUBSCRIBER_HEADERS,
+    Field,
+    PayloadError,
+    Provider,
+    ProviderEvent,
+    VerificationError,
+    as_uuid_or_none,
+    basic_auth_ok,
+    clean_email,
+    clip_key,
+    header_value,
+    load_json,
+    parse_time,
+    smtp_status,
+    stable_key,
+)
+
+log = logging.getLogger(__name__)
+
+BOUNCE_TYPES = {
+    "HardBounce": HARD,
+    "BadEmailAddress": HARD,
+    "ManuallyDeactivated": HARD,
+    "SoftBounce": SOFT,
+    "Transient": SOFT,
+    "DnsError": SOFT,
+    # listmonk treats these as soft too.
+    "SpamNotification": SOFT,
+    "VirusNotification": SOFT,
+    "DMARCPolicy": SOFT,
+    "SpamComplaint": COMPLAINT,
+    "AutoResponder": IGNORED,
+    "AddressChange": IGNORED,
+    "Subscribe": IGNORED,
+    "Unsubscribe": IGNORED,
+    "OpenRelayTest": IGNORED,
+    "ChallengeVerification": IGNORED,
+}
+CAMPAIGN_KEYS = (*CAMPAIGN_HEADERS, "campaign_uuid", "campaign")
+SUBSCRIBER_KEYS = (*SUBSCRIBER_HEADERS, "subscriber_uuid", "subscriber")
+
+
+class Postmark(Provider):
+    slug = "postmark"
+    label = "Postmark"
+    settings_key = "bounce.postmark"
+    fields: ClassVar[tuple[Field, ...]] = (
+        Field("username", rotatable=True, max_length=200, label="Username"),
+        Field(
+            "password", secret=True, rotatable=True, max_length=500, label="Password"
+        ),
+    )
+    reject_status = 403
+    docs = (
+        "In Postmark: Servers → your server → Webhooks → Add webhook, URL "
+        "https://USERNAME:PASSWORD@<this host>/webhooks/service/postmark, "
+        "events Bounce and Spam Complaint."
+    )
+
+    def verify(
+        self,
+        raw_body: bytes,
+        headers: Mapping[str, str],
+        query: Mapping[str, str],
+        config: Mapping[str, Any],
+    ) -> None:
+        if not basic_auth_ok(headers, config):
+            raise VerificationError("basic auth missing or wrong", self.reject_status)
+
+    def parse(self, raw_body: bytes, headers: Mapping[str, str]) -> list[ProviderEvent]:
+        data = load_json(raw_body)
+        if not isinstance(data, dict) or "RecordType" not in data:
+            raise PayloadError("expected a Postmark webhook object with RecordType")
+        record_type = str(data.get("RecordType"))
+        if record_type == "Bounce":
+            btype = BOUNCE_TYPES.get(str(data.get("Type")))
+            if btype is None:
+                log.warning(
+                    "postmark: unknown bounce type %r ignored", data.get("Type")
+                )
+                btype = IGNORED
+        elif record_type == "SpamComplaint":
+            btype = COMPLAINT
+        else:  # Delivery, Open, Click, SubscriptionChange: nothing to record.
+            btype = IGNORED
+        email = clean_email(data.get("Email") or data.get("Recipient"))
+        if data.get("ID") is not None:
+            key = f"{record_type}:{data['ID']}"
+        else:
+            key = stable_key(
+                record_type,
+                data.get("MessageID"),
+                email,
+                data.get("ChangedAt")
+                or data.get("DeliveredAt")
+                or data.get("ReceivedAt"),
+            )
+        metadata = (
+            data.get("Metadata") if isinstance(data.get("Metadata"), dict) else {}
+        )
+        return [
+            ProviderEvent(
+                email=email,
+                type=btype if email else IGNORED,
+                event_key=clip_key(key),
+                message_id=str(data.get("MessageID") or ""),
+                campaign_uuid=as_uuid_or_none(header_value(metadata, CAMPAIGN_KEYS)),
+                subscriber_uuid=as_uuid_or_none(
+                    header_value(metadata, SUBSCRIBER_KEYS)
+                ),
+                occurred_at=parse_time(data.get("BouncedAt") or data.get("ChangedAt")),
+                status=smtp_status(data.get("Details"), data.get("Description")),
+                diagnostic=str(data.get("Details") or data.get("Description") or "")[
+                    :1000
+                ],
+                raw=data,
+            )
+        ]

@@ -1,0 +1,102 @@
+"""POST /webhooks/service/<provider>: the one view for every provider's webhook.
+
+A plain Django view (not DRF: its parsers would reject SNS's text/plain and
+re-serialize the body), CSRF-exempt, no login: the provider's own verification
+is the authentication.
+
+1. Wrong method: 405. Unknown or disabled provider (read per request): 404.
+2. Body over MAX_BODY_BYTES: 413 (read with a cap, also for chunked bodies).
+3. verify on the raw bytes: failure stores nothing and answers the status that
+   stops the provider's retries (VerificationError.status); malformed JSON 400.
+4. A handshake (SES subscription) is answered as is, nothing stored.
+5. parse (pure), then bounce processing off: 503, the provider retries later.
+6. store_events in one transaction; the new events are enqueued on commit;
+   2xx. A duplicate (provider retry) also gets 2xx and adds nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib.auth.decorators import login_not_required
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from bounces.services import bounce_settings
+from webhooks import services, tasks
+from webhooks.providers.base import PayloadError, VerificationError
+from webhooks.providers.registry import get_provider
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 4 * 1024 * 1024  # SendGrid flushes at 768 KB; Brevo batches up to 500
+
+
+def _error(status: int, message: str) -> JsonResponse:
+    return JsonResponse({"message": message}, status=status)
+
+
+def _read_body(request: HttpRequest) -> bytes | None:
+    """The raw body, or None when it is larger than MAX_BODY_BYTES."""
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > MAX_BODY_BYTES:
+        return None
+    body = request.read(MAX_BODY_BYTES + 1)
+    return None if len(body) > MAX_BODY_BYTES else body
+
+
+@csrf_exempt
+@login_not_required
+def service_webhook(request: HttpRequest, provider: str) -> HttpResponse:
+    if request.method != "POST":
+        response = _error(405, "method not allowed: use POST")
+        response["Allow"] = "POST"
+        return response
+    provider_cls = get_provider(provider)
+    config = provider_cls.read_config() if provider_cls else None
+    if provider_cls is None or not config or not config.get("enabled"):
+        return _error(404, f"unknown or disabled provider {provider!r}")
+    raw = _read_body(request)
+    if raw is None:
+        return _error(413, f"body larger than {MAX_BODY_BYTES} bytes")
+    handler = provider_cls()
+    headers = request.headers
+    try:
+        handler.verify(raw, headers, request.GET.dict(), config)
+        handshake = handler.handshake(raw, headers, config)
+        if handshake is None:
+            events = handler.parse(raw, headers)
+    except VerificationError as e:
+        # Never log the credentials; the reason and the peer are enough.
+        log.warning(
+            "webhook %s refused from %s: %s",
+            provider,
+            request.META.get("REMOTE_ADDR"),
+            e.message,
+        )
+        return _error(e.status, e.message)
+    except PayloadError as e:
+        return _error(400, e.message)
+    if handshake is not None:
+        log.info("webhook %s: %s", provider, handshake.note)
+        try:
+            services.apply_handshake_settings(handshake.settings_changes)
+        except services.WebhookError as e:
+            log.error("webhook %s: could not store the handshake: %s", provider, e)
+            return _error(500, "could not store the subscription")
+        return HttpResponse(
+            handshake.body, status=handshake.status, content_type=handshake.content_type
+        )
+    if not bounce_settings()["bounce.enabled"]:
+        return _error(503, "bounce processing is disabled")
+    with transaction.atomic():
+        result = services.store_events(provider, events, headers)
+        if result.new_ids:
+            tasks.process_webhook_events.delay_on_commit(event_ids=result.new_ids)
+    return JsonResponse(
+        {"data": True, "stored": result.stored, "duplicates": result.duplicates}
+    )

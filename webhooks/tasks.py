@@ -1,0 +1,42 @@
+"""Celery tasks for provider webhooks: thin, take ids, call webhooks.services."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from webhooks import services
+
+RETRY_DELAYS = (30, 120, 600, 1800, 3600, 3600, 3600)  # seconds, per attempt
+
+
+@shared_task(
+    bind=True,
+    name="webhooks.tasks.process_webhook_event",
+    max_retries=len(RETRY_DELAYS),
+)
+def process_webhook_event(self, *, event_id: int) -> str | None:
+    status = services.process_event(event_id)
+    if status == services.Status.FAILED and self.request.retries < self.max_retries:
+        raise self.retry(countdown=RETRY_DELAYS[self.request.retries])
+    return status
+
+
+@shared_task(name="webhooks.tasks.process_webhook_events")
+def process_webhook_events(*, event_ids: list[int]) -> dict[str, int]:
+    """One request's events (a SendGrid batch is up to hundreds); failures retry one by one."""
+    counts, failed = services.process_events(event_ids)
+    for event_id in failed:
+        process_webhook_event.apply_async(
+            kwargs={"event_id": event_id}, countdown=RETRY_DELAYS[0]
+        )
+    return counts
+
+
+@shared_task(name="webhooks.tasks.retry_webhook_events")
+def retry_webhook_events() -> int:
+    """Beat: failed events under the attempt cap and stuck received ones; prunes old ones."""
+    ids = services.due_event_ids()
+    for event_id in ids:
+        process_webhook_event.delay(event_id=event_id)
+    services.prune_events()
+    return len(ids)

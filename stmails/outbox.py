@@ -52,7 +52,13 @@ from django.utils import timezone
 
 from stmails import config
 from stmails.models import OutgoingMail
-from stmails.smtp_check import SmtpCheckError, _close, _describe, _open, _reply
+from stmails.smtp_check import (
+    SmtpCheckError,
+    close_connection,
+    describe_error,
+    format_reply,
+    open_connection,
+)
 
 log = logging.getLogger(__name__)
 
@@ -214,7 +220,7 @@ def _send(mail: OutgoingMail) -> tuple[dict, str]:
     # connection or login moves on to the next one.
     for server in servers:
         try:
-            conn = _open(server, SMTP_TIMEOUT)
+            conn = open_connection(server, SMTP_TIMEOUT)
         except SmtpCheckError as e:
             failure = SendFailure(f"{_label(server)}: {e.message}", stage="connect")
             continue
@@ -225,10 +231,10 @@ def _send(mail: OutgoingMail) -> tuple[dict, str]:
             raise
         except (smtplib.SMTPException, OSError) as e:
             raise SendFailure(
-                f"{_label(server)}: {_describe(e, server['host'], server['port'])}"
+                f"{_label(server)}: {describe_error(e, server['host'], server['port'])}"
             ) from None
         finally:
-            _close(conn)
+            close_connection(conn)
     raise failure
 
 
@@ -252,11 +258,11 @@ def _transact(conn: smtplib.SMTP, server: dict, mail: OutgoingMail) -> str:
         raise _reply_failure("DATA", e.smtp_code, e.smtp_error) from None
     if code != 250:
         raise _reply_failure("DATA", code, text)
-    return _reply(code, text)
+    return format_reply(code, text)
 
 
 def _reply_failure(stage: str, code: int, text: bytes | str) -> SendFailure:
-    response = _reply(code, text)
+    response = format_reply(code, text)
     return SendFailure(f"{stage}: {response}", code, response, stage)
 
 

@@ -29,7 +29,7 @@ class SmtpCheckError(Exception):
         self.message = message
 
 
-def _reply(code: int, text: bytes | str) -> str:
+def format_reply(code: int, text: bytes | str) -> str:
     if isinstance(text, bytes):
         text = text.decode("utf-8", "replace")
     # Multi-line replies come joined by newlines; one line reads better on a page.
@@ -44,15 +44,15 @@ def _tls_context(server: dict) -> ssl.SSLContext:
     return context
 
 
-def _describe(exc: BaseException, host: str, port: int) -> str:
+def describe_error(exc: BaseException, host: str, port: int) -> str:
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         parts = [
-            f"{rcpt}: {_reply(code, text)}"
+            f"{rcpt}: {format_reply(code, text)}"
             for rcpt, (code, text) in exc.recipients.items()
         ]
         return "; ".join(parts) or "recipient refused"
     if isinstance(exc, smtplib.SMTPResponseException):
-        return _reply(exc.smtp_code, exc.smtp_error)
+        return format_reply(exc.smtp_code, exc.smtp_error)
     if isinstance(exc, smtplib.SMTPServerDisconnected):
         return f"the server closed the connection ({exc})"
     if isinstance(exc, ssl.SSLCertVerificationError):
@@ -85,7 +85,7 @@ def _login(conn: smtplib.SMTP, server: dict) -> None:
         conn.auth("LOGIN", conn.auth_login, initial_response_ok=False)
 
 
-def _open(server: dict, timeout: float) -> smtplib.SMTP:
+def open_connection(server: dict, timeout: float) -> smtplib.SMTP:
     host, port = server["host"], int(server["port"])
     tls_type = server.get("tls_type", "STARTTLS")
     local = server.get("hello_hostname") or None
@@ -106,12 +106,12 @@ def _open(server: dict, timeout: float) -> smtplib.SMTP:
         _login(conn, server)
     except (smtplib.SMTPException, OSError) as e:
         if conn is not None:
-            _close(conn)
-        raise SmtpCheckError(_describe(e, host, port)) from None
+            close_connection(conn)
+        raise SmtpCheckError(describe_error(e, host, port)) from None
     return conn
 
 
-def _close(conn: smtplib.SMTP) -> None:
+def close_connection(conn: smtplib.SMTP) -> None:
     try:
         conn.quit()
     except (smtplib.SMTPException, OSError):
@@ -120,14 +120,14 @@ def _close(conn: smtplib.SMTP) -> None:
 
 def check_smtp(server: dict, *, timeout: float = 10) -> None:
     """Connect, negotiate TLS and log in as `server` says; raise SmtpCheckError."""
-    _close(_open(server, timeout))
+    close_connection(open_connection(server, timeout))
 
 
 def send_test_mail(
     server: dict, to: str, from_email: str, *, timeout: float = 10
 ) -> None:
     """Send a short test mail through `server`; the error names MAIL, RCPT or DATA."""
-    conn = _open(server, timeout)
+    conn = open_connection(server, timeout)
     host, port = server["host"], int(server["port"])
     msg = EmailMessage()
     msg["From"] = from_email
@@ -147,14 +147,14 @@ def send_test_mail(
         ):
             code, text = call()
             if code not in (250, 251):
-                raise SmtpCheckError(f"{stage}: {_reply(code, text)}")
+                raise SmtpCheckError(f"{stage}: {format_reply(code, text)}")
         code, text = conn.data(msg.as_bytes())
         if code != 250:
-            raise SmtpCheckError(f"DATA: {_reply(code, text)}")
+            raise SmtpCheckError(f"DATA: {format_reply(code, text)}")
     except (smtplib.SMTPException, OSError) as e:
-        raise SmtpCheckError(_describe(e, host, port)) from None
+        raise SmtpCheckError(describe_error(e, host, port)) from None
     finally:
-        _close(conn)
+        close_connection(conn)
 
 
 def _domain(address: str) -> str | None:

@@ -7,7 +7,9 @@ bounces, one in ten to an address that is no subscriber), then runs the real
 scan service over POP3 (STARTTLS) against DATABASE_URL (default
 postgresql://postgres@127.0.0.1:5432/stmails_bench_i). Prints seconds,
 messages/s and peak RSS, checks every bounce was recorded once and the mailbox
-is empty, and exits 1 when a target is missed. Its rows are deleted afterwards.
+is empty, and exits 1 when a target is missed. Also prints the database round
+trips per message: the hard bounces' threshold actions (blocklist) make most
+of them. Its rows are deleted afterwards.
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/stmails_bench_i \\
         .venv/bin/python bench/bench_scan_mailbox.py [--messages 10000]
@@ -129,8 +131,15 @@ def main() -> int:
         update_settings(previous)
         box = scanning.find_mailbox(f"{prefix}box")
 
+        queries = [0]
+
+        def count_query(execute, sql, params, many, context):
+            queries[0] += 1
+            return execute(sql, params, many, context)
+
         started, cpu = time.perf_counter(), time.process_time()
-        result = scanning.scan_mailbox(box)
+        with connection.execute_wrapper(count_query):
+            result = scanning.scan_mailbox(box)
         seconds = time.perf_counter() - started
         cpu = time.process_time() - cpu
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -148,6 +157,10 @@ def main() -> int:
     print(f"msgs/s     {args.messages / seconds:,.0f}")
     print(
         f"cpu        {cpu:.2f} s in this process (the rest: PostgreSQL, Dovecot, waiting)"
+    )
+    print(
+        f"queries    {queries[0]} ({queries[0] / args.messages:.1f} per message,"
+        " savepoints included)"
     )
     print(f"peak RSS   {peak_mb:.0f} MB")
     print(f"load avg   {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")

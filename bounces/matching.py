@@ -3,9 +3,8 @@
 Order, first hit wins:
 1. X-Stmails-Subscriber / X-Stmails-Campaign (or X-Listmonk-*) found in the
    returned original message: the parser puts them on the event.
-2. The original message's Message-ID matched to a message stmails sent.
-   TODO: there is no sent-message table yet; `find_sent_message` always
-   returns None until sending records one row per message.
+2. The original message's Message-ID matched to a message stmails sent (the
+   outgoing mail queue keeps each one's Message-ID, subscriber and campaign).
 3. A VERP return address (bounces+<token>@...). TODO: sending does not use
    VERP yet; `decode_verp` always returns None until it does.
 4. The recipient matched to a subscriber's email, case-insensitively: the
@@ -20,13 +19,15 @@ from __future__ import annotations
 
 import uuid as uuidlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import Q
 from django.db.models.functions import Lower
 
 from bounces.models import UnmatchedBounce
 from bounces.parsing.events import BounceEvent, ParsedMessage
+from campaigns.models import Campaign
+from stmails.models import OutgoingMail
 from subscribers.models import Subscriber
 
 Reason = UnmatchedBounce.Reason
@@ -54,12 +55,44 @@ class Match:
         return self.subscriber_uuid is not None
 
 
-def find_sent_message(message_id: str) -> SentRef | None:
-    """Hook: the subscriber and campaign of a message stmails sent, by Message-ID.
+def _message_id_key(message_id: str) -> str:
+    # The queue stores Message-IDs as generated, in angle brackets.
+    key = message_id.strip()
+    return key if not key or key.startswith("<") else f"<{key}>"
 
-    TODO: always None; there is no sent-message table yet.
+
+def find_sent_messages(message_ids: set[str]) -> dict[str, SentRef]:
+    """The subscriber and campaign of messages stmails sent, by Message-ID.
+
+    The outgoing mail queue keeps each message's Message-ID with plain
+    subscriber and campaign ids: three queries for a whole batch.
     """
-    return None
+    keys = sorted({_message_id_key(m) for m in message_ids} - {""})
+    sent: dict[str, tuple[int, int | None]] = {}
+    for start in range(0, len(keys), CHUNK):
+        rows = OutgoingMail.objects.filter(
+            message_id__in=keys[start : start + CHUNK], subscriber_id__isnull=False
+        ).values_list("message_id", "subscriber_id", "campaign_id")
+        sent.update({mid: (sub, camp) for mid, sub, camp in rows})
+    if not sent:
+        return {}
+    subscribers = dict(
+        Subscriber.objects.filter(id__in={s for s, _ in sent.values()}).values_list(
+            "id", "uuid"
+        )
+    )
+    campaign_ids = {c for _, c in sent.values() if c}
+    campaigns = (
+        dict(Campaign.objects.filter(id__in=campaign_ids).values_list("id", "uuid"))
+        if campaign_ids
+        else {}
+    )
+    refs = {}
+    for mid, (sub_id, camp_id) in sent.items():
+        if sub_id in subscribers:
+            camp = campaigns.get(camp_id)
+            refs[mid] = SentRef(str(subscribers[sub_id]), str(camp) if camp else None)
+    return refs
 
 
 def decode_verp(token: str) -> SentRef | None:
@@ -80,6 +113,7 @@ class _Found:
 
     by_uuid: dict[uuidlib.UUID, str]
     by_email: dict[str, str]
+    by_message_id: dict[str, SentRef] = field(default_factory=dict)
 
 
 def _as_uuid(value: str) -> uuidlib.UUID | None:
@@ -123,7 +157,8 @@ def _lookup(uuids: set[uuidlib.UUID], emails: set[str]) -> _Found:
 
 
 def match_events(items: Sequence[tuple[BounceEvent, ParsedMessage]]) -> list[Match]:
-    """`match_event` for many events, with one subscriber query (per 400 values)."""
+    """`match_event` for many events: one subscriber query (per 400 values), and
+    one Message-ID query when events carry one no header explains."""
     uuids: set[uuidlib.UUID] = set()
     emails: set[str] = set()
     for event, _parsed in items:
@@ -131,6 +166,17 @@ def match_events(items: Sequence[tuple[BounceEvent, ParsedMessage]]) -> list[Mat
             uuids.add(key)
         emails.update(_email_key(e) for e in _candidates(event))
     found = _lookup(uuids, emails) if uuids or emails else _Found({}, {})
+    # Message-IDs only for events no header names: the header is the surer link.
+    message_ids = {
+        event.message_id
+        for event, _parsed in items
+        if event.message_id
+        and not (
+            event.subscriber_uuid and _as_uuid(event.subscriber_uuid) in found.by_uuid
+        )
+    }
+    if message_ids:
+        found.by_message_id = find_sent_messages(message_ids)
     return [_match(event, parsed, found) for event, parsed in items]
 
 
@@ -150,7 +196,7 @@ def _match(event: BounceEvent, parsed: ParsedMessage, found: _Found) -> Match:
             f"X-Stmails-Subscriber {event.subscriber_uuid} is not a subscriber"
         )
     if event.message_id:
-        ref = find_sent_message(event.message_id)
+        ref = found.by_message_id.get(_message_id_key(event.message_id))
         if ref:
             return Match(
                 ref.subscriber_uuid, ref.campaign_uuid, "message_id", event.email

@@ -33,7 +33,7 @@ from django.utils import timezone
 from bounces import matching
 from bounces.models import Bounce, MailboxMessage, RawMessage, UnmatchedBounce
 from bounces.parsing.events import BounceEvent, ParsedMessage
-from bounces.services import BounceError, NewBounce, record_bounce
+from bounces.services import NewBounce, record_bounce
 
 if TYPE_CHECKING:
     from bounces.scanning import ScanResult
@@ -237,9 +237,7 @@ class BatchProcessor:
                 if key in stored_keys:
                     result.duplicates += 1
                     continue
-                vanished = self._record(event, match, message, key, raw_ids)
-                if vanished is not None:
-                    unmatched.append(vanished)
+                self._record(event, match, message, key, raw_ids)
             outcomes.append(
                 (
                     Outcome.RECORDED if recorded else Outcome.UNMATCHED,
@@ -321,8 +319,13 @@ class BatchProcessor:
         message: Fetched,
         event_key: str,
         raw_ids: dict[str, int],
-    ) -> UnmatchedBounce | None:
-        """Record one matched bounce; an unmatched entry if its subscriber vanished."""
+    ) -> None:
+        """Record one matched bounce, without a savepoint of its own.
+
+        Any error breaks the batch, which is then redone message by message: a
+        bounce stored meanwhile is found by the event-key lookup, a subscriber
+        deleted since matching is not matched again (an unmatched entry).
+        """
         parsed = message.parsed
         meta = {
             "mailbox": self.box["name"],
@@ -335,40 +338,29 @@ class BatchProcessor:
             "matched_by": match.via,
             "kind": parsed.kind,
         }
-        try:
-            recorded = record_bounce(
-                NewBounce(
-                    type=event.type,
-                    source=self.box["type"],
-                    subscriber_uuid=match.subscriber_uuid,
-                    email=event.email or match.email,
-                    campaign_uuid=match.campaign_uuid,
-                    meta={k: v for k, v in meta.items() if v},
-                    created_at=bounce_date(parsed.date),
-                    event_key=event_key,
-                    provider_message_id=(parsed.message_id or "")[:500],
-                    status_code=(event.status or "")[:20],
-                    raw_message_id=raw_ids.get(message.sha),
-                ),
-                check_enabled=False,
-                config=self.config,
-                key_checked=True,
-            )
-        except BounceError as e:
-            # The subscriber vanished between matching and recording.
-            self.result.unmatched += 1
-            return self._unmatched(
-                UnmatchedBounce.Reason.NOT_SUBSCRIBER,
-                e.message,
-                raw_ids.get(message.sha),
-                email=event.email or "",
-                event=event,
-            )
+        recorded = record_bounce(
+            NewBounce(
+                type=event.type,
+                source=self.box["type"],
+                subscriber_uuid=match.subscriber_uuid,
+                email=event.email or match.email,
+                campaign_uuid=match.campaign_uuid,
+                meta={k: v for k, v in meta.items() if v},
+                created_at=bounce_date(parsed.date),
+                event_key=event_key,
+                provider_message_id=(parsed.message_id or "")[:500],
+                status_code=(event.status or "")[:20],
+                raw_message_id=raw_ids.get(message.sha),
+            ),
+            check_enabled=False,
+            config=self.config,
+            key_checked=True,
+            savepoint=False,
+        )
         if recorded.created:
             self.result.recorded[event.type] += 1
         else:
             self.result.duplicates += 1
-        return None
 
 
 def bounce_date(value: str | None) -> datetime | None:

@@ -157,8 +157,9 @@ def scan_mailbox(
     1. Refuse when bounce processing is off (a dry run is allowed: it writes nothing).
     2. Claim the mailbox: one running MailboxScan row per mailbox is the lock.
     3. List the message keys; per batch, skip remembered ones (repeating only
-       a disposal that did not happen), fetch and process the new ones in one
-       transaction, then dispose of them once it is committed.
+       a disposal that did not happen), fetch and parse the new ones, process them
+       in one transaction (bounces/scan_batches.py), then dispose of them
+       once it is committed.
     4. Apply deletions (POP3 QUIT, IMAP EXPUNGE), mark them done, store the result.
     A mailbox-level failure (login, network) ends the scan with `error` set.
     """
@@ -280,8 +281,9 @@ class _Scanner:
                 todo.append(Stored(uid, outcome, row_id))
         new = [k for k in keys if k not in remembered]
         if new:
-            # Read (and parse) the whole batch first: no database work waits on
-            # the server, and the transaction below stays short.
+            # Read and parse the whole batch first, so the transaction stays
+            # short. (A reader thread one batch ahead was tried: slower, the
+            # parsing thread holds the GIL while the database answers.)
             messages = [read_message(key, raw) for key, raw in client.fetch(new)]
             if self.dry_run:
                 self.processor.count(messages)

@@ -133,6 +133,7 @@ def record_bounce(
     check_enabled: bool = True,
     config: dict[str, Any] | None = None,
     key_checked: bool = False,
+    savepoint: bool = True,
 ) -> RecordResult:
     """Store one bounce and apply its type's action, in one transaction.
 
@@ -143,6 +144,11 @@ def record_bounce(
     4. Find the campaign; an unknown one does not refuse the bounce: its uuid
        is kept in meta.
     5. Store the bounce, then apply the threshold for its type.
+
+    A mailbox scan records a whole batch in its own transaction and redoes the
+    batch message by message when anything fails: it passes key_checked (it
+    looked the event keys up in bulk) and savepoint=False (any error, even a
+    duplicate stored meanwhile, is left to break its transaction).
     """
     if data.type not in BounceType.values:
         raise BounceError("type", "must be hard, soft or complaint")
@@ -157,9 +163,11 @@ def record_bounce(
         if existing:
             return RecordResult(bounce=existing, created=False)
     try:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=savepoint):
             return _record(data, config["bounce.actions"])
     except IntegrityError:
+        if not savepoint:
+            raise  # the caller's transaction is broken: it redoes its work
         # Another request stored the same event between our check and our insert.
         existing = (
             Bounce.objects.filter(event_key=data.event_key).first()

@@ -120,7 +120,8 @@ class OutgoingMail(models.Model):
     text = models.TextField()
     html = models.TextField(blank=True, default="")
     headers = models.JSONField(default=dict, blank=True)
-    message_id = models.CharField(max_length=300)
+    # Indexed: a bounce that returns the original's Message-ID is matched by it.
+    message_id = models.CharField(max_length=300, db_index=True)
     # Plain ids, not foreign keys: the core app must not depend on subscribers or
     # campaigns (import direction), and a queued mail outlives a deleted row.
     subscriber_id = models.BigIntegerField(null=True, blank=True, db_index=True)

@@ -10,9 +10,14 @@ def dsn(
     diagnostic: str = "smtp; 550 5.1.1 <{rcpt}>: Recipient address rejected: User unknown",
     subscriber_uuid: str | None = None,
     campaign_uuid: str | None = None,
+    final_recipient: str | None = None,
     n: int = 0,
 ) -> bytes:
-    """An RFC 3464 delivery status notification as Postfix sends it."""
+    """An RFC 3464 delivery status notification as Postfix sends it.
+
+    `recipient` is the Original-Recipient, also the Final-Recipient unless
+    `final_recipient` (the address after forwarding) is given.
+    """
     action = "delayed" if status.startswith("4") and "delay" in diagnostic else "failed"
     extra = ""
     if subscriber_uuid:
@@ -45,7 +50,7 @@ Content-Type: message/delivery-status
 Reporting-MTA: dns; mx.example.net
 Arrival-Date: Mon, 23 Nov 2026 09:59:58 +0000
 
-Final-Recipient: rfc822; {recipient}
+Final-Recipient: rfc822; {final_recipient or recipient}
 Original-Recipient: rfc822;{recipient}
 Action: {action}
 Status: {status}

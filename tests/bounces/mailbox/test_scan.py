@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bounces import scan_batches, scanning
+from bounces import matching, scan_batches, scanning
 from bounces.mailbox import Pop3Client
 from bounces.models import Bounce, MailboxMessage, MailboxScan, UnmatchedBounce
 from subscribers.models import Subscriber
@@ -268,3 +268,120 @@ def test_one_failing_message_leaves_only_itself_behind(
     again = scanning.scan_mailbox(box)
     assert (again.seen, again.recorded["hard"], again.errors) == (1, 1, 0)
     assert mail_user.count() == 0
+
+
+def test_it_records_a_bounce_for_the_final_recipient(
+    bounces_on, mail_user, make_subscriber
+):
+    sub = make_subscriber("new@example.com")
+    mail_user.deliver(dsn("old@example.org", final_recipient="new@example.com"))
+    [box] = configure(mail_user.box("pop"))
+
+    result = scanning.scan_mailbox(box)
+
+    assert (result.recorded["hard"], result.unmatched, result.deleted) == (1, 0, 1)
+    bounce = Bounce.objects.get()
+    assert bounce.subscriber_id == sub.id
+    assert bounce.meta["matched_by"] == "recipient"
+
+
+def test_it_lists_a_bounce_whose_subscriber_vanished_as_unmatched(
+    bounces_on, mail_user, make_subscriber, monkeypatch
+):
+    gone = make_subscriber("gone@example.com")
+    kept = make_subscriber("kept@example.com")
+    mail_user.deliver(dsn(gone.email, n=1))
+    mail_user.deliver(dsn(kept.email, n=2))
+    [box] = configure(mail_user.box("pop"))
+    stale = str(gone.uuid)
+    gone.delete()  # by another process, after our batch was matched:
+    real = scan_batches.matching.match_events
+    calls = {"n": 0}
+
+    def matched_before_the_delete(items):
+        calls["n"] += 1
+        matches = real(items)
+        if calls["n"] > 1:
+            return matches
+        return [
+            matching.Match(stale, via="recipient", email=event.email)
+            if event.email == "gone@example.com"
+            else match
+            for (event, _), match in zip(items, matches, strict=True)
+        ]
+
+    monkeypatch.setattr(
+        scan_batches.matching, "match_events", matched_before_the_delete
+    )
+
+    result = scanning.scan_mailbox(box)
+
+    assert (result.recorded["hard"], result.unmatched, result.errors) == (1, 1, 0)
+    assert list(Bounce.objects.values_list("email", flat=True)) == [kept.email]
+    unmatched = UnmatchedBounce.objects.get()
+    assert (unmatched.reason, unmatched.email) == ("not_subscriber", gone.email)
+    assert mail_user.count() == 0
+
+
+def test_it_processes_the_same_message_once_within_a_batch(
+    bounces_on, mail_user, make_subscriber
+):
+    sub = make_subscriber("dead@example.com")
+    mail_user.deliver(dsn(sub.email, n=1))
+    mail_user.deliver(dsn(sub.email, n=1))
+    [box] = configure(mail_user.box("pop"))
+
+    result = scanning.scan_mailbox(box)
+
+    assert (result.seen, result.skipped, result.recorded["hard"]) == (1, 1, 1)
+    assert (result.duplicates, result.deleted) == (0, 2)
+    assert Bounce.objects.count() == 1
+    assert MailboxMessage.objects.count() == 2
+    assert mail_user.count() == 0
+
+
+def test_it_counts_a_bounce_another_mailbox_stored_as_a_duplicate(
+    bounces_on, dovecot_server, make_subscriber
+):
+    sub = make_subscriber("dead@example.com")
+    one, two = dovecot_server.add_user(), dovecot_server.add_user()
+    one.deliver(dsn(sub.email, n=1))
+    two.deliver(dsn(sub.email, n=1))
+    first, second = configure(one.box("pop", name="one"), two.box("imap", name="two"))
+
+    scanning.scan_mailbox(first)
+    again = scanning.scan_mailbox(second)
+
+    assert (again.seen, again.duplicates, again.deleted) == (1, 1, 1)
+    assert sum(again.recorded.values()) == 0
+    assert Bounce.objects.count() == 1
+
+
+def test_it_survives_a_bounce_stored_meanwhile_by_another_scan(
+    bounces_on, dovecot_server, make_subscriber, monkeypatch
+):
+    subs = [make_subscriber(f"s{i}@example.com") for i in range(3)]
+    one, other = dovecot_server.add_user(), dovecot_server.add_user()
+    for i, sub in enumerate(subs):
+        one.deliver(dsn(sub.email, n=i))
+    other.deliver(dsn(subs[1].email, n=1))
+    box, other_box = configure(one.box("pop"), other.box("pop", name="other"))
+    scanning.scan_mailbox(other_box)
+    real = scan_batches.BatchProcessor._stored_event_keys
+    calls = {"n": 0}
+
+    def looked_up_before_the_other_scan_committed(self, messages, found):
+        calls["n"] += 1
+        return set() if calls["n"] == 1 else real(self, messages, found)
+
+    monkeypatch.setattr(
+        scan_batches.BatchProcessor,
+        "_stored_event_keys",
+        looked_up_before_the_other_scan_committed,
+    )
+
+    result = scanning.scan_mailbox(box)
+
+    assert (result.recorded["hard"], result.duplicates, result.errors) == (2, 1, 0)
+    assert Bounce.objects.count() == 3
+    assert one.count() == 0

@@ -11,7 +11,11 @@ Redis (CELERY_BROKER_URL, default redis://127.0.0.1:6379/8), an ECDSA P-256 key
 pair made for the run and stored as bounce.sendgrid_key, 20,000 subscribers.
 Every request is a batch of 100 events (60% bounce, 30% blocked, 10% spamreport)
 signed over timestamp + body; 5% of the batches are sent a second time, as
-SendGrid's retries do. Bodies and signatures are made before the clock starts.
+SendGrid's retries do. Bodies and signatures are made before the clock starts,
+and a few signed one-event requests warm each gunicorn worker up first (its
+first request imports the view and opens its database and broker connections).
+The worker records each stored request's events with one record_bounces call
+(bounces/bulk_recording.py), niced so that providers are answered first.
 
     .venv/bin/python bench/bench_provider_webhooks.py [--batches 400] [--clients 4]
 """
@@ -95,11 +99,40 @@ def prepare(public_key: str) -> None:
     )
 
 
-def make_requests(key, batches: int, seed: int = 7) -> tuple[list, int]:
-    """Signed (body, headers) pairs, retries included; returns them and the unique count."""
+def signed_headers(key, body: bytes, now: int) -> dict[str, str]:
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec
 
+    timestamp = str(now)
+    signature = key.sign(timestamp.encode() + body, ec.ECDSA(hashes.SHA256()))
+    return {
+        "Content-Type": "application/json",
+        "X-Twilio-Email-Event-Webhook-Signature": base64.b64encode(signature).decode(),
+        "X-Twilio-Email-Event-Webhook-Timestamp": timestamp,
+    }
+
+
+def make_warm_up(key, count: int) -> list:
+    """Signed batches of one bounce for an address nobody has (ignored: no bounce).
+
+    Actionable, so the warm-up also opens each gunicorn worker's broker connection.
+    """
+    now = int(time.time())
+    out = []
+    for i in range(count):
+        event = {
+            "email": "nobody@warm.sgbench.example",
+            "event": "bounce",
+            "sg_event_id": f"warm-{time.time_ns():x}-{i}",
+            "timestamp": now,
+        }
+        body = json.dumps([event]).encode()
+        out.append((body, signed_headers(key, body, now)))
+    return out
+
+
+def make_requests(key, batches: int, seed: int = 7) -> tuple[list, int]:
+    """Signed (body, headers) pairs, retries included; returns them and the unique count."""
     rng = random.Random(seed)
     run = f"{time.time_ns():x}"
     now = int(time.time())
@@ -122,16 +155,7 @@ def make_requests(key, batches: int, seed: int = 7) -> tuple[list, int]:
                 item["type"] = kind
             events.append(item)
         body = json.dumps(events).encode()
-        timestamp = str(now)
-        signature = key.sign(timestamp.encode() + body, ec.ECDSA(hashes.SHA256()))
-        headers = {
-            "Content-Type": "application/json",
-            "X-Twilio-Email-Event-Webhook-Signature": base64.b64encode(
-                signature
-            ).decode(),
-            "X-Twilio-Email-Event-Webhook-Timestamp": timestamp,
-        }
-        out.append((body, headers))
+        out.append((body, signed_headers(key, body, now)))
     unique = n
     # SendGrid retries: 5% of the batches again, interleaved.
     for body, headers in rng.sample(out, max(1, batches // 20)):
@@ -140,10 +164,11 @@ def make_requests(key, batches: int, seed: int = 7) -> tuple[list, int]:
 
 
 def drive(
-    port: int, requests: list, clients: int
+    port: int, requests: list, clients: int, label: str = "slowest requests"
 ) -> tuple[list[float], list[int], float]:
     latencies: list[float] = []
     statuses: list[int] = []
+    slow: list[tuple[float, float]] = []
     lock = threading.Lock()
     queue = list(reversed(requests))
 
@@ -164,6 +189,7 @@ def drive(
             elapsed = (time.perf_counter() - start) * 1000
             with lock:
                 latencies.append(elapsed)
+                slow.append((elapsed, start - started))
                 statuses.append(answer.status)
 
     started = time.perf_counter()
@@ -172,6 +198,8 @@ def drive(
         t.start()
     for t in threads:
         t.join()
+    slowest = ", ".join(f"{ms:.0f} ms at {at:.1f} s" for ms, at in sorted(slow)[-5:])
+    print(f"{label}: {slowest}")
     return latencies, statuses, started
 
 
@@ -244,6 +272,9 @@ def main() -> int:
     worker = start_worker(args.worker_concurrency, logs / "worker.log")
     time.sleep(3)  # the worker connects to Redis
     try:
+        # Each gunicorn worker's first request imports the view's modules and
+        # opens its database connection: a cold start, not steady-state latency.
+        drive(port, make_warm_up(key, args.workers * 4), args.workers * 2, "warm-up")
         latencies, statuses, started = drive(port, requests, args.clients)
         load_end = time.perf_counter()
         deadline = load_end + args.drain_timeout

@@ -217,7 +217,7 @@ def _record(data: NewBounce, rules: dict[str, Any]) -> RecordResult:
     return RecordResult(bounce=bounce, created=True, actions=[action] if action else [])
 
 
-def _window_start(rule: dict[str, Any]) -> datetime | None:
+def window_start(rule: dict[str, Any]) -> datetime | None:
     days = rule.get("window_days") or 0
     return timezone.now() - timedelta(days=days) if days else None
 
@@ -235,7 +235,7 @@ def apply_threshold(
         return None
     if rule["action"] == BounceAction.Action.BLOCKLIST and subscriber.is_blocklisted:
         return None  # nothing to change: spare the counting queries
-    count, last, acted = _count_bounces(subscriber.id, btype, _window_start(rule))
+    count, last, acted = _count_bounces(subscriber.id, btype, window_start(rule))
     if count < rule["count"]:
         return None
     if acted is not None and acted >= last:
@@ -352,7 +352,7 @@ def reapply_thresholds() -> ReapplyResult:
         if rule["action"] == "none":
             continue
         candidates = Bounce.objects.filter(type=btype)
-        since = _window_start(rule)
+        since = window_start(rule)
         if since:
             candidates = candidates.filter(created_at__gte=since)
         if rule["action"] == "blocklist":

@@ -149,3 +149,109 @@ def test_it_prunes_old_finished_events(on):
     WebhookEvent.objects.update(received_at=timezone.now() - timedelta(days=40))
     assert services.prune_events() == 1
     assert WebhookEvent.objects.get().event_key == "k2"
+
+
+# --- groups: one record_bounces per stored request ----------------------------------
+
+
+def test_a_group_keeps_each_events_own_outcome(on, make_subscriber):
+    sub = make_subscriber("a@example.com")
+    ids = store(
+        event(),
+        event(email="nobody@example.com", key="k2"),
+        event(key="k3", kind="soft"),
+        event(key="k4"),
+    ).new_ids
+    # A malformed uuid (the parsers never store one): fails alone.
+    WebhookEvent.objects.filter(event_key="k4").update(subscriber_uuid="junk")
+    counts, failed = services.process_events(ids)
+    assert counts == {"processed": 2, "ignored": 1, "failed": 1}
+    rows = {e.event_key: e for e in WebhookEvent.objects.all()}
+    assert failed == [rows["k4"].id]
+    assert "not a valid UUID" in rows["k4"].error
+    assert "not found" in rows["k2"].error
+    for key in ("k1", "k3"):
+        assert rows[key].bounce.subscriber_id == sub.id
+        assert (rows[key].attempts, rows[key].error) == (1, "")
+        assert rows[key].processed_at is not None
+    assert Bounce.objects.count() == 2
+    assert services.process_events(ids) == (
+        {"skipped": 3, "failed": 1},
+        [rows["k4"].id],
+    )
+    assert Bounce.objects.count() == 2
+
+
+def test_a_group_crossing_a_threshold_acts_once(on, make_subscriber):
+    from bounces.models import BounceAction
+    from subscribers.models import Subscriber
+
+    update_settings({"bounce.actions": {"soft": {"count": 2, "action": "blocklist"}}})
+    sub = make_subscriber("a@example.com")
+    ids = store(*(event(key=f"k{i}", kind="soft") for i in range(3))).new_ids
+    assert services.process_events(ids) == ({"processed": 3}, [])
+    sub.refresh_from_db()
+    assert sub.status == Subscriber.Status.BLOCKLISTED
+    assert BounceAction.objects.get().bounce_count == 3
+    assert Bounce.objects.count() == 3
+
+
+def test_a_delete_action_leaves_the_events_processed_without_a_bounce(
+    on, make_subscriber
+):
+    update_settings({"bounce.actions": {"hard": {"count": 1, "action": "delete"}}})
+    make_subscriber("a@example.com")
+    ids = store(event(), event(key="k2")).new_ids
+    assert services.process_events(ids) == ({"processed": 2}, [])
+    assert list(WebhookEvent.objects.values_list("bounce", flat=True)) == [None, None]
+    assert not Bounce.objects.exists()
+
+
+def test_a_group_that_fails_as_a_whole_goes_one_by_one(
+    on, make_subscriber, monkeypatch
+):
+    from bounces import bulk_recording
+
+    real = bulk_recording.record_bounces
+
+    def fragile(items, **kw):
+        if len(items) > 1:
+            raise RuntimeError("the whole group failed")
+        return real(items, **kw)
+
+    monkeypatch.setattr(services, "record_bounces", fragile)
+    make_subscriber("a@example.com")
+    ids = store(event(), event(key="k2")).new_ids
+    assert services.process_events(ids) == ({"processed": 2}, [])
+    assert Bounce.objects.count() == 2
+
+
+def test_an_unexpected_error_is_kept_on_the_event(on, make_subscriber, monkeypatch):
+    def broken(items, **kw):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(services, "record_bounces", broken)
+    make_subscriber("a@example.com")
+    (event_id,) = store(event()).new_ids
+    assert services.process_event(event_id) == "failed"
+    row = WebhookEvent.objects.get()
+    assert (row.error, row.attempts) == ("RuntimeError: boom", 1)
+
+
+def test_a_request_group_retries_its_failures_but_a_beat_group_does_not(
+    db, make_subscriber, monkeypatch
+):
+    sent = []
+    monkeypatch.setattr(
+        tasks.process_webhook_event, "apply_async", lambda **kw: sent.append(kw)
+    )
+    make_subscriber("a@example.com")
+    ids = store(event(), event(key="k2")).new_ids  # bounce processing is off: failed
+    assert tasks.process_webhook_events.apply(kwargs={"event_ids": ids}).get() == {
+        "failed": 2
+    }
+    assert sorted(s["kwargs"]["event_id"] for s in sent) == sorted(ids)
+    sent.clear()
+    assert tasks.retry_webhook_events.apply().get() == 2
+    assert sent == []
+    assert set(WebhookEvent.objects.values_list("attempts", flat=True)) == {2}

@@ -359,3 +359,27 @@ def basic_auth_ok(
         pair_ok = matches(user, want_user) & matches(password, want_password)
         ok = ok or pair_ok
     return ok
+
+
+# The pair a provider that signs nothing sends in its webhook URL
+# (https://USER:PASSWORD@host/...), with a previous pair for rotation.
+BASIC_AUTH_FIELDS: tuple[Field, ...] = (
+    Field("username", rotatable=True, max_length=200, label="Username"),
+    Field("password", secret=True, rotatable=True, max_length=500, label="Password"),
+)
+
+
+class BasicAuthProvider(Provider):
+    """A provider verified by HTTP basic auth alone (Postmark, Mailjet, SparkPost)."""
+
+    fields: ClassVar[tuple[Field, ...]] = BASIC_AUTH_FIELDS
+
+    def verify(
+        self,
+        raw_body: bytes,
+        headers: Mapping[str, str],
+        query: Mapping[str, str],
+        config: Mapping[str, Any],
+    ) -> None:
+        if not basic_auth_ok(headers, config):
+            raise VerificationError("basic auth missing or wrong", self.reject_status)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any
 
 from webhooks.providers.base import (
     CAMPAIGN_HEADERS,
@@ -25,13 +25,10 @@ from webhooks.providers.base import (
     IGNORED,
     SOFT,
     SUBSCRIBER_HEADERS,
-    Field,
+    BasicAuthProvider,
     PayloadError,
-    Provider,
     ProviderEvent,
-    VerificationError,
     as_uuid_or_none,
-    basic_auth_ok,
     clean_email,
     header_value,
     load_json,
@@ -64,32 +61,16 @@ def _payload(value: Any) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-class Mailjet(Provider):
+class Mailjet(BasicAuthProvider):
     slug = "mailjet"
     label = "Mailjet"
     settings_key = "bounce.mailjet"
-    fields: ClassVar[tuple[Field, ...]] = (
-        Field("username", rotatable=True, max_length=200, label="Username"),
-        Field(
-            "password", secret=True, rotatable=True, max_length=500, label="Password"
-        ),
-    )
     reject_status = 401
     docs = (
         "In Mailjet: Account settings → Event notifications (webhooks), URL "
         "https://USERNAME:PASSWORD@<this host>/webhooks/service/mailjet for the "
         "bounce and spam events."
     )
-
-    def verify(
-        self,
-        raw_body: bytes,
-        headers: Mapping[str, str],
-        query: Mapping[str, str],
-        config: Mapping[str, Any],
-    ) -> None:
-        if not basic_auth_ok(headers, config):
-            raise VerificationError("basic auth missing or wrong", self.reject_status)
 
     def parse(self, raw_body: bytes, headers: Mapping[str, str]) -> list[ProviderEvent]:
         data = load_json(raw_body)

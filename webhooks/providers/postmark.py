@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any, ClassVar
 
 from webhooks.providers.base import (
     CAMPAIGN_HEADERS,
@@ -24,13 +23,10 @@ from webhooks.providers.base import (
     IGNORED,
     SOFT,
     SUBSCRIBER_HEADERS,
-    Field,
+    BasicAuthProvider,
     PayloadError,
-    Provider,
     ProviderEvent,
-    VerificationError,
     as_uuid_or_none,
-    basic_auth_ok,
     clean_email,
     clip_key,
     header_value,
@@ -65,32 +61,16 @@ CAMPAIGN_KEYS = (*CAMPAIGN_HEADERS, "campaign_uuid", "campaign")
 SUBSCRIBER_KEYS = (*SUBSCRIBER_HEADERS, "subscriber_uuid", "subscriber")
 
 
-class Postmark(Provider):
+class Postmark(BasicAuthProvider):
     slug = "postmark"
     label = "Postmark"
     settings_key = "bounce.postmark"
-    fields: ClassVar[tuple[Field, ...]] = (
-        Field("username", rotatable=True, max_length=200, label="Username"),
-        Field(
-            "password", secret=True, rotatable=True, max_length=500, label="Password"
-        ),
-    )
     reject_status = 403
     docs = (
         "In Postmark: Servers → your server → Webhooks → Add webhook, URL "
         "https://USERNAME:PASSWORD@<this host>/webhooks/service/postmark, "
         "events Bounce and Spam Complaint."
     )
-
-    def verify(
-        self,
-        raw_body: bytes,
-        headers: Mapping[str, str],
-        query: Mapping[str, str],
-        config: Mapping[str, Any],
-    ) -> None:
-        if not basic_auth_ok(headers, config):
-            raise VerificationError("basic auth missing or wrong", self.reject_status)
 
     def parse(self, raw_body: bytes, headers: Mapping[str, str]) -> list[ProviderEvent]:
         data = load_json(raw_body)

@@ -18,7 +18,6 @@ transmissions API returned when sending).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
 
 from webhooks.providers.base import (
     CAMPAIGN_HEADERS,
@@ -27,13 +26,10 @@ from webhooks.providers.base import (
     IGNORED,
     SOFT,
     SUBSCRIBER_HEADERS,
-    Field,
+    BasicAuthProvider,
     PayloadError,
-    Provider,
     ProviderEvent,
-    VerificationError,
     as_uuid_or_none,
-    basic_auth_ok,
     clean_email,
     clip_key,
     header_value,
@@ -63,32 +59,16 @@ def classify(event: dict) -> str:
     return IGNORED
 
 
-class SparkPost(Provider):
+class SparkPost(BasicAuthProvider):
     slug = "sparkpost"
     label = "SparkPost"
     settings_key = "bounce.sparkpost"
-    fields: ClassVar[tuple[Field, ...]] = (
-        Field("username", rotatable=True, max_length=200, label="Username"),
-        Field(
-            "password", secret=True, rotatable=True, max_length=500, label="Password"
-        ),
-    )
     reject_status = 401
     docs = (
         "In SparkPost: Configuration → Webhooks → New webhook, target "
         "https://<this host>/webhooks/service/sparkpost, authentication Basic Auth "
         "with the username and password below, events bounce, out-of-band and spam complaint."
     )
-
-    def verify(
-        self,
-        raw_body: bytes,
-        headers: Mapping[str, str],
-        query: Mapping[str, str],
-        config: Mapping[str, Any],
-    ) -> None:
-        if not basic_auth_ok(headers, config):
-            raise VerificationError("basic auth missing or wrong", self.reject_status)
 
     def parse(self, raw_body: bytes, headers: Mapping[str, str]) -> list[ProviderEvent]:
         data = load_json(raw_body)

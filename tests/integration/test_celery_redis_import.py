@@ -2,106 +2,26 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
 
-from stmails.celery import app
 from subscribers import imports
 from subscribers.models import ImportJob, Subscriber, Subscription
-from tests.conftest import require_service
+from tests.celery_worker import real_broker, start_worker, stop_worker
 
 BROKER = "redis://127.0.0.1:6379/5"
-ROOT = Path(__file__).resolve().parents[2]
 ROWS = 300
 
 
-def _require_postgresql() -> None:
-    # The worker is another process: it needs a database server, not SQLite's
-    # in-test transaction.
-    if connection.vendor == "postgresql":
-        return
-    message = "needs PostgreSQL (set DATABASE_URL=postgresql://...)"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-def _test_database_url() -> str:
-    db = connection.settings_dict
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
-    return f"postgresql://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 @pytest.fixture
-def broker_not_eager(settings):
-    """Send tasks to Redis from this process too, as production does."""
-    require_service("redis", "127.0.0.1", 6379)
-    _require_postgresql()
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    saved = (app.conf.task_always_eager, app.conf.broker_url)
-    app.conf.task_always_eager = False
-    app.conf.broker_url = BROKER
-    _drop_broker_pools()
-    app.control.purge()  # leftovers from an aborted run would hit this database
-    yield
-    _drop_broker_pools()
-    app.conf.task_always_eager, app.conf.broker_url = saved
-
-
-def _drop_broker_pools() -> None:
-    # Pools made earlier would still point at the other broker.
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
-    app.amqp._producer_pool = None
-
-
-@pytest.fixture
-def worker(broker_not_eager, tmp_path):
-    env = {
-        **os.environ,
-        "DATABASE_URL": _test_database_url(),
-        "CELERY_BROKER_URL": BROKER,
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "STMAILS_VAR_DIR": str(tmp_path / "var"),
-        "DJANGO_SETTINGS_MODULE": "stmails.settings",
-    }
-    log_path = tmp_path / "worker.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "stmails",
-                "worker",
-                "--pool=solo",
-                "-l",
-                "info",
-                "--without-heartbeat",
-                "--without-gossip",
-                "--without-mingle",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    yield log_path
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+def worker(settings, tmp_path):
+    with real_broker(settings, BROKER):
+        log_path = tmp_path / "worker.log"
+        proc = start_worker(BROKER, tmp_path / "var", log_path)
+        yield log_path
+        stop_worker(proc)
 
 
 @pytest.mark.redis

@@ -8,22 +8,18 @@ the server received.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from django.db import connection, transaction
-from kombu import pools
+from django.db import transaction
 
 from stmails import outbox
 from stmails.celery import app
 from stmails.models import Heartbeat, OutgoingMail
-from tests.conftest import require_service
+from tests.celery_worker import real_broker, start_worker, stop_worker
 from tests.stmails.outbox_helpers import Sink, smtp_server, start_sink, use_servers
 
 pytestmark = [
@@ -33,83 +29,22 @@ pytestmark = [
 ]
 
 BROKER = "redis://127.0.0.1:6379/9"
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _require_postgresql() -> None:
-    # The worker is another process: it needs a database server.
-    if connection.vendor == "postgresql":
-        return
-    message = "needs PostgreSQL (set DATABASE_URL=postgresql://...)"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-def _test_database_url() -> str:
-    db = connection.settings_dict
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
-    host, port = db["HOST"] or "127.0.0.1", db["PORT"] or 5432
-    return f"postgresql://{auth}@{host}:{port}/{db['NAME']}"
-
-
-def _drop_broker_pools() -> None:
-    # Pools made earlier would still point at the other broker; kombu keeps a
-    # global pool per URL, which a closed pool must not stay in.
-    pools.reset()
-    app._pool = None
-    app.amqp._producer_pool = None
 
 
 @pytest.fixture
-def broker(settings):
-    """Tasks from this process go to Redis, as in production."""
-    require_service("redis", "127.0.0.1", 6379)
-    _require_postgresql()
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    saved = (app.conf.task_always_eager, app.conf.broker_url)
-    app.conf.task_always_eager = False
-    app.conf.broker_url = BROKER
-    _drop_broker_pools()
-    app.control.purge()
-    yield
-    _drop_broker_pools()
-    app.conf.task_always_eager, app.conf.broker_url = saved
-
-
-@pytest.fixture
-def workers(broker, tmp_path):
+def workers(settings, tmp_path):
     """start() runs one more `celery worker` process; all are stopped at the end."""
     procs: list[subprocess.Popen] = []
-    env = {
-        **os.environ,
-        "DATABASE_URL": _test_database_url(),
-        "CELERY_BROKER_URL": BROKER,
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "STMAILS_VAR_DIR": str(tmp_path / "var"),
-        "DJANGO_SETTINGS_MODULE": "stmails.settings",
-    }
 
     def start() -> subprocess.Popen:
-        with (tmp_path / f"worker{len(procs)}.log").open("wb") as log:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "stmails", "worker",
-                 "--pool=solo", "-l", "info", "--without-heartbeat",
-                 "--without-gossip", "--without-mingle"],
-                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-        procs.append(proc)
-        return proc
+        log_path = tmp_path / f"worker{len(procs)}.log"
+        procs.append(start_worker(BROKER, tmp_path / "var", log_path))
+        return procs[-1]
 
-    yield start
-    for proc in procs:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    with real_broker(settings, BROKER):
+        yield start
+        for proc in procs:
+            stop_worker(proc)
 
 
 @pytest.fixture

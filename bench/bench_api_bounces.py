@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_bounce_webhook import (  # noqa: E402 (the path above makes it importable)
+from harness import (  # noqa: E402 (the path above makes it importable)
     configure,
     free_port,
     fresh_api_user,

@@ -21,20 +21,21 @@ import json
 import math
 import os
 import random
-import signal
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from harness import configure as harness_configure  # noqa: E402
+from harness import (  # noqa: E402 (bench/ is the script's directory)
+    free_port,
+    fresh_api_user,
+    setup_django,
+    start_gunicorn,
+    stop,
+)
 
-DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/stmails_bench"
 SUBSCRIBERS = 1_000_000
 LISTS = 5
 PER_PAGE = 100
@@ -86,50 +87,9 @@ FILL_SQL = [
 
 def configure() -> str:
     """Environment for Django and gunicorn; returns the database URL."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stmails.settings")
-    os.environ.setdefault(
-        "SECRET_KEY", "bench-only-secret-key-not-for-production-0123456789"
-    )
-    os.environ.setdefault(
-        "STMAILS_ENCRYPTION_KEY", "YmVuY2gtb25seS1lbmNyeXB0aW9uLWtleS0zMmJ5dGU="
-    )
-    os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
-    os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
     os.environ.setdefault("CACHE_URL", "locmem://")
-    os.environ["DEBUG"] = "false"
     os.environ["LOG_LEVEL"] = "WARNING"
-    os.environ.setdefault("CELERY_BROKER_URL", "memory://")
-    os.environ.setdefault(
-        "STMAILS_VAR_DIR", tempfile.mkdtemp(prefix="stmails-bench-subscribers-")
-    )
-    url = os.environ["DATABASE_URL"]
-    ensure_postgres_database(url)
-    return url
-
-
-def ensure_postgres_database(url: str) -> None:
-    parts = urlsplit(url)
-    if not parts.scheme.startswith("postgres"):
-        sys.exit("DATABASE_URL must be PostgreSQL for this benchmark")
-    import psycopg
-
-    name = parts.path.lstrip("/")
-    admin = parts._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        exists = conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
-        ).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def setup_django() -> None:
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0, interactive=False)
+    return harness_configure("stmails-bench-subscribers-")
 
 
 def fill(refill: bool) -> None:
@@ -153,63 +113,6 @@ def fill(refill: bool) -> None:
         for sql in FILL_SQL[-3:]:
             cursor.execute(sql)
     print(f"filled in {time.monotonic() - started:.1f} s")
-
-
-def fresh_api_user(name: str) -> str:
-    """(Re)creates the API user; returns "name:token"."""
-    from stmails.models import ApiUser
-    from stmails.services import create_api_user
-
-    ApiUser.objects.filter(name=name).delete()
-    user, token = create_api_user(name)
-    return f"{user.name}:{token}"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_gunicorn(port: int, log_path: Path) -> subprocess.Popen:
-    from django.db import connections
-
-    connections.close_all()
-    cmd = [
-        str(ROOT / ".venv" / "bin" / "gunicorn"),
-        "stmails.wsgi:application",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        "2",
-        "--timeout",
-        "120",
-        "--log-level",
-        "warning",
-        "--no-control-socket",
-    ]
-    log = open(log_path, "wb")  # noqa: SIM115 (lives as long as the server)
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            break
-        try:
-            status, _ = get(port, "/health", {})
-            if status == 200:
-                return proc
-        except OSError:
-            time.sleep(0.3)
-    proc.kill()
-    sys.exit(f"gunicorn did not start; see {log_path}")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
 
 
 def get(port: int, path: str, headers: dict[str, str]) -> tuple[int, bytes]:
@@ -281,7 +184,7 @@ def main() -> int:
 
     log_path = Path(os.environ["STMAILS_VAR_DIR"]) / "gunicorn.log"
     port = free_port()
-    proc = start_gunicorn(port, log_path)
+    proc = start_gunicorn(port, 2, log_path)
     try:
         time_pages(port, auth, [1, 2, last_page, last_page // 2] * 3)  # warm-up
         timings = time_pages(port, auth, pages)

@@ -20,20 +20,21 @@ import argparse
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
-from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from harness import (  # noqa: E402 (bench/ is the script's directory)
+    configure,
+    free_port,
+    fresh_api_user,
+    setup_django,
+    start_gunicorn,
+    stop,
+)
 
-DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/stmails_bench"
 SUBSCRIBERS = 10_000
 TARGET_RPS = 500
 TARGET_P99_MS = 50.0
@@ -61,117 +62,6 @@ request = function()
   return wrk.format(nil, "/webhooks/bounce", nil, body)
 end
 """
-
-
-# --- shared with bench_api_bounces.py ------------------------------------------
-
-
-def configure(var_prefix: str) -> str:
-    """Environment for Django and gunicorn; returns the database URL."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stmails.settings")
-    os.environ.setdefault(
-        "SECRET_KEY", "bench-only-secret-key-not-for-production-0123456789"
-    )
-    os.environ.setdefault(
-        "STMAILS_ENCRYPTION_KEY", "YmVuY2gtb25seS1lbmNyeXB0aW9uLWtleS0zMmJ5dGU="
-    )
-    os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
-    os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
-    os.environ["DEBUG"] = "false"
-    os.environ.setdefault("CELERY_BROKER_URL", "memory://")
-    os.environ.setdefault("STMAILS_VAR_DIR", tempfile.mkdtemp(prefix=var_prefix))
-    url = os.environ["DATABASE_URL"]
-    ensure_postgres_database(url)
-    return url
-
-
-def ensure_postgres_database(url: str) -> None:
-    parts = urlsplit(url)
-    if not parts.scheme.startswith("postgres"):
-        sys.exit("DATABASE_URL must be PostgreSQL for this benchmark")
-    import psycopg
-
-    name = parts.path.lstrip("/")
-    admin = parts._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
-        ).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def setup_django() -> None:
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0, interactive=False)
-
-
-def fresh_api_user(name: str) -> str:
-    """(Re)creates the API user; returns "name:token"."""
-    from stmails.models import ApiUser
-    from stmails.services import create_api_user
-
-    ApiUser.objects.filter(name=name).delete()
-    user, token = create_api_user(name)
-    return f"{user.name}:{token}"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_gunicorn(
-    port: int,
-    workers: int,
-    log_path: Path,
-    worker_class: str = "sync",
-    threads: int = 1,
-):
-    from django.db import connections
-
-    connections.close_all()
-    cmd = [
-        str(ROOT / ".venv" / "bin" / "gunicorn"),
-        "stmails.wsgi:application",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(workers),
-        "--worker-class",
-        worker_class,
-        "--threads",
-        str(threads),
-        "--timeout",
-        "120",
-        "--log-level",
-        "warning",
-    ]
-    log = open(log_path, "wb")  # noqa: SIM115 (lives as long as the server)
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2)  # noqa: S310
-            return proc
-        except OSError:
-            if proc.poll() is not None:
-                break
-            time.sleep(0.3)
-    proc.kill()
-    sys.exit(f"gunicorn did not start; see {log_path}")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
 
 
 # --- this benchmark ---------------------------------------------------------------

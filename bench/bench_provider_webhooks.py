@@ -54,7 +54,7 @@ def environment() -> None:
     os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
     os.environ.setdefault("CELERY_BROKER_URL", DEFAULT_BROKER_URL)
     os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"
-    from bench_bounce_webhook import configure
+    from harness import configure
 
     configure("stmails-bench-provider-")
 
@@ -256,7 +256,7 @@ def main() -> int:
     args = parser.parse_args()
 
     environment()
-    from bench_bounce_webhook import free_port, setup_django, start_gunicorn, stop
+    from harness import free_port, setup_django, start_gunicorn, stop
 
     setup_django()
     key, public = make_key()

@@ -45,9 +45,6 @@ FILL_SQL = [
     "DELETE FROM bounce_actions",
     "DELETE FROM subscribers WHERE email LIKE 'bb%%@bench.example'",
     "DELETE FROM campaigns WHERE name LIKE 'Bench campaign %%'",
-    """INSERT INTO campaigns (uuid, name, subject, status, created_at, updated_at)
-       SELECT gen_random_uuid(), 'Bench campaign ' || g, 'Subject ' || g, 'finished', now(), now()
-       FROM generate_series(1, 20) g""",
     """INSERT INTO subscribers (uuid, email, name, attribs, status, created_at, updated_at)
        SELECT gen_random_uuid(), 'bb' || g || '@bench.example', 'Bench ' || g, '{}',
               CASE WHEN g %% 10 = 0 THEN 'blocklisted' ELSE 'enabled' END, now(), now()
@@ -74,14 +71,25 @@ def fill(refill: bool) -> None:
     from django.db import connection
 
     from bounces.models import Bounce
+    from campaigns.models import Campaign
 
     if not refill and Bounce.objects.count() == BOUNCES:
         print(f"{BOUNCES} bounces already stored (use --refill to rebuild)")
         return
     started = time.perf_counter()
+    params = {"subscribers": SUBSCRIBERS, "bounces": BOUNCES}
+    deletes, inserts = FILL_SQL[:4], FILL_SQL[4:]
     with connection.cursor() as cursor:
-        for sql in FILL_SQL:
-            cursor.execute(sql, {"subscribers": SUBSCRIBERS, "bounces": BOUNCES})
+        for sql in deletes:
+            cursor.execute(sql, params)
+    # Campaigns through the ORM: their columns (and defaults) grow with the app.
+    Campaign.objects.bulk_create(
+        Campaign(name=f"Bench campaign {g}", subject=f"Subject {g}", status="finished")
+        for g in range(1, 21)
+    )
+    with connection.cursor() as cursor:
+        for sql in inserts:
+            cursor.execute(sql, params)
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE bounces")
         cursor.execute("VACUUM ANALYZE subscribers")

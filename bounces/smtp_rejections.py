@@ -4,6 +4,10 @@ stmails.outbox stores a recipient's 5xx reply to RCPT TO on the outgoing mail
 row and fires `smtp_rejection` after commit (the core app cannot import
 bounces). Here the signal enqueues `record_smtp_rejection`; a beat sweep
 converts any rejection whose signal or task got lost (store first, process after).
+
+Campaign deliveries rejected at RCPT TO (campaigns.sending.sender fires
+`delivery_rejection` after storing the failed row) are recorded at once, in
+the sending worker, with the event key "smtp:delivery:<id>".
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from bounces.services import BounceError, NewBounce, record_bounce
+from campaigns.models import Delivery
+from campaigns.sending.sender import delivery_rejection
 from stmails.models import OutgoingMail
 from stmails.outbox import smtp_rejection
 from subscribers.models import Subscriber
@@ -85,3 +91,42 @@ def _on_smtp_rejection(sender, mail_id: int, **kwargs) -> None:
     from bounces import tasks
 
     tasks.record_smtp_rejection.delay(mail_id=mail_id)
+
+
+def record_delivery_rejection(delivery_id: int) -> str:
+    """Record the hard bounce of one campaign delivery rejected at RCPT TO.
+
+    Idempotent (event key "smtp:delivery:<id>"); processing off or an address
+    of no subscriber is logged and skipped, as for outgoing mail.
+    """
+    delivery = Delivery.objects.filter(
+        pk=delivery_id, status=Delivery.Status.FAILED, permanent=True
+    ).first()
+    if delivery is None:
+        return "not pending"
+    found = Subscriber.objects.filter(pk=delivery.subscriber_id).values("uuid")
+    code = ENHANCED_CODE.search(delivery.last_error)
+    try:
+        result = record_bounce(
+            NewBounce(
+                type="hard",
+                source="smtp",
+                subscriber_uuid=str(found[0]["uuid"]) if found else None,
+                email=delivery.email,
+                campaign_id=delivery.campaign_id,
+                event_key=f"smtp:delivery:{delivery.pk}",
+                status_code=code.group(1) if code else str(delivery.smtp_code or ""),
+                meta={"smtp_response": delivery.last_error, "kind": "campaign"},
+            )
+        )
+    except BounceError as e:
+        if e.status not in (404, 503):
+            raise
+        log.info("SMTP rejection of delivery %s not recorded: %s", delivery.pk, e)
+        return f"skipped: {e}"
+    return "recorded" if result.created else "already recorded"
+
+
+@receiver(delivery_rejection, dispatch_uid="bounces.delivery_rejection")
+def _on_delivery_rejection(sender, delivery_id: int, **kwargs) -> None:
+    record_delivery_rejection(delivery_id)

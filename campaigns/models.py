@@ -3,10 +3,13 @@ from __future__ import annotations
 import uuid
 
 from django.db import models
+from django.utils import timezone
+
+from subscribers.models import MailingList
 
 
 class Campaign(models.Model):
-    """A campaign; the campaigns issue completes it (content, lists, sending)."""
+    """A campaign: content, target lists and sending progress."""
 
     class Status(models.TextChoices):
         DRAFT = "draft"
@@ -16,11 +19,41 @@ class Campaign(models.Model):
         CANCELLED = "cancelled"
         FINISHED = "finished"
 
+    class ContentType(models.TextChoices):
+        RICHTEXT = "richtext"
+        HTML = "html"
+        MARKDOWN = "markdown"
+        PLAIN = "plain"
+
+    class Type(models.TextChoices):
+        REGULAR = "regular"
+
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=500)
     subject = models.CharField(max_length=1000, blank=True, default="")
+    from_email = models.CharField(max_length=500, blank=True, default="")
     status = models.CharField(
         max_length=20, choices=Status.choices, default=Status.DRAFT
+    )
+    type = models.CharField(max_length=20, choices=Type.choices, default=Type.REGULAR)
+    content_type = models.CharField(
+        max_length=20, choices=ContentType.choices, default=ContentType.RICHTEXT
+    )
+    body = models.TextField(blank=True, default="")
+    altbody = models.TextField(blank=True, default="")
+    # Optional wrapper HTML containing {{ content }}; blank means no wrapper.
+    template_body = models.TextField(blank=True, default="")
+    headers = models.JSONField(default=list, blank=True)  # [{"Name": "value"}, ...]
+    tags = models.JSONField(default=list, blank=True)
+    send_at = models.DateTimeField(null=True, blank=True)
+    to_send = models.IntegerField(default=0)
+    sent = models.IntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Why the circuit breaker or an admin paused the campaign.
+    paused_reason = models.TextField(blank=True, default="")
+    lists = models.ManyToManyField(
+        MailingList, through="CampaignList", related_name="campaigns", blank=True
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -31,3 +64,84 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def progress_percent(self) -> int:
+        if not self.to_send:
+            return 0
+        return min(100, round(100 * self.sent / self.to_send))
+
+    def send_rate(self) -> float:
+        """Messages per second since the campaign started (until it ended)."""
+        if not self.started_at or not self.sent:
+            return 0.0
+        end = self.finished_at or timezone.now()
+        seconds = (end - self.started_at).total_seconds()
+        return round(self.sent / seconds, 1) if seconds > 0 else 0.0
+
+
+class CampaignList(models.Model):
+    """A campaign's target list; list_name survives the list's deletion."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="campaign_lists"
+    )
+    list = models.ForeignKey(
+        MailingList,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="campaign_lists",
+    )
+    list_name = models.CharField(max_length=500, blank=True, default="")
+
+    class Meta:
+        db_table = "campaign_lists"
+
+    def __str__(self) -> str:
+        return self.list_name
+
+
+class Delivery(models.Model):
+    """One message of a campaign to one subscriber.
+
+    The unique (campaign, subscriber_id) pair is what guarantees no subscriber
+    gets a campaign twice, even across worker crashes and restarts.
+    subscriber_id is a plain integer, not a foreign key, so deleting a
+    subscriber keeps the sending history (and bounce matching) intact.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        SENDING = "sending"
+        SENT = "sent"
+        FAILED = "failed"
+        SKIPPED = "skipped"
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    subscriber_id = models.BigIntegerField(db_index=True)
+    email = models.CharField(max_length=500)
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.QUEUED
+    )
+    message_id = models.CharField(max_length=500, blank=True, default="", db_index=True)
+    attempts = models.IntegerField(default=0)
+    last_error = models.TextField(blank=True, default="")
+    smtp_code = models.IntegerField(null=True, blank=True)
+    permanent = models.BooleanField(default=False)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "campaign_deliveries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "subscriber_id"],
+                name="campaign_delivery_once",
+            )
+        ]
+        indexes = [models.Index(fields=["campaign", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}:{self.email}"

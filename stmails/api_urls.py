@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("subscribers.api_urls")),
     path("", include("subscribers.import_api_urls")),
     path("", include("bounces.api_urls")),
+    path("", include("campaigns.api_urls")),
 ]

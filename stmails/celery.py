@@ -41,6 +41,10 @@ app.conf.beat_schedule = {
         "task": "webhooks.tasks.retry_webhook_events",
         "schedule": 60.0,
     },
+    "recover-stalled-campaigns": {
+        "task": "campaigns.tasks.recover_stalled_campaigns",
+        "schedule": 30.0,
+    },
     "clean-stale-imports": {
         "task": "subscribers.tasks.clean_stale_imports",
         "schedule": 3600.0,

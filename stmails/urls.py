@@ -22,4 +22,5 @@ urlpatterns = [
     path("", include("subscribers.urls")),
     path("", include("subscribers.import_urls")),
     path("bounces/", include("bounces.urls")),
+    path("campaigns/", include("campaigns.urls")),
 ]

@@ -1,0 +1,141 @@
+"""listmonk-compatible /api/campaigns: parse the request, call one service, render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q
+from django.http import QueryDict
+from rest_framework import exceptions
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from campaigns import services
+from campaigns.models import Campaign
+from campaigns.services import CampaignError
+from campaigns.stats import bounce_counts
+from stmails.api_errors import BadRequest
+from stmails.api_paging import page_envelope, parse_paging
+from subscribers.api import body_object, rfc3339
+
+ORDER_FIELDS = {"id", "name", "status", "created_at", "updated_at", "send_at"}
+
+
+class ApiError(exceptions.APIException):
+    def __init__(self, message: str, status: int):
+        self.status_code = status
+        super().__init__(message)
+
+
+def api_error(err: CampaignError) -> ApiError:
+    return ApiError(str(err), err.status)
+
+
+def campaign_json(c: Campaign, bounces: dict[str, int]) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "uuid": str(c.uuid),
+        "name": c.name,
+        "subject": c.subject,
+        "from_email": c.from_email,
+        "status": c.status,
+        "type": c.type,
+        "content_type": c.content_type,
+        "body": c.body,
+        "altbody": c.altbody,
+        "lists": [
+            {"id": cl.list_id, "name": cl.list_name} for cl in c.campaign_lists.all()
+        ],
+        "tags": c.tags,
+        "headers": c.headers,
+        "send_at": rfc3339(c.send_at),
+        "created_at": rfc3339(c.created_at),
+        "updated_at": rfc3339(c.updated_at),
+        "started_at": rfc3339(c.started_at),
+        "to_send": c.to_send,
+        "sent": c.sent,
+        "bounces": bounces,
+    }
+
+
+def get_campaign(pk: int) -> Campaign:
+    campaign = Campaign.objects.prefetch_related("campaign_lists").filter(pk=pk).first()
+    if campaign is None:
+        raise exceptions.NotFound(f"campaign {pk} not found")
+    return campaign
+
+
+def campaign_response(pk: int) -> Response:
+    campaign = get_campaign(pk)
+    return Response({"data": campaign_json(campaign, bounce_counts([pk])[pk])})
+
+
+def page_of_campaigns(params: QueryDict) -> dict[str, Any]:
+    qs = Campaign.objects.all()
+    statuses = [s for s in params.getlist("status") if s]
+    bad = [s for s in statuses if s not in Campaign.Status.values]
+    if bad:
+        raise BadRequest("status", f"unknown status {bad[0]!r}")
+    if statuses:
+        qs = qs.filter(status__in=statuses)
+    query = (params.get("query") or "").strip()
+    if query:
+        qs = qs.filter(Q(name__icontains=query) | Q(subject__icontains=query))
+    order_by = params.get("order_by") or "created_at"
+    if order_by not in ORDER_FIELDS:
+        order_by = "created_at"
+    prefix = "" if (params.get("order") or "").lower() == "asc" else "-"
+    qs = qs.order_by(f"{prefix}{order_by}", f"{prefix}id")
+    page, per_page = parse_paging(params)
+    total = qs.count()
+    if per_page is not None:
+        qs = qs[(page - 1) * per_page : page * per_page]
+    campaigns = list(qs.prefetch_related("campaign_lists"))
+    counts = bounce_counts(c.id for c in campaigns)
+    results = [campaign_json(c, counts[c.id]) for c in campaigns]
+    return page_envelope(results, total=total, page=page, per_page=per_page)
+
+
+class CampaignsView(APIView):
+    def get(self, request: Request) -> Response:
+        return Response(page_of_campaigns(request.query_params))
+
+    def post(self, request: Request) -> Response:
+        try:
+            campaign = services.create_campaign(body_object(request))
+        except CampaignError as err:
+            raise api_error(err) from None
+        return campaign_response(campaign.pk)
+
+
+class CampaignView(APIView):
+    def get(self, request: Request, pk: int) -> Response:
+        return campaign_response(pk)
+
+    def put(self, request: Request, pk: int) -> Response:
+        campaign = get_campaign(pk)
+        try:
+            services.update_campaign(campaign, body_object(request))
+        except CampaignError as err:
+            raise api_error(err) from None
+        return campaign_response(pk)
+
+    def delete(self, request: Request, pk: int) -> Response:
+        campaign = get_campaign(pk)
+        try:
+            services.delete_campaign(campaign)
+        except CampaignError as err:
+            raise api_error(err) from None
+        return Response({"data": True})
+
+
+class CampaignStatusView(APIView):
+    def put(self, request: Request, pk: int) -> Response:
+        campaign = get_campaign(pk)
+        body = body_object(request)
+        try:
+            services.change_status(campaign, body.get("status"))
+        except CampaignError as err:
+            raise api_error(err) from None
+        return campaign_response(pk)

@@ -1,0 +1,15 @@
+"""/api/campaigns, with listmonk's paths (no trailing slash)."""
+
+from django.urls import path
+
+from campaigns import api
+
+urlpatterns = [
+    path("campaigns", api.CampaignsView.as_view(), name="api-campaigns"),
+    path("campaigns/<int:pk>", api.CampaignView.as_view(), name="api-campaign"),
+    path(
+        "campaigns/<int:pk>/status",
+        api.CampaignStatusView.as_view(),
+        name="api-campaign-status",
+    ),
+]

@@ -1,0 +1,241 @@
+"""Start a campaign and keep it moving: delivery rows, recovery, finishing.
+
+A campaign's `campaign_deliveries` rows are its queue, one per subscriber,
+made once at start (INSERT ... ON CONFLICT DO NOTHING in batches: the unique
+(campaign, subscriber_id) pair means no subscriber is ever queued twice, even
+when start runs again). Celery tasks carry only (campaign id, slot); each
+slot sends its share of the rows over one reused SMTP connection
+(campaigns.sending.sender). States of a delivery, and the crash policy (the
+same as stmails.outbox):
+
+    queued ──claim──> sending ──250 to DATA──> sent
+       ^                 │ 4xx / connection error (attempts left) ──> queued
+       │                 │ 5xx, or out of attempts ──────────────> failed
+       └── recover_stalled: a claim older than SENDING_TIMEOUT without a
+           Message-ID (it never reached DATA) is queued again; one with a
+           Message-ID (it reached DATA: the server may have taken it) counts as
+           sent, with a note in last_error, and is never sent again.
+
+While a row is "sending", sent_at holds the time of its claim and attempts
+identifies the claim (the model has no claimed_at/phase columns); message_id
+is written, and committed, right before DATA and only then.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from campaigns.models import Campaign, Delivery
+from stmails import config
+from stmails.outbox import SENDING_TIMEOUT
+from subscribers.models import MailingList, Subscriber, Subscription
+
+log = logging.getLogger(__name__)
+
+INSERT_BATCH = 2000
+Status = Campaign.Status
+DStatus = Delivery.Status
+# A running campaign whose rows have not moved for this long has lost its
+# tasks (worker restart, broker message lost): recover_stalled enqueues again.
+STALLED_AFTER = SENDING_TIMEOUT
+UNCONFIRMED_NOTE = (
+    "the worker stopped after handing the message to the server; counted as "
+    "sent and not sent again (the server may have accepted it)"
+)
+
+
+class CampaignError(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def eligible_subscriptions(list_ids: list[int]):
+    """Memberships that get campaign mail: not unsubscribed, not blocklisted,
+    and confirmed on double opt-in lists."""
+    return (
+        Subscription.objects.filter(list_id__in=list_ids)
+        .exclude(status=Subscription.Status.UNSUBSCRIBED)
+        .exclude(subscriber__status=Subscriber.Status.BLOCKLISTED)
+        .filter(
+            Q(list__optin=MailingList.Optin.SINGLE)
+            | Q(status=Subscription.Status.CONFIRMED)
+        )
+    )
+
+
+def target_list_ids(campaign: Campaign) -> list[int]:
+    return [
+        i
+        for i in campaign.campaign_lists.values_list("list_id", flat=True)
+        if i is not None
+    ]
+
+
+def slot_count() -> int:
+    """Connections a campaign uses: app.concurrency, capped by the servers' max_conns."""
+    servers = [s for s in config.get_value("smtp") if s.get("enabled")]
+    capacity = sum(int(s.get("max_conns") or 1) for s in servers) or 1
+    return max(1, min(int(config.get_value("app.concurrency")), capacity))
+
+
+def start_campaign(campaign_id: int) -> None:
+    """Start (or resume) a campaign: status running, delivery rows, send tasks.
+
+    Idempotent: rows are created only for subscribers without one.
+    CampaignError when the campaign cannot start (finished, cancelled, no lists).
+    """
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
+        if campaign.status in (Status.FINISHED, Status.CANCELLED):
+            raise CampaignError(f"a {campaign.status} campaign cannot be started")
+        list_ids = target_list_ids(campaign)
+        if not list_ids:
+            raise CampaignError("the campaign has no target lists")
+        # Rows are made once, at the first start (which the status API may have
+        # stamped started_at for already): a resume sends to the same people.
+        if not Delivery.objects.filter(campaign=campaign).exists():
+            create_deliveries(campaign, list_ids)
+        now = timezone.now()
+        Campaign.objects.filter(pk=campaign.pk).update(
+            status=Status.RUNNING,
+            paused_reason="",
+            started_at=campaign.started_at or now,
+            to_send=Delivery.objects.filter(campaign=campaign)
+            .exclude(status=DStatus.SKIPPED)
+            .count(),
+            updated_at=now,
+        )
+        transaction.on_commit(lambda: enqueue(campaign_id))
+
+
+def create_deliveries(campaign: Campaign, list_ids: list[int]) -> int:
+    """One queued row per eligible subscriber, in batches (memory stays flat)."""
+    rows = (
+        eligible_subscriptions(list_ids)
+        .order_by("subscriber_id")
+        .values_list("subscriber_id", "subscriber__email")
+        .distinct()
+    )
+    batch: list[Delivery] = []
+    made = 0
+    for subscriber_id, email in rows.iterator(chunk_size=INSERT_BATCH):
+        batch.append(
+            Delivery(campaign=campaign, subscriber_id=subscriber_id, email=email)
+        )
+        if len(batch) >= INSERT_BATCH:
+            made += _insert(batch)
+    return made + _insert(batch)
+
+
+def _insert(batch: list[Delivery]) -> int:
+    if batch:
+        Delivery.objects.bulk_create(batch, ignore_conflicts=True)
+    n = len(batch)
+    batch.clear()
+    return n
+
+
+def enqueue(campaign_id: int, slots: int | None = None) -> None:
+    from kombu.exceptions import OperationalError
+
+    from campaigns import tasks
+
+    slots = slots or slot_count()
+    for slot in range(slots):
+        try:
+            tasks.send_campaign.delay(campaign_id=campaign_id, slot=slot, slots=slots)
+        except (OperationalError, OSError) as e:
+            # The campaign is running: recover_stalled enqueues it again later.
+            log.warning("cannot enqueue campaign %s: %s", campaign_id, e)
+
+
+def set_status(campaign_id: int, status: str, reason: str = "") -> bool:
+    """Pause or cancel a running (or paused) campaign; senders stop between chunks."""
+    allowed = {
+        Status.PAUSED: (Status.RUNNING, Status.SCHEDULED),
+        Status.CANCELLED: (Status.RUNNING, Status.PAUSED, Status.SCHEDULED),
+    }[status]
+    return bool(
+        Campaign.objects.filter(pk=campaign_id, status__in=allowed).update(
+            status=status, paused_reason=reason, updated_at=timezone.now()
+        )
+    )
+
+
+def finish_if_done(campaign_id: int) -> bool:
+    """A running campaign without queued or sending rows is finished."""
+    busy = Delivery.objects.filter(
+        campaign_id=campaign_id, status__in=(DStatus.QUEUED, DStatus.SENDING)
+    )
+    if busy.exists():
+        return False
+    now = timezone.now()
+    return bool(
+        Campaign.objects.filter(pk=campaign_id, status=Status.RUNNING).update(
+            status=Status.FINISHED,
+            finished_at=now,
+            updated_at=now,
+            sent=Delivery.objects.filter(
+                campaign_id=campaign_id, status=DStatus.SENT
+            ).count(),
+        )
+    )
+
+
+def start_scheduled(now: datetime) -> int:
+    """Start scheduled campaigns whose send_at has come."""
+    due = Campaign.objects.filter(status=Status.SCHEDULED, send_at__lte=now)
+    started = 0
+    for campaign_id in due.values_list("pk", flat=True):
+        try:
+            start_campaign(campaign_id)
+            started += 1
+        except CampaignError as e:
+            log.warning("scheduled campaign %s not started: %s", campaign_id, e)
+            set_status(campaign_id, Status.PAUSED, f"not started: {e.message}")
+    return started
+
+
+def recover_stalled(now: datetime | None = None) -> dict[str, int]:
+    """Beat: start due scheduled campaigns, settle rows of dead workers and
+    restart running campaigns that stopped moving. Idempotent."""
+    now = now or timezone.now()
+    scheduled = start_scheduled(now)
+    stuck = Delivery.objects.filter(
+        status=DStatus.SENDING, sent_at__lt=now - SENDING_TIMEOUT
+    )
+    unconfirmed = stuck.exclude(message_id="").update(
+        status=DStatus.SENT, last_error=UNCONFIRMED_NOTE
+    )
+    requeued = stuck.filter(message_id="").update(
+        status=DStatus.QUEUED,
+        sent_at=None,
+        last_error="the worker stopped before the server accepted the message; "
+        "queued again",
+    )
+    restarted = 0
+    running = Campaign.objects.filter(status=Status.RUNNING)
+    for campaign_id, updated_at in running.values_list("pk", "updated_at"):
+        rows = Delivery.objects.filter(campaign_id=campaign_id)
+        if not rows.filter(status=DStatus.QUEUED).exists():
+            finish_if_done(campaign_id)
+            continue
+        # Started or resumed (updated_at) or a row claimed or sent (sent_at) lately.
+        last = max(
+            updated_at, rows.aggregate(last=Max("sent_at"))["last"] or updated_at
+        )
+        if last < now - STALLED_AFTER:
+            restarted += 1
+            enqueue(campaign_id)
+    return {
+        "scheduled": scheduled,
+        "unconfirmed": unconfirmed,
+        "requeued": requeued,
+        "restarted": restarted,
+    }

@@ -1,0 +1,395 @@
+"""Send a running campaign's queued deliveries over one reused SMTP connection.
+
+One call (a Celery task, see campaigns.tasks) is one "slot": it sends the rows
+whose id falls in its share (id mod slots), chunk by chunk, until none are
+left, the campaign is no longer running (pause and cancel are seen between
+chunks), the sliding window is full, no server answers, or its time budget is
+spent; `again_in` then tells the task when to run the slot again. The claim
+and crash policy are in campaigns.sending.engine's docstring.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import F, Value
+from django.db.models.functions import Mod
+from django.dispatch import Signal
+from django.utils import timezone
+
+from campaigns.models import Campaign, Delivery
+from campaigns.rendering import Renderer, build_context
+from campaigns.sending import breaker, engine
+from campaigns.sending.message import Outgoing, build_message, new_message_id
+from stmails import config
+from stmails.outbox import SendFailure
+from stmails.smtp_check import (
+    SmtpCheckError,
+    close_connection,
+    describe_error,
+    format_reply,
+    open_connection,
+)
+from subscribers.links import list_unsubscribe_headers, unsubscribe_url
+from subscribers.models import MailingList, Subscriber
+
+log = logging.getLogger(__name__)
+
+CHUNK = 200
+TIME_BUDGET = 60.0  # seconds; then a fresh task continues (and acks this one)
+SMTP_TIMEOUT = 30.0
+NO_SERVER_RETRY = 30.0
+DStatus = Delivery.Status
+
+# Sent after commit with delivery_id when a recipient was rejected with 5xx at
+# RCPT TO; bounces listens and records a hard bounce (campaigns cannot import it).
+delivery_rejection = Signal()
+
+DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
+
+
+def parse_duration(value: str) -> float:
+    for unit in ("ms", "s", "m", "h"):
+        if value.endswith(unit) and value[: -len(unit)].isdigit():
+            return int(value[: -len(unit)]) * DURATION_UNITS[unit]
+    raise ValueError(f"not a duration: {value!r}")
+
+
+@dataclass
+class RunResult:
+    outcome: str = ""
+    sent: int = 0
+    failed: int = 0
+    retried: int = 0
+    skipped: int = 0
+    again_in: float | None = None  # seconds until this slot should run again
+
+
+class Pacer:
+    """At most `rate` messages per second from this slot."""
+
+    def __init__(self, rate: float, sleep: Callable[[float], None], clock):
+        self.interval = 1.0 / rate
+        self.sleep, self.clock = sleep, clock
+        self.next_at: float | None = None
+
+    def wait(self) -> None:
+        now = self.clock()
+        if self.next_at is not None and now < self.next_at:
+            self.sleep(self.next_at - now)
+            now = self.next_at
+        self.next_at = now + self.interval
+
+
+def server_for_slot(slot: int) -> dict | None:
+    """Slots spread over the enabled servers, up to each one's max_conns."""
+    servers = [s for s in config.get_value("smtp") if s.get("enabled")]
+    seats = [s for s in servers for _ in range(int(s.get("max_conns") or 1))]
+    return seats[slot % len(seats)] if seats else None
+
+
+def window_share(settings: dict, slot: int, slots: int) -> tuple[int, float]:
+    """(messages this slot may send now, seconds until the window frees some)."""
+    if not settings["app.message_sliding_window"]:
+        return CHUNK, 0.0
+    span = parse_duration(settings["app.message_sliding_window_duration"])
+    since = timezone.now() - timedelta(seconds=span)
+    # Claimed rows count too: they are about to be sent.
+    used = Delivery.objects.filter(
+        status__in=(DStatus.SENT, DStatus.SENDING), sent_at__gte=since
+    )
+    allowed = settings["app.message_sliding_window_rate"] - used.count()
+    if allowed <= 0:
+        oldest = used.order_by("sent_at").values_list("sent_at", flat=True).first()
+        wait = (oldest - since).total_seconds() if oldest else span
+        return 0, max(1.0, wait)
+    share = allowed // slots + (1 if slot < allowed % slots else 0)
+    return min(CHUNK, share), max(1.0, span / 10)
+
+
+class Run:
+    def __init__(self, campaign: Campaign, slot: int, slots: int, sleep, clock):
+        self.campaign, self.slot, self.slots = campaign, slot, slots
+        self.settings = config.get_values(
+            "app.message_rate", "app.message_sliding_window",
+            "app.message_sliding_window_duration",
+            "app.message_sliding_window_rate", "app.max_send_errors",
+            "app.root_url", "app.from_email",
+        )  # fmt: skip
+        self.from_email = campaign.from_email or self.settings["app.from_email"]
+        self.renderer = Renderer(
+            content_type=campaign.content_type, body=campaign.body,
+            subject=campaign.subject, altbody=campaign.altbody,
+            template_body=campaign.template_body,
+        )  # fmt: skip
+        self.lists = list(MailingList.objects.filter(campaign_lists__campaign=campaign))
+        self.list_ids = [lst.id for lst in self.lists]
+        self.pacer = Pacer(self.settings["app.message_rate"] / slots, sleep, clock)
+        self.server: dict | None = None
+        self.conn: smtplib.SMTP | None = None
+        self.result = RunResult()
+
+    # --- one chunk ----------------------------------------------------------------
+
+    def next_chunk(self, limit: int) -> list[Delivery]:
+        rows = Delivery.objects.filter(campaign=self.campaign, status=DStatus.QUEUED)
+        if self.slots > 1:
+            rows = rows.annotate(part=Mod("id", Value(self.slots))).filter(
+                part=self.slot
+            )
+        return list(
+            rows.order_by("id").only("id", "subscriber_id", "email", "attempts")[:limit]
+        )
+
+    def subscribers(self, chunk: list[Delivery]) -> dict[int, dict]:
+        """Chunk subscribers still eligible now (a bounce may have blocklisted one)."""
+        ids = [d.subscriber_id for d in chunk]
+        eligible = engine.eligible_subscriptions(self.list_ids).filter(
+            subscriber_id__in=ids
+        )
+        return {
+            s["id"]: s
+            for s in Subscriber.objects.filter(
+                pk__in=eligible.values("subscriber_id")
+            ).values("id", "uuid", "email", "name", "attribs")
+        }
+
+    def send_chunk(self, chunk: list[Delivery]) -> bool:
+        """False when no server could be reached (the rest waits)."""
+        subscribers = self.subscribers(chunk)
+        for delivery in chunk:
+            sub = subscribers.get(delivery.subscriber_id)
+            if sub is None:
+                self.result.skipped += Delivery.objects.filter(
+                    pk=delivery.pk, status=DStatus.QUEUED
+                ).update(status=DStatus.SKIPPED, last_error="no longer subscribed")
+                continue
+            if self.conn is None and not self.connect():
+                return False
+            attempt = delivery.attempts + 1
+            # The claim commits before any SMTP traffic for this message.
+            if not Delivery.objects.filter(
+                pk=delivery.pk, status=DStatus.QUEUED
+            ).update(status=DStatus.SENDING, attempts=attempt, sent_at=timezone.now()):
+                continue
+            self.pacer.wait()
+            self.send_one(delivery, attempt, sub)
+        return True
+
+    def connect(self) -> bool:
+        self.server = server_for_slot(self.slot)
+        if self.server is None:
+            self.result.outcome = "no enabled SMTP server (Settings → SMTP)"
+            return False
+        try:
+            self.conn = open_connection(self.server, SMTP_TIMEOUT)
+        except SmtpCheckError as e:
+            self.result.outcome = f"{_label(self.server)}: {e.message}"
+            return False
+        return True
+
+    def disconnect(self) -> None:
+        if self.conn is not None:
+            close_connection(self.conn)
+            self.conn = None
+
+    def send_one(self, delivery: Delivery, attempt: int, sub: dict) -> None:
+        claim = Delivery.objects.filter(
+            pk=delivery.pk, status=DStatus.SENDING, attempts=attempt
+        )
+        try:
+            message_id, msg, sender = self.compose(delivery, sub)
+        except Exception as e:  # noqa: BLE001 (a template error must not stall the campaign)
+            failure = SendFailure(f"cannot build the message: {e}")
+            self.record_failure(delivery, claim, attempt, failure, final=True)
+            return
+        try:
+            code, text = self.conn.mail(sender)
+            if code != 250:
+                raise _reply_failure("MAIL FROM", code, text)
+            code, text = self.conn.rcpt(delivery.email)
+            if code not in (250, 251):
+                raise _reply_failure("RCPT TO", code, text)
+            # Committed before DATA: a stuck row with a Message-ID is never resent.
+            if not claim.update(message_id=message_id):
+                self._reset()  # recovered meanwhile: not ours any more
+                return
+            try:
+                code, text = self.conn.data(msg.as_bytes())
+            except smtplib.SMTPResponseException as e:
+                raise _reply_failure("DATA", e.smtp_code, e.smtp_error) from None
+            if code != 250:
+                raise _reply_failure("DATA", code, text)
+        except SendFailure as failure:
+            self.record_failure(delivery, claim, attempt, failure)
+            if failure.stage == "RCPT TO" or failure.stage == "MAIL FROM":
+                self._reset()
+            else:
+                self.disconnect()
+            return
+        except (smtplib.SMTPException, OSError) as e:
+            server = self.server or {}
+            error = describe_error(e, server.get("host", ""), server.get("port", 0))
+            self.record_failure(delivery, claim, attempt, SendFailure(error))
+            self.disconnect()
+            return
+        claim.update(
+            status=DStatus.SENT, sent_at=timezone.now(), smtp_code=250, last_error=""
+        )
+        self.result.sent += 1
+        log.debug("delivery %s sent: %s", delivery.pk, format_reply(code, text))
+
+    def compose(self, delivery: Delivery, sub: dict):
+        """(Message-ID, message, envelope sender) for one subscriber."""
+        subscriber = Subscriber(id=sub["id"], uuid=sub["uuid"])
+        root = self.settings["app.root_url"]
+        rendered = self.renderer.render(
+            build_context(
+                sub,
+                {
+                    "uuid": str(self.campaign.uuid),
+                    "name": self.campaign.name,
+                    "subject": self.campaign.subject,
+                },
+                unsubscribe_url(subscriber, self.lists, root=root),
+            )
+        )
+        message_id = new_message_id(self.from_email)
+        msg, sender = build_message(
+            Outgoing(
+                from_email=self.from_email, to_email=delivery.email, to_name=sub["name"],
+                subject=rendered.subject, text=rendered.text, html=rendered.html,
+                message_id=message_id, campaign_uuid=str(self.campaign.uuid),
+                subscriber_uuid=str(sub["uuid"]),
+                unsubscribe_headers=list_unsubscribe_headers(subscriber, self.lists, root=root),
+                campaign_headers=list(self.campaign.headers or []),
+            ),
+            self.server,
+        )  # fmt: skip
+        return message_id, msg, sender
+
+    def _reset(self) -> None:
+        try:
+            self.conn.rset()
+        except (smtplib.SMTPException, OSError):
+            self.disconnect()
+
+    def record_failure(
+        self, delivery, claim, attempt: int, failure: SendFailure, *, final=False
+    ) -> None:
+        retries = int((self.server or {}).get("max_msg_retries", 2))
+        final = final or failure.permanent or attempt > retries
+        claim.update(
+            status=DStatus.FAILED if final else DStatus.QUEUED,
+            message_id="",
+            sent_at=None,
+            last_error=f"{_label(self.server)}: {failure.message}"[:2000],
+            smtp_code=failure.code,
+            permanent=failure.permanent,
+        )
+        if final:
+            self.result.failed += 1
+        else:
+            self.result.retried += 1
+        log.warning("campaign delivery %s to %s, attempt %s: %s",
+                    delivery.pk, delivery.email, attempt, failure.message)  # fmt: skip
+        if failure.permanent and failure.stage == "RCPT TO":
+            for receiver, outcome in delivery_rejection.send_robust(
+                sender=Delivery, delivery_id=delivery.pk
+            ):
+                if isinstance(outcome, Exception):
+                    log.warning(
+                        "delivery_rejection receiver %s failed: %s", receiver, outcome
+                    )
+
+    def too_many_errors(self) -> bool:
+        limit = self.settings["app.max_send_errors"]
+        if not limit or not self.result.failed:
+            return False
+        failed = Delivery.objects.filter(
+            campaign=self.campaign, status=DStatus.FAILED
+        ).count()
+        if failed < limit:
+            return False
+        engine.set_status(
+            self.campaign.pk, Campaign.Status.PAUSED,
+            f"{failed} messages failed (app.max_send_errors is {limit})",
+        )  # fmt: skip
+        return True
+
+
+def _reply_failure(stage: str, code: int, text: bytes | str) -> SendFailure:
+    response = format_reply(code, text)
+    return SendFailure(f"{stage}: {response}", code, response, stage)
+
+
+def _label(server: dict | None) -> str:
+    return f"{server['host']}:{server['port']}" if server else "no server"
+
+
+def send_campaign(
+    campaign_id: int,
+    slot: int = 0,
+    slots: int = 1,
+    *,
+    time_budget: float = TIME_BUDGET,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> RunResult:
+    """Send this slot's queued deliveries of a running campaign; see the module docstring."""
+    campaign = Campaign.objects.filter(pk=campaign_id).first()
+    if campaign is None or campaign.status != Campaign.Status.RUNNING:
+        return RunResult(outcome="not running")
+    run = Run(campaign, slot, slots, sleep, clock)
+    started = clock()
+    try:
+        while True:
+            status = (
+                Campaign.objects.filter(pk=campaign_id)
+                .values_list("status", flat=True)
+                .first()
+            )
+            if status != Campaign.Status.RUNNING:
+                run.result.outcome = f"campaign {status}"
+                break
+            if clock() - started > time_budget:
+                run.result.outcome, run.result.again_in = "time budget spent", 0.0
+                break
+            limit, wait = window_share(run.settings, slot, slots)
+            if limit <= 0:
+                run.result.outcome, run.result.again_in = "sliding window full", wait
+                break
+            chunk = run.next_chunk(limit)
+            if not chunk:
+                run.result.outcome = "done"
+                engine.finish_if_done(campaign_id)
+                break
+            # Before each chunk, so bounces that came in while paused count too.
+            if breaker.check(campaign_id):
+                run.result.outcome = "paused: circuit breaker"
+                break
+            sent_before = run.result.sent
+            reached = run.send_chunk(chunk)
+            Campaign.objects.filter(pk=campaign_id).update(
+                sent=F("sent") + (run.result.sent - sent_before)
+            )
+            if not reached:
+                run.result.again_in = NO_SERVER_RETRY
+                break
+            if run.too_many_errors():
+                run.result.outcome = "paused: too many errors"
+                break
+    finally:
+        run.disconnect()
+    if run.result.again_in:
+        # Waiting (no server, window full) is not a stall: without this,
+        # recover_stalled would start more tasks for a campaign that waits.
+        Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.RUNNING).update(
+            updated_at=timezone.now()
+        )
+    return run.result

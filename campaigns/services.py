@@ -1,0 +1,278 @@
+"""Campaign writes shared by the API and the admin UI: create, update, delete, status.
+
+Every input rule lives here, so the API (400 {"message": "field: ..."}) and the
+forms (error beside the field) report the same thing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from email.utils import parseaddr
+from typing import Any
+
+from django.db import transaction
+from django.template import TemplateSyntaxError
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from campaigns.models import Campaign, CampaignList
+from campaigns.rendering import compile_template
+from subscribers.models import MailingList
+
+S = Campaign.Status
+# Which statuses an admin (or the API) may move a campaign to, from each status.
+# "finished" is only ever set by the sending engine.
+TRANSITIONS: dict[str, set[str]] = {
+    S.DRAFT: {S.SCHEDULED, S.RUNNING, S.CANCELLED},
+    S.SCHEDULED: {S.RUNNING, S.PAUSED, S.CANCELLED},
+    S.RUNNING: {S.PAUSED, S.CANCELLED},
+    S.PAUSED: {S.RUNNING, S.CANCELLED},
+    S.CANCELLED: set(),
+    S.FINISHED: set(),
+}
+EDITABLE = {S.DRAFT, S.SCHEDULED, S.PAUSED}
+HEADER_NAME = re.compile(r"^[!-9;-~]+$")  # RFC 5322 field name: printable, no colon
+
+
+class CampaignError(Exception):
+    """A message safe to show users; `field` names the input at fault."""
+
+    def __init__(self, field: str, message: str, *, status: int = 400):
+        super().__init__(f"{field}: {message}" if field else message)
+        self.field = field
+        self.message = message
+        self.status = status
+
+
+# --- field rules ------------------------------------------------------------------
+
+
+def _text(data: dict[str, Any], field: str, *, required: bool, limit: int) -> str:
+    raw = data.get(field)
+    if raw is None:
+        raw = ""
+    if not isinstance(raw, str):
+        raise CampaignError(field, "must be a string")
+    value = raw.strip()
+    if required and not value:
+        raise CampaignError(field, "is required")
+    if len(value) > limit:
+        raise CampaignError(field, f"must be at most {limit} characters")
+    return value
+
+
+def clean_from_email(raw: Any) -> str:
+    if raw in (None, ""):
+        return ""
+    if not isinstance(raw, str) or "\r" in raw or "\n" in raw:
+        raise CampaignError("from_email", "must be an address on one line")
+    _, address = parseaddr(raw)
+    local, _, domain = address.rpartition("@")
+    if not local or "." not in domain:
+        raise CampaignError("from_email", 'must look like "Name <you@example.com>"')
+    return raw.strip()
+
+
+def clean_headers(raw: Any) -> list[dict[str, str]]:
+    if raw in (None, ""):
+        return []
+    if not isinstance(raw, list):
+        raise CampaignError("headers", 'must be a list like [{"X-Tag": "value"}]')
+    headers = []
+    for item in raw:
+        if not isinstance(item, dict) or len(item) != 1:
+            raise CampaignError("headers", "each header must be one {name: value}")
+        (name, value), *_ = item.items()
+        if not isinstance(name, str) or not HEADER_NAME.match(name):
+            raise CampaignError("headers", f"invalid header name {name!r}")
+        if not isinstance(value, str) or "\r" in value or "\n" in value:
+            raise CampaignError("headers", f"{name}: value must be one line of text")
+        headers.append({name: value})
+    return headers
+
+
+def clean_tags(raw: Any) -> list[str]:
+    if raw in (None, ""):
+        return []
+    if not isinstance(raw, list) or not all(isinstance(t, str) for t in raw):
+        raise CampaignError("tags", "must be a list of strings")
+    return [t.strip() for t in raw if t.strip()]
+
+
+def clean_send_at(raw: Any) -> datetime | None:
+    if raw in (None, ""):
+        return None
+    if isinstance(raw, datetime):
+        value = raw
+    elif isinstance(raw, str):
+        try:
+            value = parse_datetime(raw.strip())
+        except ValueError:
+            value = None
+        if value is None:
+            raise CampaignError("send_at", "must be a date-time like 2030-01-31T09:00Z")
+    else:
+        raise CampaignError("send_at", "must be a date-time string")
+    if timezone.is_naive(value):
+        value = value.replace(tzinfo=UTC)
+    return value
+
+
+def clean_lists(raw: Any) -> list[MailingList]:
+    if raw in (None, ""):
+        return []
+    if isinstance(raw, int | str) and not isinstance(raw, bool):
+        raw = [raw]
+    if not isinstance(raw, list):
+        raise CampaignError("lists", "must be a list of list ids")
+    ids: list[int] = []
+    for value in raw:
+        try:
+            ids.append(int(value))
+        except (TypeError, ValueError):
+            raise CampaignError("lists", f"{value!r} is not a list id") from None
+    found = {lst.id: lst for lst in MailingList.objects.filter(id__in=ids)}
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise CampaignError("lists", f"unknown list id {missing[0]}")
+    return [found[i] for i in dict.fromkeys(ids)]
+
+
+def _check_template(source: str, field: str) -> None:
+    try:
+        compile_template(source)
+    except TemplateSyntaxError as err:
+        raise CampaignError(field, f"template error: {err}") from None
+
+
+def clean_fields(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
+    """Validated model fields (plus "lists") for the keys present in data."""
+    out: dict[str, Any] = {}
+    rules = {
+        "name": lambda: _text(data, "name", required=True, limit=500),
+        "subject": lambda: _text(data, "subject", required=True, limit=1000),
+        "from_email": lambda: clean_from_email(data.get("from_email")),
+        "body": lambda: data.get("body") or "",
+        "altbody": lambda: data.get("altbody") or "",
+        "template_body": lambda: data.get("template_body") or "",
+        "headers": lambda: clean_headers(data.get("headers")),
+        "tags": lambda: clean_tags(data.get("tags")),
+        "send_at": lambda: clean_send_at(data.get("send_at")),
+        "lists": lambda: clean_lists(data.get("lists")),
+    }
+    for field, rule in rules.items():
+        if partial and field not in data:
+            continue
+        out[field] = rule()
+    for field in ("body", "altbody", "template_body"):
+        if field in out:
+            if not isinstance(out[field], str):
+                raise CampaignError(field, "must be a string")
+            _check_template(out[field], field)
+    if "subject" in out:
+        _check_template(out["subject"], "subject")
+    if not partial or "content_type" in data:
+        ctype = data.get("content_type") or Campaign.ContentType.RICHTEXT
+        if ctype not in Campaign.ContentType.values:
+            choices = ", ".join(Campaign.ContentType.values)
+            raise CampaignError("content_type", f"must be one of {choices}")
+        out["content_type"] = ctype
+    if "type" in data and data["type"] not in (None, "", Campaign.Type.REGULAR):
+        raise CampaignError("type", "only regular campaigns are supported")
+    return out
+
+
+def _set_lists(campaign: Campaign, lists: Iterable[MailingList]) -> None:
+    CampaignList.objects.filter(campaign=campaign).delete()
+    CampaignList.objects.bulk_create(
+        CampaignList(campaign=campaign, list=lst, list_name=lst.name) for lst in lists
+    )
+
+
+# --- writes -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_campaign(data: dict[str, Any]) -> Campaign:
+    fields = clean_fields(data, partial=False)
+    lists = fields.pop("lists")
+    campaign = Campaign.objects.create(**fields)
+    _set_lists(campaign, lists)
+    return campaign
+
+
+@transaction.atomic
+def update_campaign(campaign: Campaign, data: dict[str, Any]) -> Campaign:
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if campaign.status not in EDITABLE:
+        raise CampaignError("status", f"a {campaign.status} campaign cannot be edited")
+    fields = clean_fields(data, partial=True)
+    lists = fields.pop("lists", None)
+    for name, value in fields.items():
+        setattr(campaign, name, value)
+    campaign.save()
+    if lists is not None:
+        _set_lists(campaign, lists)
+    return campaign
+
+
+@transaction.atomic
+def delete_campaign(campaign: Campaign) -> None:
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if campaign.status == S.RUNNING:
+        raise CampaignError("status", "pause or cancel a running campaign first")
+    campaign.delete()
+
+
+def _ready_to_send(campaign: Campaign) -> None:
+    if not campaign.campaign_lists.filter(list__isnull=False).exists():
+        raise CampaignError("lists", "choose at least one list before sending")
+    if not campaign.body.strip():
+        raise CampaignError("body", "the campaign has no content")
+    if not campaign.subject.strip():
+        raise CampaignError("subject", "is required")
+
+
+def _start_sending(campaign_id: int) -> None:
+    # Imported here: the engine pulls in Celery and SMTP machinery that the
+    # API and UI do not otherwise need.
+    from campaigns.sending.engine import start_campaign
+
+    start_campaign(campaign_id)
+
+
+@transaction.atomic
+def change_status(campaign: Campaign, status: Any, *, reason: str = "") -> Campaign:
+    """Move a campaign to scheduled|running|paused|cancelled, if allowed.
+
+    Starting (or resuming) hands the campaign to the sending engine once the
+    status change is committed, so the workers see it as running.
+    """
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if status not in (S.SCHEDULED, S.RUNNING, S.PAUSED, S.CANCELLED):
+        raise CampaignError("status", "must be scheduled, running, paused or cancelled")
+    if status not in TRANSITIONS[campaign.status]:
+        raise CampaignError(
+            "status", f"a {campaign.status} campaign cannot become {status}"
+        )
+    if status in (S.SCHEDULED, S.RUNNING):
+        _ready_to_send(campaign)
+    if status == S.SCHEDULED:
+        if campaign.send_at is None:
+            raise CampaignError("send_at", "set a date to schedule the campaign")
+        if campaign.send_at <= timezone.now():
+            raise CampaignError("send_at", "must be in the future to schedule")
+    campaign.status = status
+    if status == S.PAUSED:
+        campaign.paused_reason = reason or "paused by an admin"
+    elif status == S.RUNNING:
+        campaign.paused_reason = ""
+        campaign.started_at = campaign.started_at or timezone.now()
+    elif status == S.CANCELLED:
+        campaign.finished_at = timezone.now()
+    campaign.save()
+    if status == S.RUNNING:
+        transaction.on_commit(lambda: _start_sending(campaign.pk))
+    return campaign

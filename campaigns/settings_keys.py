@@ -1,0 +1,117 @@
+"""Settings → Performance: listmonk's sending limits (names and defaults)."""
+
+from __future__ import annotations
+
+from stmails.config import Key, SettingsError, as_bool, as_int, register
+from stmails.settings_keys import as_duration
+
+SECTION = "performance"
+
+register(
+    Key(
+        "app.message_rate",
+        10,
+        as_int(1, 100000),
+        section=SECTION,
+        label="Message rate",
+        help="Messages sent per second, across all workers of a campaign.",
+    )
+)
+register(
+    Key(
+        "app.concurrency",
+        10,
+        as_int(1, 1000),
+        section=SECTION,
+        label="Concurrency",
+        help="SMTP connections a campaign uses at most (also capped by each "
+        "server's max_conns).",
+    )
+)
+register(
+    Key(
+        "app.message_sliding_window",
+        False,
+        as_bool,
+        section=SECTION,
+        label="Enable sliding window limit",
+    )
+)
+register(
+    Key(
+        "app.message_sliding_window_duration",
+        "1h",
+        as_duration,
+        section=SECTION,
+        label="Sliding window duration",
+    )
+)
+register(
+    Key(
+        "app.message_sliding_window_rate",
+        10000,
+        as_int(1, 10_000_000),
+        section=SECTION,
+        label="Sliding window: maximum messages",
+        help="At most this many campaign messages per window duration.",
+    )
+)
+register(
+    Key(
+        "app.max_send_errors",
+        1000,
+        as_int(0, 10_000_000),
+        section=SECTION,
+        label="Maximum send errors",
+        help="A campaign pauses itself after this many failed messages (0: never).",
+    )
+)
+
+
+def as_percent(name: str, value) -> float:
+    """A percentage such as 5 or 0.3; 0 turns that check off."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise SettingsError(name, "must be a number")
+    if not 0 <= value <= 100:
+        raise SettingsError(name, "must be between 0 and 100")
+    return float(value)
+
+
+# The circuit breaker (campaigns.sending.breaker): a running campaign pauses
+# itself while its hard bounce or complaint rate is at or above these.
+register(
+    Key(
+        "campaign.breaker_enabled",
+        True,
+        as_bool,
+        section=SECTION,
+        label="Pause campaigns with too many bounces or complaints",
+    )
+)
+register(
+    Key(
+        "campaign.breaker_min_sent",
+        100,
+        as_int(1, 10_000_000),
+        section=SECTION,
+        label="Circuit breaker: judge a campaign after this many messages",
+    )
+)
+register(
+    Key(
+        "campaign.breaker_hard_bounce_rate",
+        5.0,
+        as_percent,
+        section=SECTION,
+        label="Circuit breaker: hard bounce rate (%)",
+    )
+)
+register(
+    Key(
+        "campaign.breaker_complaint_rate",
+        0.3,
+        as_percent,
+        section=SECTION,
+        label="Circuit breaker: complaint rate (%)",
+    )
+)

@@ -1,0 +1,17 @@
+"""Admin UI routes for campaigns (the API lives in api_urls.py)."""
+
+from django.urls import path
+
+from campaigns import views
+
+app_name = "campaigns"
+
+urlpatterns = [
+    path("", views.index, name="list"),
+    path("new", views.new, name="new"),
+    path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/edit", views.edit, name="edit"),
+    path("<int:pk>/preview", views.preview, name="preview"),
+    path("<int:pk>/status", views.status, name="status"),
+    path("<int:pk>/delete", views.delete, name="delete"),
+]

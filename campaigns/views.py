@@ -1,0 +1,176 @@
+"""Admin pages for campaigns: list, form, preview, detail with status actions."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template import TemplateSyntaxError
+from django.views.decorators.http import require_http_methods, require_POST
+
+from campaigns import services
+from campaigns.forms import CampaignForm
+from campaigns.models import Campaign
+from campaigns.rendering import Renderer, build_context
+from campaigns.services import CampaignError
+from campaigns.stats import bounce_counts
+from subscribers.models import Subscriber
+
+SAMPLE = {
+    "name": "Sample Subscriber",
+    "email": "sample@example.com",
+    "uuid": "00000000-0000-0000-0000-000000000000",
+    "attribs": {},
+}
+# Button label -> target status; resume and start both mean "running".
+ACTIONS = {
+    "start": "running",
+    "resume": "running",
+    "schedule": "scheduled",
+    "pause": "paused",
+    "cancel": "cancelled",
+}
+
+
+def index(request: HttpRequest) -> HttpResponse:
+    qs = Campaign.objects.prefetch_related("campaign_lists").order_by("-id")
+    status = request.GET.get("status", "")
+    if status in Campaign.Status.values:
+        qs = qs.filter(status=status)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    counts = bounce_counts(c.id for c in page)
+    rows = [(c, counts[c.id]) for c in page]
+    context = {
+        "nav": "campaigns",
+        "page": page,
+        "rows": rows,
+        "status": status,
+        "statuses": Campaign.Status.values,
+    }
+    return render(request, "campaigns/index.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def new(request: HttpRequest) -> HttpResponse:
+    form = CampaignForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            campaign = services.create_campaign(form.service_data())
+        except CampaignError as e:
+            form.add_service_error(e)
+        else:
+            messages.success(request, f"Campaign {campaign.name} created.")
+            return redirect("campaigns:detail", campaign.pk)
+    return render(request, "campaigns/form.html", {"nav": "campaigns", "form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def edit(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = get_object_or_404(Campaign, pk=pk)
+    form = CampaignForm(request.POST) if request.method == "POST" else None
+    if form is not None and form.is_valid():
+        try:
+            services.update_campaign(campaign, form.service_data())
+        except CampaignError as e:
+            form.add_service_error(e)
+        else:
+            messages.success(request, f"Campaign {campaign.name} saved.")
+            return redirect("campaigns:detail", campaign.pk)
+    context = {
+        "nav": "campaigns",
+        "form": form or CampaignForm.for_campaign(campaign),
+        "campaign": campaign,
+    }
+    return render(request, "campaigns/form.html", context)
+
+
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = get_object_or_404(
+        Campaign.objects.prefetch_related("campaign_lists"), pk=pk
+    )
+    allowed = services.TRANSITIONS[campaign.status]
+    actions = [
+        a
+        for a, target in ACTIONS.items()
+        if target in allowed
+        and (a != "resume" or campaign.status == "paused")
+        and (a != "start" or campaign.status != "paused")
+    ]
+    context = {
+        "nav": "campaigns",
+        "campaign": campaign,
+        "bounces": bounce_counts([pk])[pk],
+        "actions": actions,
+        "editable": campaign.status in services.EDITABLE,
+    }
+    return render(request, "campaigns/detail.html", context)
+
+
+def preview(request: HttpRequest, pk: int) -> HttpResponse:
+    """The campaign rendered for a chosen subscriber (?subscriber=<id>) or a sample."""
+    campaign = get_object_or_404(Campaign, pk=pk)
+    subscriber = SAMPLE
+    chosen = (
+        Subscriber.objects.filter(pk=request.GET.get("subscriber") or 0).first()
+        if (request.GET.get("subscriber") or "").isdigit()
+        else None
+    )
+    if chosen is not None:
+        subscriber = {
+            "name": chosen.name,
+            "email": chosen.email,
+            "uuid": chosen.uuid,
+            "attribs": chosen.attribs,
+        }
+    error = ""
+    rendered = None
+    try:
+        renderer = Renderer(
+            content_type=campaign.content_type,
+            subject=campaign.subject,
+            body=campaign.body,
+            altbody=campaign.altbody,
+            template_body=campaign.template_body,
+        )
+        ctx = build_context(
+            subscriber,
+            {"name": campaign.name, "uuid": str(campaign.uuid)},
+            unsubscribe_url="#unsubscribe",
+        )
+        rendered = renderer.render(ctx)
+    except TemplateSyntaxError as e:
+        error = str(e)
+    context = {
+        "nav": "campaigns",
+        "campaign": campaign,
+        "rendered": rendered,
+        "error": error,
+        "subscriber": subscriber,
+    }
+    return render(request, "campaigns/preview.html", context)
+
+
+@require_POST
+def status(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = get_object_or_404(Campaign, pk=pk)
+    action = request.POST.get("action", "")
+    try:
+        services.change_status(campaign, ACTIONS.get(action, action))
+    except CampaignError as e:
+        messages.error(request, str(e))
+    else:
+        messages.success(request, f"Campaign {campaign.name}: {action} done.")
+    return redirect("campaigns:detail", pk)
+
+
+@require_POST
+def delete(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = get_object_or_404(Campaign, pk=pk)
+    try:
+        services.delete_campaign(campaign)
+    except CampaignError as e:
+        messages.error(request, str(e))
+        return redirect("campaigns:detail", pk)
+    messages.success(request, f"Campaign {campaign.name} deleted.")
+    return redirect("campaigns:list")

@@ -26,7 +26,7 @@ from django.db.models.functions import Lower
 
 from bounces.models import UnmatchedBounce
 from bounces.parsing.events import BounceEvent, ParsedMessage
-from campaigns.models import Campaign
+from campaigns.models import Campaign, Delivery
 from stmails.models import OutgoingMail
 from subscribers.models import Subscriber
 
@@ -64,16 +64,23 @@ def _message_id_key(message_id: str) -> str:
 def find_sent_messages(message_ids: set[str]) -> dict[str, SentRef]:
     """The subscriber and campaign of messages stmails sent, by Message-ID.
 
-    The outgoing mail queue keeps each message's Message-ID with plain
-    subscriber and campaign ids: three queries for a whole batch.
+    Campaign deliveries and the outgoing mail queue keep each message's
+    Message-ID with plain subscriber and campaign ids: a few queries per batch.
     """
     keys = sorted({_message_id_key(m) for m in message_ids} - {""})
     sent: dict[str, tuple[int, int | None]] = {}
     for start in range(0, len(keys), CHUNK):
-        rows = OutgoingMail.objects.filter(
-            message_id__in=keys[start : start + CHUNK], subscriber_id__isnull=False
-        ).values_list("message_id", "subscriber_id", "campaign_id")
-        sent.update({mid: (sub, camp) for mid, sub, camp in rows})
+        chunk = keys[start : start + CHUNK]
+        # Campaign messages are recorded as deliveries, the rest in the outbox.
+        for rows in (
+            Delivery.objects.filter(message_id__in=chunk).values_list(
+                "message_id", "subscriber_id", "campaign_id"
+            ),
+            OutgoingMail.objects.filter(
+                message_id__in=chunk, subscriber_id__isnull=False
+            ).values_list("message_id", "subscriber_id", "campaign_id"),
+        ):
+            sent.update({mid: (sub, camp) for mid, sub, camp in rows})
     if not sent:
         return {}
     subscribers = dict(

@@ -66,6 +66,8 @@ def form_field(
         return forms.BooleanField(label=label, required=False, help_text=help_text)
     if isinstance(default, int):
         return forms.IntegerField(label=label, help_text=help_text)
+    if isinstance(default, float):
+        return forms.FloatField(label=label, help_text=help_text)
     if isinstance(default, list | dict):
         return JSONTextField(label=label, required=False, help_text=help_text)
     return forms.CharField(label=label, required=False, help_text=help_text)

@@ -51,6 +51,7 @@ TABS = [
     Tab("general", "General", from_registry=True),
     Tab("smtp", "SMTP"),
     Tab("bounces", "Bounces", url_name="bounce_settings:index"),
+    Tab("performance", "Sending", from_registry=True),
     Tab("users", "Users"),
 ]
 

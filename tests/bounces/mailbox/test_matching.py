@@ -102,8 +102,9 @@ def test_it_matches_a_whole_batch_with_one_query(
         items += _events(dsn(sub.email, subscriber_uuid=header, n=i))
     items += _events(dsn("nobody@example.org", n=99))
 
-    # One subscriber query, one for the original Message-IDs (none was sent by us).
-    with django_assert_num_queries(2):
+    # One subscriber query, and one each in deliveries and the outbox for the
+    # original Message-IDs (none was sent by us).
+    with django_assert_num_queries(3):
         matches = matching.match_events(items)
 
     assert [m.subscriber_uuid for m in matches] == [str(s.uuid) for s in subs] + [None]
@@ -151,3 +152,30 @@ def test_it_ignores_a_message_id_stmails_never_sent(make_subscriber):
     match = matching.match_event(event, ParsedMessage(kind="dsn", events=[event]))
 
     assert not match.matched
+
+
+def test_it_matches_the_message_id_of_a_campaign_delivery(make_subscriber):
+    from campaigns.models import Campaign, Delivery
+
+    sub = make_subscriber("reader@example.com")
+    campaign = Campaign.objects.create(name="Weekly")
+    Delivery.objects.create(
+        campaign=campaign,
+        subscriber_id=sub.id,
+        email=sub.email,
+        status="sent",
+        message_id="<weekly.1@news.example.com>",
+    )
+    event = BounceEvent(
+        email="alias@elsewhere.example",
+        type="hard",
+        message_id="<weekly.1@news.example.com>",
+    )
+
+    match = matching.match_event(event, ParsedMessage(kind="dsn", events=[event]))
+
+    assert (match.subscriber_uuid, match.campaign_uuid, match.via) == (
+        str(sub.uuid),
+        str(campaign.uuid),
+        "message_id",
+    )

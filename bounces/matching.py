@@ -5,8 +5,9 @@ Order, first hit wins:
    returned original message: the parser puts them on the event.
 2. The original message's Message-ID matched to a message stmails sent (the
    outgoing mail queue keeps each one's Message-ID, subscriber and campaign).
-3. A VERP return address (bounces+<token>@...). TODO: sending does not use
-   VERP yet; `decode_verp` always returns None until it does.
+3. A VERP return address (bounces+<token>@...) the bounce was sent to: the
+   token is a delivery id signed with a key derived from SECRET_KEY (see
+   stmails.lib.signing); campaign messages use it when campaign.verp_enabled.
 4. The recipient matched to a subscriber's email, case-insensitively: the
    event's email (the Original-Recipient when the DSN has one, else the
    Final-Recipient), then Original-Recipient, then Final-Recipient (an address
@@ -21,12 +22,15 @@ import uuid as uuidlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db.models import Q
 from django.db.models.functions import Lower
 
 from bounces.models import UnmatchedBounce
 from bounces.parsing.events import BounceEvent, ParsedMessage
 from campaigns.models import Campaign, Delivery
+from campaigns.sending.message import VERP_SALT
+from stmails.lib import signing
 from stmails.models import OutgoingMail
 from subscribers.models import Subscriber
 
@@ -103,11 +107,25 @@ def find_sent_messages(message_ids: set[str]) -> dict[str, SentRef]:
 
 
 def decode_verp(token: str) -> SentRef | None:
-    """Hook: decode a VERP token from the return address.
-
-    TODO: always None; sending does not use VERP yet.
-    """
-    return None
+    """The subscriber and campaign of the delivery a VERP token signs, or None
+    for a forged or stale token (a deleted delivery or subscriber)."""
+    key = signing.derive_key(settings.SECRET_KEY, VERP_SALT)
+    delivery_id = signing.read_verp_token(token, key=key)
+    if delivery_id is None:
+        return None
+    row = (
+        Delivery.objects.filter(pk=delivery_id)
+        .values_list("subscriber_id", "campaign__uuid")
+        .first()
+    )
+    if row is None:
+        return None
+    # subscriber_id is a plain integer (see Delivery): the subscriber may be gone.
+    subscriber = Subscriber.objects.filter(pk=row[0]).values_list("uuid", flat=True)
+    sub_uuid = subscriber.first()
+    if sub_uuid is None:
+        return None
+    return SentRef(str(sub_uuid), str(row[1]))
 
 
 # Values per IN (...) list: SQLite allows 32,766 parameters per query.

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from campaigns import api
+from campaigns import api, api_tx
 
 urlpatterns = [
     path("campaigns", api.CampaignsView.as_view(), name="api-campaigns"),
@@ -12,4 +12,10 @@ urlpatterns = [
         api.CampaignStatusView.as_view(),
         name="api-campaign-status",
     ),
+    path(
+        "campaigns/<int:pk>/test",
+        api_tx.CampaignTestView.as_view(),
+        name="api-campaign-test",
+    ),
+    path("tx", api_tx.TxView.as_view(), name="api-tx"),
 ]

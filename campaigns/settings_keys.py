@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from stmails.config import Key, SettingsError, as_bool, as_int, register
 from stmails.settings_keys import as_duration
 
@@ -113,5 +115,47 @@ register(
         as_percent,
         section=SECTION,
         label="Circuit breaker: complaint rate (%)",
+    )
+)
+
+
+def as_domain(name: str, value) -> str:
+    """A mail domain such as bounces.example.org, or "" (not set)."""
+    if not isinstance(value, str):
+        raise SettingsError(name, "must be a string")
+    value = value.strip().lower().rstrip(".")
+    if value and not _DOMAIN_RE.fullmatch(value):
+        raise SettingsError(name, "must be a domain name such as bounces.example.org")
+    return value
+
+
+_DOMAIN_RE = re.compile(
+    r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
+)
+
+# VERP: campaign messages go out with the envelope sender
+# bounces+<signed delivery id>@<campaign.verp_domain>, so a bounce names its
+# delivery even when the returned message lost every header. The domain's MX
+# must deliver bounces+*@ to a bounce mailbox stmails scans.
+register(
+    Key(
+        "campaign.verp_enabled",
+        False,
+        as_bool,
+        section=SECTION,
+        label="VERP return path",
+        help="Send campaign messages with the envelope sender "
+        "bounces+<signed id>@<VERP domain>; it wins over a Return-Path header. "
+        "Needs the VERP domain.",
+    )
+)
+register(
+    Key(
+        "campaign.verp_domain",
+        "",
+        as_domain,
+        section=SECTION,
+        label="VERP domain",
+        help="Domain of the VERP return path; its mail must reach a bounce mailbox.",
     )
 )

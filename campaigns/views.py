@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template import TemplateSyntaxError
 from django.views.decorators.http import require_http_methods, require_POST
 
-from campaigns import services
+from campaigns import services, tx
 from campaigns.forms import CampaignForm
 from campaigns.models import Campaign
 from campaigns.rendering import Renderer, build_context
@@ -85,7 +85,9 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "campaigns/form.html", context)
 
 
-def detail(request: HttpRequest, pk: int) -> HttpResponse:
+def detail(
+    request: HttpRequest, pk: int, test_form: dict | None = None
+) -> HttpResponse:
     campaign = get_object_or_404(
         Campaign.objects.prefetch_related("campaign_lists"), pk=pk
     )
@@ -103,8 +105,10 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "bounces": bounce_counts([pk])[pk],
         "actions": actions,
         "editable": campaign.status in services.EDITABLE,
+        "test_form": test_form or {},
     }
-    return render(request, "campaigns/detail.html", context)
+    status = 400 if test_form else 200
+    return render(request, "campaigns/detail.html", context, status=status)
 
 
 def preview(request: HttpRequest, pk: int) -> HttpResponse:
@@ -174,3 +178,17 @@ def delete(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("campaigns:detail", pk)
     messages.success(request, f"Campaign {campaign.name} deleted.")
     return redirect("campaigns:list")
+
+
+@require_POST
+def test_send(request: HttpRequest, pk: int) -> HttpResponse:
+    """The detail page's "Send test" form: the saved campaign to subscribers."""
+    campaign = get_object_or_404(Campaign, pk=pk)
+    raw = request.POST.get("subscribers", "")
+    try:
+        sent = tx.send_test(campaign, tx.parse_addresses(raw))
+    except CampaignError as e:
+        # Shown beside the field, with what was typed.
+        return detail(request, pk, test_form={"error": e.message, "value": raw})
+    messages.success(request, f"Test sent to {sent} address(es).")
+    return redirect("campaigns:detail", pk)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
 
+from stmails.lib.signing import make_verp_token
 from stmails.outbox import MAIL_POLICY
 
 CAMPAIGN_HEADER = "X-Stmails-Campaign"
@@ -42,6 +43,15 @@ class Outgoing:
     unsubscribe_headers: dict[str, str] = field(default_factory=dict)
     # [{"Name": "value"}, ...] as the campaign stores them.
     campaign_headers: list[dict[str, str]] = field(default_factory=list)
+
+
+# Binds the VERP key (derived from SECRET_KEY) to this one purpose.
+VERP_SALT = "stmails.campaigns.verp"
+
+
+def verp_sender(delivery_id: int, domain: str, key: bytes) -> str:
+    """The VERP envelope sender that names one delivery: bounces+<token>@domain."""
+    return f"bounces+{make_verp_token(delivery_id, key=key)}@{domain}"
 
 
 def sending_domain(from_email: str) -> str | None:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings as django_settings
 from django.db.models import F, Value
 from django.db.models.functions import Mod
 from django.dispatch import Signal
@@ -25,8 +26,16 @@ from django.utils import timezone
 from campaigns.models import Campaign, Delivery
 from campaigns.rendering import Renderer, build_context
 from campaigns.sending import breaker, engine
-from campaigns.sending.message import Outgoing, build_message, new_message_id
+from campaigns.sending.message import (
+    VERP_SALT,
+    Outgoing,
+    build_message,
+    new_message_id,
+    sending_domain,
+    verp_sender,
+)
 from stmails import config
+from stmails.lib import signing
 from stmails.outbox import SendFailure
 from stmails.smtp_check import (
     SmtpCheckError,
@@ -119,9 +128,17 @@ class Run:
             "app.message_rate", "app.message_sliding_window",
             "app.message_sliding_window_duration",
             "app.message_sliding_window_rate", "app.max_send_errors",
-            "app.root_url", "app.from_email",
+            "app.root_url", "app.from_email", "campaign.verp_enabled",
+            "campaign.verp_domain",
         )  # fmt: skip
         self.from_email = campaign.from_email or self.settings["app.from_email"]
+        # VERP on without a domain: the From address's domain receives bounces.
+        self.verp_domain = (
+            (self.settings["campaign.verp_domain"] or sending_domain(self.from_email))
+            if self.settings["campaign.verp_enabled"]
+            else None
+        )
+        self.verp_key = signing.derive_key(django_settings.SECRET_KEY, VERP_SALT)
         self.renderer = Renderer(
             content_type=campaign.content_type, body=campaign.body,
             subject=campaign.subject, altbody=campaign.altbody,
@@ -271,6 +288,8 @@ class Run:
             ),
             self.server,
         )  # fmt: skip
+        if self.verp_domain:  # wins over a Return-Path header
+            sender = verp_sender(delivery.pk, self.verp_domain, self.verp_key)
         return message_id, msg, sender
 
     def _reset(self) -> None:

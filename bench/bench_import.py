@@ -21,10 +21,12 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from harness import ensure_postgres_database  # noqa: E402
 
 LIMIT_SECONDS = 60.0
 
@@ -42,25 +44,7 @@ def _configure() -> None:
     os.environ["CELERY_BROKER_URL"] = "memory://localhost/"
     os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"
     os.environ.setdefault("STMAILS_VAR_DIR", tempfile.mkdtemp(prefix="stmails-bench-"))
-    _ensure_postgres_database(os.environ.get("DATABASE_URL", ""))
-
-
-def _ensure_postgres_database(url: str) -> None:
-    parts = urlsplit(url)
-    if not parts.scheme.startswith("postgres"):
-        print(
-            "warning: DATABASE_URL is not PostgreSQL; the target is set for PostgreSQL"
-        )
-        return
-    import psycopg
-
-    name = parts.path.lstrip("/")
-    admin = parts._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
-        ).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
+    ensure_postgres_database(os.environ.get("DATABASE_URL", ""), required=False)
 
 
 def make_csv(rows: int, prefix: str) -> bytes:

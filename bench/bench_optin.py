@@ -41,6 +41,9 @@ from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from harness import ensure_postgres_database  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/stmails_bench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/10"
@@ -74,21 +77,6 @@ def configure() -> None:
     if not os.environ["CELERY_BROKER_URL"].startswith("redis://"):
         sys.exit("CELERY_BROKER_URL must be redis:// for this benchmark")
     ensure_postgres_database(os.environ["DATABASE_URL"])
-
-
-def ensure_postgres_database(url: str) -> None:
-    parts = urlsplit(url)
-    if not parts.scheme.startswith("postgres"):
-        sys.exit("DATABASE_URL must be PostgreSQL for this benchmark")
-    import psycopg
-
-    name = parts.path.lstrip("/")
-    admin = parts._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
-        ).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 class CountingSink:

@@ -23,12 +23,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 LIMIT_SECONDS = 30.0
 
 
 def _configure(broker: str) -> None:
-    from bench.bench_import import _ensure_postgres_database
+    from harness import ensure_postgres_database
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stmails.settings")
     os.environ.setdefault(
@@ -40,7 +41,7 @@ def _configure(broker: str) -> None:
     os.environ["CELERY_BROKER_URL"] = broker
     os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"
     os.environ.setdefault("STMAILS_VAR_DIR", tempfile.mkdtemp(prefix="stmails-bench-"))
-    _ensure_postgres_database(os.environ.get("DATABASE_URL", ""))
+    ensure_postgres_database(os.environ.get("DATABASE_URL", ""), required=False)
 
 
 class CountingSink:

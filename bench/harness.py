@@ -43,10 +43,17 @@ def configure(var_prefix: str) -> str:
     return url
 
 
-def ensure_postgres_database(url: str) -> None:
+def ensure_postgres_database(url: str, *, required: bool = True) -> None:
+    """Create the benchmark's database if missing. Targets are set for PostgreSQL:
+    another database stops the run, or only warns when not `required`."""
     parts = urlsplit(url)
     if not parts.scheme.startswith("postgres"):
-        sys.exit("DATABASE_URL must be PostgreSQL for this benchmark")
+        if required:
+            sys.exit("DATABASE_URL must be PostgreSQL for this benchmark")
+        print(
+            "warning: DATABASE_URL is not PostgreSQL; the target is set for PostgreSQL"
+        )
+        return
     import psycopg
 
     name = parts.path.lstrip("/")

@@ -12,7 +12,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from campaigns import services
-from campaigns.html_sanitizer import sanitize_html
 from campaigns.models import Campaign
 from campaigns.services import CampaignError
 from campaigns.stats import bounce_counts
@@ -98,22 +97,13 @@ def page_of_campaigns(params: QueryDict) -> dict[str, Any]:
     return page_envelope(results, total=total, page=page, per_page=per_page)
 
 
-def sanitized_body(data: dict[str, Any], current_type: str = "") -> dict[str, Any]:
-    """Rich text bodies come from an editor's innerHTML: keep only allow-listed markup."""
-    ctype = data.get("content_type") or current_type or Campaign.ContentType.RICHTEXT
-    body = data.get("body")
-    if ctype == Campaign.ContentType.RICHTEXT and isinstance(body, str):
-        return {**data, "body": sanitize_html(body)}
-    return data
-
-
 class CampaignsView(APIView):
     def get(self, request: Request) -> Response:
         return Response(page_of_campaigns(request.query_params))
 
     def post(self, request: Request) -> Response:
         try:
-            campaign = services.create_campaign(sanitized_body(body_object(request)))
+            campaign = services.create_campaign(body_object(request))
         except CampaignError as err:
             raise api_error(err) from None
         return campaign_response(campaign.pk)
@@ -126,8 +116,7 @@ class CampaignView(APIView):
     def put(self, request: Request, pk: int) -> Response:
         campaign = get_campaign(pk)
         try:
-            data = sanitized_body(body_object(request), campaign.content_type)
-            services.update_campaign(campaign, data)
+            services.update_campaign(campaign, body_object(request))
         except CampaignError as err:
             raise api_error(err) from None
         return campaign_response(pk)

@@ -7,7 +7,6 @@ from typing import Any
 
 from django import forms
 
-from campaigns.html_sanitizer import sanitize_html
 from campaigns.models import Campaign
 from campaigns.services import CampaignError
 from subscribers.models import MailingList
@@ -92,8 +91,6 @@ class CampaignForm(forms.Form):
 
     def service_data(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
-        if data.get("content_type") == Campaign.ContentType.RICHTEXT:
-            data["body"] = sanitize_html(data.get("body") or "")
         data["lists"] = [lst.id for lst in data["lists"]]
         return data
 

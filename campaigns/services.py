@@ -17,6 +17,7 @@ from django.template import TemplateSyntaxError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from campaigns.html_sanitizer import sanitize_html
 from campaigns.models import Campaign, CampaignList
 from campaigns.rendering import compile_template
 from subscribers.models import MailingList
@@ -194,9 +195,17 @@ def _set_lists(campaign: Campaign, lists: Iterable[MailingList]) -> None:
 # --- writes -----------------------------------------------------------------------
 
 
+def _clean_richtext(fields: dict[str, Any], content_type: str, body: str) -> None:
+    """Rich text comes from an editor's innerHTML, from the UI or the API: every
+    write keeps only allow-listed markup."""
+    if content_type == Campaign.ContentType.RICHTEXT:
+        fields["body"] = sanitize_html(fields.get("body", body))
+
+
 @transaction.atomic
 def create_campaign(data: dict[str, Any]) -> Campaign:
     fields = clean_fields(data, partial=False)
+    _clean_richtext(fields, fields["content_type"], "")
     lists = fields.pop("lists")
     campaign = Campaign.objects.create(**fields)
     _set_lists(campaign, lists)
@@ -209,6 +218,9 @@ def update_campaign(campaign: Campaign, data: dict[str, Any]) -> Campaign:
     if campaign.status not in EDITABLE:
         raise CampaignError("status", f"a {campaign.status} campaign cannot be edited")
     fields = clean_fields(data, partial=True)
+    _clean_richtext(
+        fields, fields.get("content_type", campaign.content_type), campaign.body
+    )
     lists = fields.pop("lists", None)
     for name, value in fields.items():
         setattr(campaign, name, value)

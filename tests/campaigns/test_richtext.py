@@ -114,3 +114,24 @@ def test_it_sanitises_rich_text_from_the_api(api_client, make_list):
     )
     assert r.status_code == 200, r.content
     assert Campaign.objects.get(pk=pk).body == "<p>ok</p>"
+
+
+@pytest.mark.django_db
+def test_it_cleans_the_stored_body_when_a_campaign_turns_into_rich_text(make_list):
+    from campaigns import services
+
+    campaign = services.create_campaign(
+        {
+            "name": "Raw",
+            "subject": "Hi",
+            "content_type": "html",
+            "body": '<p onclick="x()">Hi</p><script>alert(1)</script>',
+            "lists": [make_list().id],
+        }
+    )
+    assert "<script>" in campaign.body  # html bodies are kept as written
+
+    services.update_campaign(campaign, {"content_type": "richtext"})
+
+    campaign.refresh_from_db()
+    assert campaign.body == "<p>Hi</p>"

@@ -15,6 +15,7 @@ from bounces.mailbox_forms import MailboxForm
 from bounces.mailbox_settings_keys import MAILBOX_DEFAULTS
 from bounces.models import MailboxScan
 from stmails import config
+from stmails.models import SettingsChange
 from stmails.settings_views import TABS
 
 NEW_DEFAULTS = dict(MAILBOX_DEFAULTS, host="")
@@ -98,7 +99,10 @@ def mailbox_edit(request: HttpRequest, uuid: uuidlib.UUID | None = None):
             else:
                 boxes[boxes.index(current)] = box
             try:
-                config.update_settings({"bounce.mailboxes": boxes})
+                config.update_settings(
+                    {"bounce.mailboxes": boxes},
+                    actor=SettingsChange.actor_for(request.user),
+                )
             except config.SettingsError as e:
                 form.add_settings_error(e)
             else:
@@ -125,7 +129,9 @@ def mailbox_delete(request: HttpRequest, uuid: uuidlib.UUID) -> HttpResponse:
     boxes = _boxes()
     box = _box_or_404(boxes, uuid)
     boxes.remove(box)
-    config.update_settings({"bounce.mailboxes": boxes})
+    config.update_settings(
+        {"bounce.mailboxes": boxes}, actor=SettingsChange.actor_for(request.user)
+    )
     messages.success(request, f"Bounce mailbox {box['name']} deleted.")
     return redirect("bounce_mailboxes:index")
 

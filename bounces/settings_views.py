@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from bounces import services
 from bounces.forms import BounceSettingsForm
 from stmails import config
+from stmails.models import SettingsChange
 from stmails.settings_views import TABS
 
 DONE = {
@@ -26,7 +27,9 @@ def bounce_settings(request: HttpRequest) -> HttpResponse:
         form = BounceSettingsForm(request.POST)
         if form.is_valid():
             try:
-                changed = config.update_settings(form.changes())
+                changed = config.update_settings(
+                    form.changes(), actor=SettingsChange.actor_for(request.user)
+                )
             except config.SettingsError as e:
                 form.add_settings_error(e.field, e.message)
             else:

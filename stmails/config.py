@@ -20,7 +20,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from stmails.lib import crypto
-from stmails.models import Setting
+from stmails.models import Setting, SettingsChange
 
 
 class SettingsError(Exception):
@@ -256,9 +256,19 @@ def validate_changes(changes: dict[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
+def _masked(key: Key, value: Any) -> Any:
+    return _map_secrets(key, copy.deepcopy(value), crypto.mask)
+
+
 @transaction.atomic
-def update_settings(changes: dict[str, Any]) -> list[str]:
-    """Validate and store any subset of keys, all or nothing. Returns changed keys."""
+def update_settings(
+    changes: dict[str, Any], *, actor: str = SettingsChange.SYSTEM
+) -> list[str]:
+    """Validate and store any subset of keys, all or nothing. Returns changed keys.
+
+    Each changed key is recorded in the audit log (SettingsChange) under `actor`,
+    with credentials masked: the log must never hold a secret, even encrypted.
+    """
     cleaned = validate_changes(changes)
     stored = {
         s.key: s.value
@@ -273,4 +283,10 @@ def update_settings(changes: dict[str, Any]) -> list[str]:
             Setting.objects.update_or_create(key=name, defaults={"value": new})
             if new != old:
                 changed.append(name)
+                SettingsChange.objects.create(
+                    actor=actor,
+                    key=name,
+                    old_value=_masked(key, old),
+                    new_value=_masked(key, new),
+                )
     return changed

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 
 from django.db import models
@@ -163,3 +164,47 @@ class OutgoingMail(models.Model):
             self.Status.SENT_UNCONFIRMED,
             self.Status.FAILED,
         )
+
+
+class SettingsChange(models.Model):
+    """One settings key changed: who, when, old and new value (credentials masked).
+
+    Written by config.update_settings in the same transaction as the change, so
+    a switched-off setting can always be traced to its author.
+    """
+
+    SYSTEM = "system"
+
+    # An admin's username, "api:<name>" for an API user, or "system".
+    actor = models.CharField(max_length=200, default=SYSTEM)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    key = models.CharField(max_length=200)
+    old_value = models.JSONField(null=True, blank=True)
+    new_value = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        db_table = "settings_changes"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.key} by {self.actor}"
+
+    @property
+    def old_json(self) -> str:
+        return _compact_json(self.old_value)
+
+    @property
+    def new_json(self) -> str:
+        return _compact_json(self.new_value)
+
+    @classmethod
+    def actor_for(cls, user) -> str:
+        """The actor label for a request's user (admin or API user)."""
+        if isinstance(user, ApiUser):
+            return f"api:{user.name}"
+        username = getattr(user, "username", "") or ""
+        return username or cls.SYSTEM
+
+
+def _compact_json(value) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True)

@@ -11,12 +11,13 @@ from rest_framework.views import APIView
 
 from stmails import config
 from stmails.api_errors import BadRequest
+from stmails.models import SettingsChange
 from stmails.smtp_check import SmtpCheckError, try_server
 
 
-def _update(changes) -> None:
+def _update(request, changes) -> None:
     try:
-        config.update_settings(changes)
+        config.update_settings(changes, actor=SettingsChange.actor_for(request.user))
     except config.SettingsError as e:
         raise BadRequest(e.field, e.message) from None
 
@@ -26,7 +27,7 @@ class SettingsView(APIView):
         return Response({"data": config.get_masked_settings()})
 
     def put(self, request):
-        _update(request.data)
+        _update(request, request.data)
         return Response({"data": True})
 
 
@@ -34,7 +35,7 @@ class SettingKeyView(APIView):
     """PUT /api/settings/{key} with the key's raw JSON value as the body."""
 
     def put(self, request, key: str):
-        _update({key: request.data})
+        _update(request, {key: request.data})
         return Response({"data": True})
 
 

@@ -16,6 +16,7 @@ urlpatterns = [
     path("users/admins/<int:pk>/delete", views.admin_delete, name="admin-delete"),
     path("users/api/new", views.api_user_add, name="api-user-add"),
     path("users/api/<int:pk>/revoke", views.api_user_revoke, name="api-user-revoke"),
+    path("audit", views.audit, name="audit"),
     # Last: any registry section (General, and later ones) by its slug.
     path("<slug:name>", views.section, name="section"),
 ]

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from stmails import config, services
 from stmails.forms import AdminAccountForm
-from stmails.models import ApiUser
+from stmails.models import ApiUser, SettingsChange
 from stmails.settings_forms import (
     ApiUserForm,
     SectionForm,
@@ -53,12 +53,18 @@ TABS = [
     Tab("bounces", "Bounces", url_name="bounce_settings:index"),
     Tab("performance", "Sending", from_registry=True),
     Tab("users", "Users"),
+    Tab("audit", "Audit log", url_name="settings:audit"),
 ]
+AUDIT_ROWS = 200
 
 
 def _render(request, template: str, tab: str, context: dict, status: int = 200):
     context = {"nav": "settings", "tabs": TABS, "tab": tab, **context}
     return render(request, template, context, status=status)
+
+
+def _actor(request) -> str:
+    return SettingsChange.actor_for(request.user)
 
 
 def index(request):
@@ -76,7 +82,7 @@ def section(request, name: str):
     form = SectionForm(name, request.POST or None, values=config.get_masked_settings())
     if request.method == "POST" and form.is_valid():
         try:
-            config.update_settings(form.changes())
+            config.update_settings(form.changes(), actor=_actor(request))
         except config.SettingsError as e:
             add_settings_error(form, e)
         else:
@@ -137,7 +143,7 @@ def smtp_server(request, uuid: str | None = None):
             else:
                 servers[servers.index(current)] = server
             try:
-                config.update_settings({"smtp": servers})
+                config.update_settings({"smtp": servers}, actor=_actor(request))
             except config.SettingsError as e:
                 form.add_settings_error(e)
             else:
@@ -190,7 +196,7 @@ def smtp_delete(request, uuid: str):
         messages.error(request, "Keep at least one SMTP server; disable it instead.")
         return redirect("settings:smtp")
     servers.remove(server)
-    config.update_settings({"smtp": servers})
+    config.update_settings({"smtp": servers}, actor=_actor(request))
     messages.success(request, f"SMTP server {server['host']} deleted.")
     return redirect("settings:smtp")
 
@@ -268,3 +274,16 @@ def api_user_revoke(request, pk: int):
         request, f"API user {api_user.name} revoked: its token no longer works."
     )
     return redirect(reverse("settings:users") + "#api-users")
+
+
+# --- Audit log ----------------------------------------------------------------------
+
+
+def audit(request):
+    changes = SettingsChange.objects.all()[:AUDIT_ROWS]
+    return _render(
+        request,
+        "settings/audit.html",
+        "audit",
+        {"changes": changes, "limit": AUDIT_ROWS},
+    )

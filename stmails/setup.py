@@ -11,6 +11,7 @@ EXEMPT_PREFIXES = (
     "/api/",
     "/webhooks/",
     "/health",
+    "/metrics",
     "/subscription/",
 )
 

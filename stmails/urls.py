@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from stmails import health_views, views
+from webhooks import metrics
 
 urlpatterns = [
     # Machine traffic first: bounce webhooks are the busiest route.
@@ -14,6 +15,7 @@ urlpatterns = [
     path("account/password", views.password_change, name="password_change"),
     path("health", views.health, name="health"),
     path("health/status", health_views.health_status, name="health_status"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("settings/", include("bounces.settings_urls")),
     path("settings/", include("bounces.mailbox_settings_urls")),
     path("settings/", include("webhooks.settings_urls")),

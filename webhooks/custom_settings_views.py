@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods
 
 from stmails import config
 from stmails.lib import crypto
+from stmails.models import SettingsChange
 from stmails.settings_views import TABS
 from webhooks.models import WebhookEvent
 from webhooks.providers.base import PayloadError
@@ -229,7 +230,10 @@ def custom_endpoint(request: HttpRequest, uuid: str | None = None) -> HttpRespon
     action = request.POST.get("action", "save")
     test_result = None
     if request.method == "POST" and action == "delete" and current is not None:
-        config.update_settings({KEY: [e for e in endpoints if e is not current]})
+        config.update_settings(
+            {KEY: [e for e in endpoints if e is not current]},
+            actor=SettingsChange.actor_for(request.user),
+        )
         messages.success(request, f"Custom endpoint {current['name']} deleted.")
         return redirect("/settings/bounces/providers")
     if request.method == "POST" and form.is_valid():
@@ -246,7 +250,9 @@ def custom_endpoint(request: HttpRequest, uuid: str | None = None) -> HttpRespon
             else:
                 endpoints[endpoints.index(current)] = endpoint
             try:
-                config.update_settings({KEY: endpoints})
+                config.update_settings(
+                    {KEY: endpoints}, actor=SettingsChange.actor_for(request.user)
+                )
             except config.SettingsError as e:
                 form.add_settings_error(e)
             else:

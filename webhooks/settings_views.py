@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from stmails import config
+from stmails.models import SettingsChange
 from stmails.settings_views import TABS
 from webhooks import services
 from webhooks.forms import ProviderForm
@@ -40,7 +41,9 @@ def providers(request: HttpRequest) -> HttpResponse:
             form = ProviderForm(provider, request.POST, masked=masked)
             if form.is_valid():
                 try:
-                    config.update_settings(form.changes())
+                    config.update_settings(
+                        form.changes(), actor=SettingsChange.actor_for(request.user)
+                    )
                 except config.SettingsError as e:
                     form.add_settings_error(e.field, e.message)
                 else:
@@ -71,7 +74,10 @@ def providers(request: HttpRequest) -> HttpResponse:
 @require_POST
 def ses_arm(request: HttpRequest) -> HttpResponse:
     arm = request.POST.get("arm") == "1"
-    config.update_settings({"bounce.ses_accept_next_subscription": arm})
+    config.update_settings(
+        {"bounce.ses_accept_next_subscription": arm},
+        actor=SettingsChange.actor_for(request.user),
+    )
     if arm:
         messages.success(
             request,

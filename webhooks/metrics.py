@@ -1,0 +1,203 @@
+"""GET /metrics: Prometheus text exposition format (version 0.0.4).
+
+Lives in webhooks, the top of the import order, because it reads the tables of
+every app. Each metric is one aggregate query (GROUP BY or COUNT), so a scrape
+costs a handful of index/sequential counts whatever the history size.
+
+Access: the client address (REMOTE_ADDR, so put the proxy's own rules in front
+when there is one) in `metrics.allowed_ips`, or `Authorization: Bearer <token>`
+matching `metrics.token` (compared in constant time; empty token = off).
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.contrib.auth.decorators import login_not_required
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.http import require_GET
+
+from bounces.models import Bounce, MailboxScan, UnmatchedBounce
+from campaigns.models import Delivery
+from stmails import config
+from stmails.models import OutgoingMail
+from subscribers.models import Subscriber
+from webhooks.models import WebhookEvent
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+@dataclass
+class Metric:
+    name: str
+    kind: str  # counter | gauge
+    help: str
+    # (labels as ((name, value), ...), value)
+    samples: list[tuple[tuple[tuple[str, str], ...], float]] = field(
+        default_factory=list
+    )
+
+
+def escape_label(value: str) -> str:
+    """Label values escape backslash, double quote and line feed."""
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def escape_help(text: str) -> str:
+    """HELP text escapes backslash and line feed (quotes stay as they are)."""
+    return text.replace("\\", "\\\\").replace("\n", "\\n")
+
+
+def _format_value(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def render(metrics: Iterable[Metric]) -> str:
+    """Pure: metrics in, exposition text out."""
+    lines: list[str] = []
+    for metric in metrics:
+        lines.append(f"# HELP {metric.name} {escape_help(metric.help)}")
+        lines.append(f"# TYPE {metric.name} {metric.kind}")
+        for labels, value in metric.samples:
+            if labels:
+                inner = ",".join(f'{k}="{escape_label(v)}"' for k, v in labels)
+                lines.append(f"{metric.name}{{{inner}}} {_format_value(value)}")
+            else:
+                lines.append(f"{metric.name} {_format_value(value)}")
+    return "\n".join(lines) + "\n"
+
+
+def _grouped(queryset, fields: tuple[str, ...], labels: tuple[str, ...]) -> list:
+    """COUNT(*) GROUP BY fields, as sorted samples (stable output for diffs)."""
+    totals: dict[tuple, int] = defaultdict(int)
+    for row in queryset.values(*fields).annotate(n=Count("id")).order_by():
+        key = tuple(
+            (label, str(row[f] or "")) for label, f in zip(labels, fields, strict=True)
+        )
+        totals[key] += row["n"]
+    return sorted(totals.items())
+
+
+def _scans_by_mailbox() -> list:
+    # A mailbox without a name is labelled by its uuid; two rows that end up
+    # with the same label are summed so no series is repeated.
+    totals: dict[tuple, int] = defaultdict(int)
+    rows = (
+        MailboxScan.objects.values("mailbox_name", "mailbox_uuid", "status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for row in rows:
+        mailbox = row["mailbox_name"] or str(row["mailbox_uuid"])
+        totals[(("mailbox", mailbox), ("status", row["status"]))] += row["n"]
+    return sorted(totals.items())
+
+
+def collect() -> list[Metric]:
+    """The current figures, one aggregate query per metric."""
+    sent = (
+        OutgoingMail.objects.filter(status=OutgoingMail.Status.SENT).count()
+        + Delivery.objects.filter(status=Delivery.Status.SENT).count()
+    )
+    return [
+        Metric(
+            "stmails_bounces_total",
+            "counter",
+            "Bounces recorded, by type and source.",
+            _grouped(Bounce.objects, ("type", "source"), ("type", "source")),
+        ),
+        Metric(
+            "stmails_webhook_events_total",
+            "counter",
+            "Provider webhook events received, by provider and processing status.",
+            _grouped(
+                WebhookEvent.objects, ("provider", "status"), ("provider", "status")
+            ),
+        ),
+        Metric(
+            "stmails_mailbox_scans_total",
+            "counter",
+            "Bounce mailbox scans, by mailbox and outcome.",
+            _scans_by_mailbox(),
+        ),
+        Metric(
+            "stmails_outgoing_mail",
+            "gauge",
+            "Rows of the outgoing mail queue (system mail), by status.",
+            _grouped(OutgoingMail.objects, ("status",), ("status",)),
+        ),
+        Metric(
+            "stmails_campaign_deliveries",
+            "gauge",
+            "Campaign deliveries, by status.",
+            _grouped(Delivery.objects, ("status",), ("status",)),
+        ),
+        Metric(
+            "stmails_messages_sent_total",
+            "counter",
+            "Messages handed to an SMTP server (outgoing mail and campaign deliveries).",
+            [((), sent)],
+        ),
+        Metric(
+            "stmails_unmatched_bounces_total",
+            "counter",
+            "Bounces that could not be matched to a subscriber.",
+            [((), UnmatchedBounce.objects.count())],
+        ),
+        Metric(
+            "stmails_subscribers",
+            "gauge",
+            "Subscribers, by status.",
+            _grouped(Subscriber.objects, ("status",), ("status",)),
+        ),
+    ]
+
+
+def _address_allowed(address: str, allowed: list[str]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    for entry in allowed:
+        try:
+            if ip in ipaddress.ip_network(entry, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def _token_ok(header: str, token: str) -> bool:
+    if not token or not header.startswith("Bearer "):
+        return False
+    given = header[len("Bearer ") :].strip()
+    return hmac.compare_digest(given.encode(), token.encode())
+
+
+def access_refusal(request: HttpRequest) -> str:
+    """Why the request may not read the metrics, or "" when it may."""
+    values = config.get_values("metrics.token", "metrics.allowed_ips")
+    if _address_allowed(
+        request.META.get("REMOTE_ADDR", ""), values["metrics.allowed_ips"]
+    ):
+        return ""
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    if _token_ok(header, values["metrics.token"]):
+        return ""
+    if header:
+        return "Forbidden: invalid metrics token.\n"
+    return "Forbidden: this address is not in metrics.allowed_ips and no token was given.\n"
+
+
+@login_not_required
+@require_GET
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    refusal = access_refusal(request)
+    if refusal:
+        return HttpResponse(refusal, status=403, content_type="text/plain")
+    return HttpResponse(render(collect()), content_type=CONTENT_TYPE)

@@ -383,3 +383,25 @@ class BasicAuthProvider(Provider):
     ) -> None:
         if not basic_auth_ok(headers, config):
             raise VerificationError("basic auth missing or wrong", self.reject_status)
+
+
+def verify_body_hmac(
+    raw_body: bytes,
+    headers: Mapping[str, str],
+    config: Mapping[str, Any],
+    *,
+    header: str,
+    key_field: str,
+    status: int,
+) -> None:
+    """The hex HMAC-SHA256 of the raw body in one header (Forward Email,
+    MailerSend, Mailtrap), checked against every active secret."""
+    given = (headers.get(header) or "").strip().lower()
+    if not given:
+        raise VerificationError(f"{header} header missing", status)
+    ok = False
+    # No short cut: every active secret is compared, whichever one matches.
+    for secret in secrets(config, key_field):
+        ok |= matches(given, hmac_sha256_hex(secret, raw_body))
+    if not ok:
+        raise VerificationError("signature does not verify", status)

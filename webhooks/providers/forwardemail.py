@@ -26,16 +26,13 @@ from webhooks.providers.base import (
     PayloadError,
     Provider,
     ProviderEvent,
-    VerificationError,
     as_uuid_or_none,
     clean_email,
     header_value,
-    hmac_sha256_hex,
     load_json,
-    matches,
     parse_time,
-    secrets,
     stable_key,
+    verify_body_hmac,
 )
 
 SIGNATURE_HEADER = "X-Webhook-Signature"
@@ -63,14 +60,14 @@ class ForwardEmail(Provider):
         query: Mapping[str, str],
         config: Mapping[str, Any],
     ) -> None:
-        given = (headers.get(SIGNATURE_HEADER) or "").strip().lower()
-        if not given:
-            raise VerificationError("X-Webhook-Signature missing", self.reject_status)
-        ok = False
-        for key in secrets(config, "key"):
-            ok |= matches(given, hmac_sha256_hex(key, raw_body))
-        if not ok:
-            raise VerificationError("signature does not verify", self.reject_status)
+        verify_body_hmac(
+            raw_body,
+            headers,
+            config,
+            header=SIGNATURE_HEADER,
+            key_field="key",
+            status=self.reject_status,
+        )
 
     def parse(self, raw_body: bytes, headers: Mapping[str, str]) -> list[ProviderEvent]:
         data = load_json(raw_body)

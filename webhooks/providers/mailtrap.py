@@ -26,18 +26,15 @@ from webhooks.providers.base import (
     PayloadError,
     Provider,
     ProviderEvent,
-    VerificationError,
     as_uuid_or_none,
     clean_email,
     clip_key,
     header_value,
-    hmac_sha256_hex,
     load_json,
-    matches,
     parse_time,
-    secrets,
     smtp_status,
     stable_key,
+    verify_body_hmac,
 )
 
 TYPES = {"bounce": HARD, "soft bounce": SOFT, "spam": COMPLAINT}
@@ -72,16 +69,14 @@ class Mailtrap(Provider):
         query: Mapping[str, str],
         config: Mapping[str, Any],
     ) -> None:
-        given = (headers.get("Mailtrap-Signature") or "").strip().lower()
-        if not given:
-            raise VerificationError(
-                "Mailtrap-Signature header missing", self.reject_status
-            )
-        if not any(
-            matches(given, hmac_sha256_hex(s, raw_body))
-            for s in secrets(config, "secret")
-        ):
-            raise VerificationError("bad signature", self.reject_status)
+        verify_body_hmac(
+            raw_body,
+            headers,
+            config,
+            header="Mailtrap-Signature",
+            key_field="secret",
+            status=self.reject_status,
+        )
 
     def parse(self, raw_body: bytes, headers: Mapping[str, str]) -> list[ProviderEvent]:
         data = load_json(raw_body)

@@ -194,7 +194,20 @@ def _attach_subscribers(
         if item.subscriber is not None:
             item.subscriber_id = item.subscriber.id
             out.append(item)
+            log.info(
+                "bounce matched by %s: source=%s subscriber=%s type=%s",
+                "subscriber uuid" if kind == "uuid" else "recipient email",
+                item.data.source,
+                item.subscriber_id,
+                item.data.type,
+            )
         else:
+            log.info(
+                "bounce unmatched: source=%s no subscriber with %s %s",
+                item.data.source,
+                "uuid" if kind == "uuid" else "email",
+                value,
+            )
             results[item.index].error = BounceError(
                 "subscriber_uuid" if kind == "uuid" else "email",
                 f"bounced subscriber {item.data.subscriber_uuid or item.data.email}"

@@ -18,6 +18,7 @@ Order, first hit wins:
 
 from __future__ import annotations
 
+import logging
 import uuid as uuidlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -35,6 +36,13 @@ from stmails.models import OutgoingMail
 from subscribers.models import Subscriber
 
 Reason = UnmatchedBounce.Reason
+log = logging.getLogger(__name__)
+VIA_WORDS = {
+    "header": "X-Stmails-Subscriber header",
+    "message_id": "Message-ID",
+    "verp": "VERP address",
+    "recipient": "recipient",
+}
 
 
 @dataclass(frozen=True)
@@ -202,7 +210,24 @@ def match_events(items: Sequence[tuple[BounceEvent, ParsedMessage]]) -> list[Mat
     }
     if message_ids:
         found.by_message_id = find_sent_messages(message_ids)
-    return [_match(event, parsed, found) for event, parsed in items]
+    matches = [_match(event, parsed, found) for event, parsed in items]
+    for (event, _parsed), match in zip(items, matches, strict=True):
+        log_decision(event, match)
+    return matches
+
+
+def log_decision(event: BounceEvent, match: Match) -> None:
+    """One line per bounce: how it was matched, or why nobody was."""
+    if match.matched:
+        log.info(
+            "bounce matched by %s: recipient=%s subscriber=%s campaign=%s",
+            VIA_WORDS.get(match.via, match.via),
+            match.email or event.email,
+            match.subscriber_uuid,
+            match.campaign_uuid or "-",
+        )
+    else:
+        log.info("bounce unmatched (%s): %s", match.reason, match.detail)
 
 
 def match_event(event: BounceEvent, parsed: ParsedMessage) -> Match:

@@ -103,6 +103,11 @@ def find_subscriber(
         raise BounceError("email", "either email or subscriber_uuid is required")
     found = next(iter(Subscriber.objects.raw(sql, [param])), None)
     if found is None:
+        log.info(
+            "bounce unmatched: no subscriber with %s %s",
+            "uuid" if subscriber_uuid else "email",
+            subscriber_uuid or email,
+        )
         raise BounceError(
             "subscriber_uuid" if subscriber_uuid else "email",
             f"bounced subscriber {subscriber_uuid or email} not found",
@@ -206,10 +211,12 @@ def _record(data: NewBounce, rules: dict[str, Any]) -> RecordResult:
     )
     action = apply_threshold(subscriber, data.type, rules, trigger="bounce")
     log.info(
-        "bounce recorded: id=%s type=%s source=%s subscriber=%s campaign=%s action=%s",
+        "bounce recorded: id=%s type=%s source=%s matched_by=%s subscriber=%s"
+        " campaign=%s action=%s",
         bounce.id,
         bounce.type,
         bounce.source,
+        "uuid" if data.subscriber_uuid else "email",
         subscriber.id,
         campaign.id if campaign else None,
         action.action if action else "none",
@@ -232,13 +239,27 @@ def apply_threshold(
     """
     rule = rules[btype]
     if rule["action"] == "none":
+        log.debug("bounce decision: no action (%s bounces: action none)", btype)
         return None
     if rule["action"] == BounceAction.Action.BLOCKLIST and subscriber.is_blocklisted:
+        log.debug("bounce decision: no action (%s already blocklisted)", subscriber.id)
         return None  # nothing to change: spare the counting queries
     count, last, acted = _count_bounces(subscriber.id, btype, window_start(rule))
     if count < rule["count"]:
+        log.debug(
+            "bounce decision: no action (subscriber %s: %d %s bounce(s), threshold %d)",
+            subscriber.id,
+            count,
+            btype,
+            rule["count"],
+        )
         return None
     if acted is not None and acted >= last:
+        log.debug(
+            "bounce decision: no action (subscriber %s: already acted on bounce %s)",
+            subscriber.id,
+            acted,
+        )
         return None
     return _act(subscriber, btype, rule, count, last, trigger)
 

@@ -120,3 +120,27 @@ register(
         section="smtp",
     )
 )
+
+register(
+    Key(
+        "logging.level",
+        settings.LOG_LEVEL if settings.LOG_LEVEL != "CRITICAL" else "ERROR",
+        as_choice("DEBUG", "INFO", "WARNING", "ERROR"),
+        section="logging",
+        label="Log level",
+        help="DEBUG adds each bounce's matching steps and provider payloads; "
+        "takes effect in every process within a few seconds, no restart.",
+        extra={"choices": ["DEBUG", "INFO", "WARNING", "ERROR"]},
+    )
+)
+register(
+    Key(
+        "logging.json",
+        settings.LOG_JSON,
+        as_bool,
+        section="logging",
+        label="JSON log lines",
+        help="One JSON object per line (time, level, logger, message and fields), "
+        "for log collectors.",
+    )
+)

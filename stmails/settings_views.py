@@ -53,6 +53,8 @@ TABS = [
     Tab("bounces", "Bounces", url_name="bounce_settings:index"),
     Tab("performance", "Sending", from_registry=True),
     Tab("users", "Users"),
+    Tab("logging", "Logging", from_registry=True),
+    Tab("metrics", "Metrics", from_registry=True),
     Tab("audit", "Audit log", url_name="settings:audit"),
 ]
 AUDIT_ROWS = 200

@@ -3,10 +3,10 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from celery import shared_task
-from celery.signals import heartbeat_sent, worker_ready
+from celery.signals import heartbeat_sent, task_prerun, worker_ready
 from django.utils import timezone
 
-from stmails import outbox
+from stmails import outbox, runtime_logging
 from stmails.models import Heartbeat
 
 
@@ -41,3 +41,9 @@ def send_mail(*, mail_id: int) -> str:
 def send_due_mail() -> dict:
     """Beat: retries that are due, lost queue messages, rows of dead workers."""
     return asdict(outbox.send_due_mail())
+
+
+@task_prerun.connect
+def sync_log_settings(**_kwargs) -> None:
+    """Settings → Logging reaches workers too, within a few seconds of a change."""
+    runtime_logging.sync_from_settings()

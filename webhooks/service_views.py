@@ -29,6 +29,7 @@ from webhooks.providers.base import PayloadError, VerificationError
 from webhooks.providers.registry import get_provider
 
 log = logging.getLogger(__name__)
+DEBUG_PAYLOAD_BYTES = 4000
 
 MAX_BODY_BYTES = 4 * 1024 * 1024  # SendGrid flushes at 768 KB; Brevo batches up to 500
 
@@ -65,6 +66,14 @@ def service_webhook(request: HttpRequest, provider: str) -> HttpResponse:
         return _error(413, f"body larger than {MAX_BODY_BYTES} bytes")
     handler = provider_cls()
     headers = request.headers
+    if log.isEnabledFor(logging.DEBUG):
+        # The body only (headers carry credentials), cut to keep lines sane.
+        log.debug(
+            "webhook %s payload (%d bytes): %s",
+            provider,
+            len(raw),
+            raw[:DEBUG_PAYLOAD_BYTES].decode("utf-8", "replace"),
+        )
     try:
         handler.verify(raw, headers, request.GET.dict(), config)
         handshake = handler.handshake(raw, headers, config)
@@ -84,7 +93,7 @@ def service_webhook(request: HttpRequest, provider: str) -> HttpResponse:
     if handshake is not None:
         log.info("webhook %s: %s", provider, handshake.note)
         try:
-            services.apply_handshake_settings(handshake.settings_changes)
+            services.apply_handshake_settings(handshake.settings_changes, provider)
         except services.WebhookError as e:
             log.error("webhook %s: could not store the handshake: %s", provider, e)
             return _error(500, "could not store the subscription")

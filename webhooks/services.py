@@ -400,12 +400,12 @@ def prune_events(*, days: int = KEEP_DAYS) -> int:
     return deleted
 
 
-def apply_handshake_settings(changes: dict[str, Any]) -> None:
-    """A handshake's settings (SES remembers an accepted topic)."""
+def apply_handshake_settings(changes: dict[str, Any], provider: str) -> None:
+    """A handshake's settings (SES remembers an accepted topic), audited as the provider's."""
     if not changes:
         return
     try:
-        update_settings(changes)
+        update_settings(changes, actor=f"webhook:{provider}")
     except SettingsError as e:
         raise WebhookError(str(e)) from None
 

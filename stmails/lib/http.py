@@ -54,12 +54,50 @@ def get(
     headers: dict[str, str] | None = None,
 ) -> Response:
     """GET url; raise HttpError on a refused scheme, a redirect, >= 400, or too big a body."""
+    _check_scheme(url, https_only)
+    request = urllib.request.Request(  # noqa: S310 (scheme checked by _check_scheme)
+        url, headers={"User-Agent": USER_AGENT, **(headers or {})}
+    )
+    return _open(request, url, timeout, follow_redirects, max_bytes)
+
+
+def post(
+    url: str,
+    body: bytes,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    https_only: bool = False,
+    max_bytes: int = 64 * 1024,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """POST body to url (redirects refused); HttpError as for `get`.
+
+    http:// is allowed by default: admins point alerts and event webhooks at
+    their own receivers, often on a private network without TLS.
+    """
+    _check_scheme(url, https_only)
+    request = urllib.request.Request(  # noqa: S310 (scheme checked by _check_scheme)
+        url,
+        data=body,
+        method="POST",
+        headers={"User-Agent": USER_AGENT, **(headers or {})},
+    )
+    return _open(request, url, timeout, False, max_bytes)
+
+
+def _check_scheme(url: str, https_only: bool) -> None:
     scheme = urlsplit(url).scheme.lower()
     if scheme not in ("http", "https") or (https_only and scheme != "https"):
         raise HttpError(f"refused URL scheme {scheme or '(none)'!r}")
-    request = urllib.request.Request(  # noqa: S310 (scheme checked above)
-        url, headers={"User-Agent": USER_AGENT, **(headers or {})}
-    )
+
+
+def _open(
+    request: urllib.request.Request,
+    url: str,
+    timeout: float,
+    follow_redirects: bool,
+    max_bytes: int,
+) -> Response:
     try:
         with _opener(follow_redirects).open(request, timeout=timeout) as answer:
             body = answer.read(max_bytes + 1)

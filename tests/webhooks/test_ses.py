@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime
 
 import pytest
@@ -10,6 +11,7 @@ from django.utils.datastructures import CaseInsensitiveMapping
 
 from stmails.config import get_value, update_settings
 from stmails.lib import http
+from stmails.models import SettingsChange
 from webhooks.models import WebhookEvent
 from webhooks.providers import ses
 from webhooks.providers.base import VerificationError
@@ -110,6 +112,19 @@ def test_it_records_a_signed_bounce(client, ses_on, make_subscriber, version):
     assert ses_on == [SNS_CERT_URL]  # fetched once
 
 
+def test_debug_level_logs_the_payload_but_not_the_headers(client, ses_on, caplog):
+    msg = sns_sign(sns_envelope("bounce_permanent_aws_docs_example"))
+    with caplog.at_level(logging.DEBUG, logger="webhooks.service_views"):
+        post(client, msg)
+    [line] = [r.getMessage() for r in caplog.records if "payload" in r.getMessage()]
+    assert line.startswith("webhook ses payload (")
+    assert '"Type": "Notification"' in line or '"Type":"Notification"' in line
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="webhooks.service_views"):
+        post(client, msg)
+    assert not [r for r in caplog.records if "payload" in r.getMessage()]
+
+
 def test_it_fetches_the_certificate_once(client, ses_on):
     for _ in range(3):
         msg = sns_sign(sns_envelope("delivery_ignored", MessageId=str(_)))
@@ -191,6 +206,9 @@ def test_it_refuses_a_subscription_for_a_new_topic_unless_armed(client, ses_on):
     assert post(client, confirmation(TopicArn=new_topic)).status_code == 200
     assert get_value("bounce.ses_topic_arns") == [SNS_TOPIC, new_topic]
     assert get_value("bounce.ses_accept_next_subscription") is False
+    # The audit log says who changed the topics: SES's handshake, not "system".
+    audited = SettingsChange.objects.filter(key="bounce.ses_topic_arns").first()
+    assert audited.actor == "webhook:ses"
 
     # Disarmed again: a third topic is refused.
     third = "arn:aws:sns:eu-west-1:123456789012:third"

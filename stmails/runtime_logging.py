@@ -1,0 +1,108 @@
+"""The log level and format, set from Settings → Logging at run time.
+
+Every process (web, worker, beat) reads `logging.level` and `logging.json`
+at most every SYNC_SECONDS, at the start of a request or a task, and applies
+them to the root logger and the console handler: a change takes effect within
+seconds everywhere, with no restart. Until an admin saves the page, the
+LOG_LEVEL variable (settings.LOG_LEVEL) is the level.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError
+
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+SYNC_SECONDS = 5.0
+
+# Attributes every LogRecord has; anything else came from `extra=` and is
+# worth a field of its own in a JSON line.
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None)).keys()) | {
+    "message",
+    "asctime",
+    "taskName",
+}
+
+_lock = threading.Lock()
+_state: dict[str, Any] = {"checked": float("-inf"), "json": settings.LOG_JSON}
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, extras, exception."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(
+                timespec="milliseconds"
+            ),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for name, value in vars(record).items():
+            if name not in _STANDARD and not name.startswith("_"):
+                line[name] = value if _is_json(value) else repr(value)
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False)
+
+
+def _is_json(value: Any) -> bool:
+    return isinstance(value, str | int | float | bool | type(None))
+
+
+class SwitchingFormatter(logging.Formatter):
+    """The console handler's formatter: plain text or JSON, as last synced."""
+
+    def __init__(self, fmt: str | None = None, *args: Any, **kwargs: Any):
+        super().__init__(fmt, *args, **kwargs)
+        self._json = JsonFormatter()
+
+    def format(self, record: logging.LogRecord) -> str:
+        if _state["json"]:
+            return self._json.format(record)
+        return super().format(record)
+
+
+def apply(level: str, as_json: bool) -> None:
+    """Set the root logger's level and the console format in this process."""
+    logging.getLogger().setLevel(level if level in LEVELS else settings.LOG_LEVEL)
+    _state["json"] = bool(as_json)
+
+
+def sync_from_settings(*, force: bool = False) -> None:
+    """Apply the stored settings, at most every SYNC_SECONDS unless forced."""
+    now = time.monotonic()
+    if not force and now - _state["checked"] < SYNC_SECONDS:
+        return
+    with _lock:
+        if not force and now - _state["checked"] < SYNC_SECONDS:
+            return
+        _state["checked"] = now
+    from stmails import config
+
+    try:
+        values = config.get_values("logging.level", "logging.json")
+    except DatabaseError:
+        # No database yet (first migrate) or a broken connection: keep the
+        # current level rather than fail the request that asked.
+        return
+    apply(values["logging.level"], values["logging.json"])
+
+
+class RuntimeLoggingMiddleware:
+    """Syncs the log settings before each request (cheap: throttled)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        sync_from_settings()
+        return self.get_response(request)

@@ -165,3 +165,23 @@ def test_it_rejects_a_bad_network(db):
 def test_it_needs_no_admin_account(loopback):
     # No admin exists: the first-run redirect to /setup must not catch /metrics.
     assert loopback.get("/metrics").status_code == 200
+
+
+def test_settings_metrics_page_sets_the_token_and_ranges(client_alice):
+    page = client_alice.get("/settings/metrics")
+    assert page.status_code == 200
+    assert "Metrics bearer token" in page.content.decode()
+    r = client_alice.post(
+        "/settings/metrics",
+        {"metrics__token": "scrape-me", "metrics__allowed_ips": '["10.0.0.0/8"]'},
+    )
+    assert r.status_code == 302
+    assert get_value("metrics.token") == "scrape-me"
+    assert get_value("metrics.allowed_ips") == ["10.0.0.0/8"]
+    shown = client_alice.get("/settings/metrics").content.decode()
+    assert "scrape-me" not in shown  # masked when read back
+    bad = client_alice.post(
+        "/settings/metrics", {"metrics__token": "", "metrics__allowed_ips": '["x"]'}
+    )
+    assert bad.status_code == 400
+    assert "must be an IP address or a CIDR range" in bad.content.decode()

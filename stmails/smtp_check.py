@@ -139,7 +139,10 @@ def send_test_mail(
         for name, value in headers.items():
             msg[name] = value
     msg.set_content("This is a test mail from stmails: the SMTP settings work.\n")
-    sender = parseaddr(from_email)[1]
+    # As real sends do (stmails.outbox): a Return-Path header becomes the
+    # envelope sender and is removed, so the test's bounces go where real ones go.
+    sender = parseaddr(msg["Return-Path"] or from_email)[1]
+    del msg["Return-Path"]
     try:
         for stage, call in (
             ("MAIL FROM", lambda: conn.mail(sender)),

@@ -164,10 +164,17 @@ def test_it_sends_a_test_mail_that_arrives(smtp_plain):
     send_test_mail(s, "rcpt@example.org", "Site <news@example.com>")
     assert len(sink.envelopes) == before + 1
     env = sink.envelopes[-1]
-    assert env.mail_from == "news@example.com"
+    # As for real mail: the Return-Path header is the envelope sender, then dropped.
+    assert env.mail_from == "bounces@example.com"
     assert env.rcpt_tos == ["rcpt@example.org"]
     assert b"Subject: stmails SMTP test" in env.original_content
-    assert b"Return-Path: bounces@example.com" in env.original_content
+    assert b"Return-Path" not in env.original_content
+
+
+def test_the_test_mail_envelope_is_the_from_address_without_return_path(smtp_plain):
+    port, sink = smtp_plain
+    send_test_mail(server(port), "rcpt@example.org", "Site <news@example.com>")
+    assert sink.envelopes[-1].mail_from == "news@example.com"
 
 
 # --- through the API and the UI ---------------------------------------------------

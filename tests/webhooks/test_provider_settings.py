@@ -21,6 +21,8 @@ def test_it_lists_every_provider_with_its_endpoint(client_alice):
     for slug in ("ses", "sendgrid", "postmark", "forwardemail", "sendamatic"):
         assert f'id="provider-{slug}"' in html
         assert f"/webhooks/service/{slug}</code>" in html
+    # Custom providers are one click away, not a URL to guess.
+    assert 'href="/settings/bounces/providers/custom/new" id="custom-endpoints"' in html
 
 
 def test_it_needs_a_login(client, alice):

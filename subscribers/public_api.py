@@ -104,6 +104,8 @@ class ResendOptinView(APIView):
             raise BadRequest(
                 "", "subscription confirmation (app.send_optin_confirmation) is off"
             )
+        if subscriber.is_blocklisted:
+            raise BadRequest("", "the subscriber is blocklisted: no mail is sent")
         if optin.send_optin_confirmation(subscriber) is None:
             raise BadRequest(
                 "", "the subscriber has no double opt-in list awaiting confirmation"

@@ -227,6 +227,12 @@ def resend_optin(request: HttpRequest, pk: int) -> HttpResponse:
             "Not sent: subscription confirmation (double opt-in) is off in "
             "Settings → General.",
         )
+    elif subscriber.is_blocklisted:
+        messages.error(
+            request,
+            f"Not sent: {subscriber.email} is blocklisted (no mail goes to a "
+            "blocklisted subscriber).",
+        )
     elif optin.send_optin_confirmation(subscriber) is None:
         messages.error(
             request,

@@ -227,6 +227,18 @@ def test_the_resend_button_explains_a_refusal(client_alice, ann):
     assert optin_mails().count() == 1
 
 
+def test_the_resend_button_says_a_blocklisted_subscriber_gets_no_mail(
+    client_alice, ann
+):
+    ann.status = "blocklisted"
+    ann.save()
+
+    r = client_alice.post(f"/subscribers/{ann.pk}/optin", follow=True)
+
+    assert "Not sent: ann@example.com is blocklisted" in r.content.decode()
+    assert optin_mails().count() == 1
+
+
 def test_the_resend_button_needs_login_and_a_pending_list(
     client, client_alice, make_subscriber
 ):

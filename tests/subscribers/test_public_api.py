@@ -176,6 +176,14 @@ def test_resend_explains_why_nothing_was_sent(api_client, make_subscriber, doubl
     assert "app.send_optin_confirmation" in r.json()["message"]
     assert not optin_mails().exists()
 
+    confirmations(True)
+    ann.status = "blocklisted"
+    ann.save()
+    r = api_client.post(f"/api/subscribers/{ann.pk}/optin")
+    assert r.status_code == 400
+    assert r.json()["message"] == "the subscriber is blocklisted: no mail is sent"
+    assert not optin_mails().exists()
+
 
 def test_resend_needs_auth_and_a_subscriber(client, api_client):
     assert client.post("/api/subscribers/1/optin").status_code == 401

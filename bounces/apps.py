@@ -6,7 +6,9 @@ class BouncesConfig(AppConfig):
 
     def ready(self) -> None:
         from bounces import (
+            deliverability_settings_keys,  # noqa: F401  (deliverability.*)
             mailbox_settings_keys,  # noqa: F401  (bounce.mailboxes)
+            probe_settings_keys,  # noqa: F401  (probe.*, the self-test)
             settings_keys,  # noqa: F401  (registers the bounce.* keys)
             smtp_rejections,  # noqa: F401  (connects smtp_rejection)
         )

@@ -24,6 +24,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from bounces import hook_events
 from bounces.bulk_thresholds import apply_thresholds
 from bounces.models import Bounce, BounceAction, BounceType
 from bounces.services import BounceError, NewBounce, bounce_settings
@@ -108,6 +109,7 @@ def record_bounces(
         pending = _attach_subscribers(pending, results, lock=lock)
         _attach_campaigns(pending)
         inserted = _insert(pending, results)
+        hook_events.bounces_recorded([results[i.index].bounce_id for i in inserted])
         _apply_thresholds(inserted, rules, results)
     return results
 

@@ -24,6 +24,7 @@ from django.db.models import Max
 
 from bounces.models import Bounce, BounceAction
 from bounces.services import apply_threshold, window_start
+from stmails import event_hooks
 from subscribers.models import Subscriber, Subscription
 from subscribers.services import blocklist_subscribers, unsubscribe_from_all
 
@@ -152,9 +153,9 @@ def _act_in_bulk(
         d.subscriber.id for d in acting if rules[d.btype]["action"] != Action.BLOCKLIST
     ]
     if block:
-        blocklist_subscribers(block)
+        blocklist_subscribers(block, reason=event_hooks.REASON_BOUNCES)
     if unsubscribe:
-        unsubscribe_from_all(unsubscribe)
+        unsubscribe_from_all(unsubscribe, reason=event_hooks.REASON_BOUNCES)
     traces = [
         _trace(d, rules[d.btype], memberships[d.subscriber.id], trigger) for d in acting
     ]

@@ -1,7 +1,9 @@
 """Bounces per day by type, for the chart above the Bounces table.
 
 `daily_counts` runs one aggregate query; `stacked_bars` turns its result into
-SVG geometry, so the template draws the chart without JavaScript.
+SVG geometry, so the template draws the chart without JavaScript. Both take
+other series too (the dashboard's mail sent per day): `field` names the date
+column, `by` the column that splits the series (None: one series).
 """
 
 from __future__ import annotations
@@ -12,8 +14,6 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
-
-from bounces.models import Bounce
 
 TYPES = ("hard", "soft", "complaint")
 COLORS = {"hard": "#c0392b", "soft": "#e0a030", "complaint": "#7b4fc9"}
@@ -43,21 +43,38 @@ def chart_range(start: date | None, end: date | None) -> tuple[date, date]:
     return start, end
 
 
-def daily_counts(qs: QuerySet[Bounce], start: date, end: date) -> list[Day]:
-    """Count bounces per local day and type, from `start` to `end` inclusive."""
+def daily_counts(
+    qs: QuerySet,
+    start: date,
+    end: date,
+    *,
+    field: str = "created_at",
+    by: str | None = "type",
+    series: tuple[str, ...] | None = TYPES,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[Day]:
+    """Count rows per local day and `by` value, from `start` to `end` inclusive.
+
+    `since`/`until` narrow the first and last day to a period's exact bounds.
+    With `by=None` every row counts in the one series `series[0]`; with
+    `series=None` every value of `by` found is kept.
+    """
     tz = timezone.get_current_timezone()
     lo = timezone.make_aware(datetime.combine(start, time.min), tz)
     hi = timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min), tz)
+    lo, hi = max(lo, since) if since else lo, min(hi, until) if until else hi
+    keys = ("day", by) if by else ("day",)
     rows = (
-        qs.filter(created_at__gte=lo, created_at__lt=hi)
+        qs.filter(**{f"{field}__gte": lo, f"{field}__lt": hi})
         .order_by()
-        .annotate(day=TruncDate("created_at", tzinfo=tz))
-        .values("day", "type")
+        .annotate(day=TruncDate(field, tzinfo=tz))
+        .values(*keys)
         .annotate(n=Count("id"))
     )
     days = {
         start + timedelta(days=i): Day(
-            start + timedelta(days=i), dict.fromkeys(TYPES, 0)
+            start + timedelta(days=i), dict.fromkeys(series or (), 0)
         )
         for i in range((end - start).days + 1)
     }
@@ -65,8 +82,10 @@ def daily_counts(qs: QuerySet[Bounce], start: date, end: date) -> list[Day]:
         day = row["day"]
         if isinstance(day, datetime):
             day = day.date()
-        if day in days and row["type"] in TYPES:
-            days[day].counts[row["type"]] += row["n"]
+        key = row[by] if by else (series or ("",))[0]
+        if day in days and (series is None or key in series):
+            counts = days[day].counts
+            counts[key] = counts.get(key, 0) + row["n"]
     return list(days.values())
 
 
@@ -91,9 +110,15 @@ def _nice_max(value: int) -> int:
 
 
 def stacked_bars(
-    days: list[Day], *, width: int = 900, height: int = 180, pad_left: int = 36
+    days: list[Day],
+    *,
+    width: int = 900,
+    height: int = 180,
+    pad_left: int = 36,
+    series: tuple[str, ...] = TYPES,
+    colors: dict[str, str] = COLORS,
 ) -> dict:
-    """SVG geometry: one stacked bar per day (hard at the bottom), axis labels."""
+    """SVG geometry: one stacked bar per day (the first series at the bottom)."""
     plot_w = width - pad_left - 8
     plot_h = height - 24
     top = _nice_max(max((d.total for d in days), default=0) or 1)
@@ -103,7 +128,7 @@ def stacked_bars(
     for i, d in enumerate(days):
         x = pad_left + i * slot + (slot - bar_w) / 2
         y = plot_h + 4
-        for btype in TYPES:
+        for btype in series:
             n = d.counts.get(btype, 0)
             if not n:
                 continue
@@ -115,7 +140,7 @@ def stacked_bars(
                     round(y, 2),
                     round(bar_w, 2),
                     round(h, 2),
-                    COLORS[btype],
+                    colors[btype],
                     f"{d.day.isoformat()}: {n} {btype}",
                 )
             )
@@ -138,7 +163,11 @@ def stacked_bars(
         "labels": labels,
         "label_y": height - 4,
         "legend": [
-            {"type": t, "total": sum(d.counts[t] for d in days), "color": COLORS[t]}
-            for t in TYPES
+            {
+                "type": t,
+                "total": sum(d.counts.get(t, 0) for d in days),
+                "color": colors[t],
+            }
+            for t in series
         ],
     }

@@ -17,9 +17,12 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from bounces import hook_events
 from bounces.models import Bounce, BounceAction, BounceType
 from campaigns.models import Campaign
+from stmails import event_hooks
 from stmails.config import get_values
+from subscribers import hook_events as subscriber_hook_events
 from subscribers.models import Subscriber, Subscription
 from subscribers.services import blocklist_subscribers, unsubscribe_from_all
 
@@ -209,6 +212,7 @@ def _record(data: NewBounce, rules: dict[str, Any]) -> RecordResult:
         status_code=data.status_code or "",
         raw_message_id=data.raw_message_id,
     )
+    hook_events.bounce_recorded(bounce, subscriber, campaign)
     action = apply_threshold(subscriber, data.type, rules, trigger="bounce")
     log.info(
         "bounce recorded: id=%s type=%s source=%s matched_by=%s subscriber=%s"
@@ -323,9 +327,9 @@ def _act(
     if action == BounceAction.Action.BLOCKLIST:
         if subscriber.is_blocklisted:
             return None
-        blocklist_subscribers([subscriber.id])
+        blocklist_subscribers([subscriber.id], reason=event_hooks.REASON_BOUNCES)
     elif action == BounceAction.Action.UNSUBSCRIBE:
-        if not unsubscribe_from_all([subscriber.id]):
+        if not unsubscribe_from_all([subscriber.id], reason=event_hooks.REASON_BOUNCES):
             return None
     elif action == BounceAction.Action.DELETE:
         deleted_bounces = Bounce.objects.filter(subscriber=subscriber).count()
@@ -346,6 +350,9 @@ def _act(
         changed_subscriptions=changed,
     )
     if action == BounceAction.Action.DELETE:
+        subscriber_hook_events.deleting(
+            [subscriber.id], reason=event_hooks.REASON_BOUNCES
+        )
         subscriber.delete()
     log.info("bounce action: %s %s (%s)", action, subscriber.email, reason)
     return trace

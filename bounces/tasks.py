@@ -53,3 +53,31 @@ def scan_mailbox(*, mailbox_uuid: str) -> dict:
         return scanning.scan_mailbox(box).as_dict()
     except scanning.ScanError as e:
         return {"error": e.message}
+
+
+@shared_task(name="bounces.tasks.run_due_selftest")
+def run_due_selftest() -> int | None:
+    """Beat: start a self-test when it is enabled and due (bounces/probe.py)."""
+    from bounces import probe
+
+    run = probe.run_due_selftest()
+    return run.pk if run else None
+
+
+@shared_task(name="bounces.tasks.check_probe_runs")
+def check_probe_runs() -> list[int]:
+    """Beat: enqueue one check of each running self-test or round trip."""
+    from bounces import probe
+
+    run_ids = probe.running_run_ids()
+    for run_id in run_ids:
+        check_probe_run.delay(run_id=run_id)
+    return run_ids
+
+
+@shared_task(name="bounces.tasks.check_probe_run")
+def check_probe_run(*, run_id: int) -> str:
+    """One look in the mailbox; the run's lease makes a duplicate harmless."""
+    from bounces import probe_check
+
+    return probe_check.check_run(run_id).status

@@ -25,6 +25,10 @@ app.conf.beat_schedule = {
         "task": "stmails.tasks.send_due_mail",
         "schedule": 15.0,
     },
+    "deliver-due-event-webhooks": {
+        "task": "stmails.tasks.deliver_due_events",
+        "schedule": 30.0,
+    },
     "record-smtp-rejections": {
         "task": "bounces.tasks.record_smtp_rejections",
         "schedule": 300.0,
@@ -37,8 +41,20 @@ app.conf.beat_schedule = {
         "task": "bounces.tasks.scan_due_mailboxes",
         "schedule": 60.0,
     },
+    "run-selftest-probe": {
+        "task": "bounces.tasks.run_due_selftest",
+        "schedule": 300.0,
+    },
+    "check-probe-runs": {
+        "task": "bounces.tasks.check_probe_runs",
+        "schedule": 60.0,
+    },
     "retry-webhook-events": {
         "task": "webhooks.tasks.retry_webhook_events",
+        "schedule": 60.0,
+    },
+    "evaluate-alerts": {
+        "task": "webhooks.tasks.evaluate_alerts",
         "schedule": 60.0,
     },
     "recover-stalled-campaigns": {

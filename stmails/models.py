@@ -7,6 +7,8 @@ import secrets
 from django.db import models
 from django.utils import timezone
 
+from stmails.lib import crypto
+
 
 class Setting(models.Model):
     """One settings key (listmonk's flat key map), its value as JSON.
@@ -152,6 +154,8 @@ class OutgoingMail(models.Model):
             models.Index(
                 fields=["status", "created_at"], name="outgoing_status_created"
             ),
+            # The dashboard's "sent in this period".
+            models.Index(fields=["status", "sent_at"], name="outgoing_status_sent"),
         ]
 
     def __str__(self) -> str:
@@ -208,3 +212,128 @@ class SettingsChange(models.Model):
 
 def _compact_json(value) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+
+
+class EventHook(models.Model):
+    """An admin-set URL that gets signed event POSTs (stmails.event_hooks).
+
+    Secrets are stored encrypted (stmails.lib.crypto). After a rotation the
+    previous secret still signs until `previous_secret_until`, so a receiver
+    can switch to the new one without rejecting anything in between.
+    """
+
+    name = models.CharField(max_length=100)
+    url = models.CharField(max_length=500)
+    events = models.JSONField(default=list)
+    enabled = models.BooleanField(default=True)
+    secret = models.TextField()
+    secret_hint = models.CharField(max_length=16, blank=True, default="")
+    previous_secret = models.TextField(blank=True, default="")
+    previous_secret_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "event_hooks"
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def set_secret(self, plain: str, *, keep_previous_until=None) -> None:
+        """Store a new secret; with keep_previous_until the old one keeps signing."""
+        if keep_previous_until is not None and self.secret:
+            self.previous_secret = self.secret
+            self.previous_secret_until = keep_previous_until
+        self.secret = crypto.encrypt(plain)
+        self.secret_hint = plain[:10]
+
+    def signing_secrets(self, now) -> list[str]:
+        """The secrets that sign a request sent at `now`, newest first."""
+        found = [crypto.decrypt(self.secret)]
+        if (
+            self.previous_secret
+            and self.previous_secret_until
+            and (now < self.previous_secret_until)
+        ):
+            found.append(crypto.decrypt(self.previous_secret))
+        return found
+
+    @property
+    def masked_secret(self) -> str:
+        return f"{self.secret_hint}\u2026" if self.secret_hint else ""
+
+    def listens_to(self, event_type: str) -> bool:
+        return self.enabled and event_type in self.events
+
+
+class EventDelivery(models.Model):
+    """One event for one EventHook: the row is the queue (stmails.event_hook_delivery).
+
+    `payload` is the exact JSON body, so every attempt sends the same bytes
+    under the same `message_id` (the webhook-id header receivers dedupe by).
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        DELIVERING = "delivering"
+        DELIVERED = "delivered"
+        AWAITING_RETRY = "awaiting_retry"
+        FAILED = "failed"
+
+    # No database constraint: an event raised while an admin deletes its
+    # endpoint must not break the bounce or unsubscribe that raised it. Django
+    # still cascades on delete; a row left behind is dropped when sent.
+    hook = models.ForeignKey(
+        EventHook,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        db_constraint=False,
+    )
+    event_type = models.CharField(max_length=50)
+    message_id = models.CharField(max_length=50)
+    payload = models.TextField()
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.QUEUED
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_status_code = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    response_excerpt = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    next_try_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "event_deliveries"
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["hook", "message_id"], name="event_deliveries_hook_msg_uniq"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["status", "next_try_at"], name="event_deliveries_status_next"
+            ),
+            # The delivery log: one endpoint's rows, newest first.
+            models.Index(fields=["hook", "-id"], name="event_deliveries_hook_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.message_id} -> {self.hook_id}"
+
+    @property
+    def body(self) -> bytes:
+        return self.payload.encode()
+
+    @property
+    def data(self) -> dict:
+        return json.loads(self.payload)
+
+    @property
+    def can_retry(self) -> bool:
+        return self.status == self.Status.FAILED

@@ -108,7 +108,10 @@ def add_settings_error(form: forms.Form, error: config.SettingsError) -> None:
     """Put the error beside the field of the key it names, else at the top."""
     for key in sorted(config.REGISTRY, key=len, reverse=True):
         name = field_name(key)
-        if name in form.fields and (error.field + ".").startswith(key + "."):
+        # "key.field" (an object's field) or "key[2]" (a list's item) is the key's.
+        if name in form.fields and (error.field + ".").startswith(
+            (key + ".", key + "[")
+        ):
             rest = error.field[len(key) :].lstrip(".")
             form.add_error(name, f"{rest}: {error.message}" if rest else error.message)
             return

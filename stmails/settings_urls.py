@@ -1,5 +1,6 @@
 from django.urls import path
 
+from stmails import event_hook_views as hook_views
 from stmails import settings_views as views
 
 app_name = "settings"
@@ -17,6 +18,47 @@ urlpatterns = [
     path("users/api/new", views.api_user_add, name="api-user-add"),
     path("users/api/<int:pk>/revoke", views.api_user_revoke, name="api-user-revoke"),
     path("audit", views.audit, name="audit"),
+    path("event-webhooks", hook_views.hooks, name="event-webhooks"),
+    path("event-webhooks/new", hook_views.hook_new, name="event-webhook-new"),
+    path("event-webhooks/<int:pk>", hook_views.hook_edit, name="event-webhook-edit"),
+    path(
+        "event-webhooks/<int:pk>/rotate",
+        hook_views.hook_rotate,
+        name="event-webhook-rotate",
+    ),
+    path(
+        "event-webhooks/<int:pk>/toggle",
+        hook_views.hook_toggle,
+        name="event-webhook-toggle",
+    ),
+    path(
+        "event-webhooks/<int:pk>/delete",
+        hook_views.hook_delete,
+        name="event-webhook-delete",
+    ),
+    path(
+        "event-webhooks/<int:pk>/test", hook_views.hook_test, name="event-webhook-test"
+    ),
+    path(
+        "event-webhooks/<int:pk>/deliveries",
+        hook_views.deliveries,
+        name="event-webhook-deliveries",
+    ),
+    path(
+        "event-webhooks/<int:pk>/deliveries/retry-failed",
+        hook_views.retry_failed,
+        name="event-webhook-retry-failed",
+    ),
+    path(
+        "event-webhooks/<int:pk>/deliveries/<int:delivery_id>",
+        hook_views.delivery,
+        name="event-webhook-delivery",
+    ),
+    path(
+        "event-webhooks/<int:pk>/deliveries/<int:delivery_id>/retry",
+        hook_views.delivery_retry,
+        name="event-webhook-delivery-retry",
+    ),
     # Last: any registry section (General, and later ones) by its slug.
     path("<slug:name>", views.section, name="section"),
 ]

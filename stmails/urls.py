@@ -2,13 +2,13 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from stmails import health_views, views
-from webhooks import metrics
+from webhooks import dashboard_views, metrics
 
 urlpatterns = [
     # Machine traffic first: bounce webhooks are the busiest route.
     path("webhooks/", include("webhooks.urls")),
     path("api/", include("stmails.api_urls")),
-    path("", views.dashboard, name="dashboard"),
+    path("", dashboard_views.dashboard_view, name="dashboard"),
     path("setup", views.setup, name="setup"),
     path("login", views.LoginView.as_view(), name="login"),
     path("logout", auth_views.LogoutView.as_view(), name="logout"),
@@ -19,10 +19,13 @@ urlpatterns = [
     path("settings/", include("bounces.settings_urls")),
     path("settings/", include("bounces.mailbox_settings_urls")),
     path("settings/", include("webhooks.settings_urls")),
+    path("", include("bounces.probe_urls")),
     path("settings/", include("stmails.settings_urls")),
     path("", include("subscribers.public_urls")),
     path("", include("subscribers.urls")),
     path("", include("subscribers.import_urls")),
     path("bounces/", include("bounces.urls")),
+    path("", include("bounces.deliverability_urls")),
+    path("alerts", include("webhooks.alert_urls")),
     path("campaigns/", include("campaigns.urls")),
 ]

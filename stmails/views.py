@@ -5,7 +5,6 @@ from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import PasswordChangeForm
-from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
@@ -13,7 +12,6 @@ from django.views.decorators.http import require_http_methods
 from stmails import auth, services
 from stmails.forms import AdminAccountForm
 from stmails.setup import admin_exists
-from subscribers.models import MailingList, Subscriber
 
 
 @login_not_required
@@ -67,16 +65,6 @@ def password_change(request):
         messages.success(request, "Your password was changed.")
         return redirect("dashboard")
     return render(request, "password_change.html", {"form": form})
-
-
-def dashboard(request):
-    counts = dict(Subscriber.objects.values_list("status").annotate(n=Count("id")))
-    context = {
-        "subscriber_counts": counts,
-        "subscriber_total": sum(counts.values()),
-        "list_total": MailingList.objects.count(),
-    }
-    return render(request, "dashboard.html", context)
 
 
 @login_not_required

@@ -24,7 +24,8 @@ from django.db.models import F, TextField, Value
 from django.db.models.functions import Concat, Lower
 from django.utils import timezone
 
-from subscribers import tasks
+from stmails import event_hooks
+from subscribers import hook_events, tasks
 from subscribers.importing import (
     CsvFileError,
     CsvRow,
@@ -191,6 +192,7 @@ def _upsert_rows(job: ImportJob, rows: list[CsvRow], lists: list[MailingList]) -
             changed, ["name", "attribs", "updated_at"], batch_size=500
         )
     if blocklist:
+        hook_events.blocklisting(old_ids, reason=event_hooks.REASON_IMPORT)
         Subscriber.objects.filter(id__in=old_ids).exclude(
             status=Subscriber.Status.BLOCKLISTED
         ).update(status=Subscriber.Status.BLOCKLISTED, updated_at=now)

@@ -19,8 +19,9 @@ from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from stmails import config
+from stmails import config, event_hooks
 from stmails.outbox import queue_mail
+from subscribers import hook_events
 from subscribers.links import (  # list_unsubscribe_headers: for campaigns too
     confirm_url,
     list_unsubscribe_headers,
@@ -196,7 +197,11 @@ def unsubscribe(subscriber: Subscriber, list_ids: Iterable[int] | None = None) -
         status=Subscription.Status.UNSUBSCRIBED
     )
     if list_ids is not None:
-        qs = qs.filter(list_id__in=list(list_ids))
+        list_ids = list(list_ids)
+        qs = qs.filter(list_id__in=list_ids)
+    hook_events.unsubscribing(
+        [subscriber.pk], list_ids=list_ids, reason=event_hooks.REASON_SUBSCRIBER
+    )
     return qs.update(status=Subscription.Status.UNSUBSCRIBED, updated_at=timezone.now())
 
 

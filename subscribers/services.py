@@ -12,6 +12,8 @@ from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from stmails import event_hooks
+from subscribers import hook_events
 from subscribers.models import MailingList, Subscriber, Subscription
 
 
@@ -198,6 +200,9 @@ def update_subscriber(
     if status is not None:
         subscriber.status = clean_status(status)
     lists = find_lists(list_ids) if list_ids is not None else None
+    if subscriber.status == Subscriber.Status.BLOCKLISTED:
+        # Before the save: it reads whether the stored row was blocklisted already.
+        hook_events.blocklisting([subscriber.id], reason=event_hooks.REASON_ADMIN)
     subscriber.save()
     if lists is not None:
         keep = {lst.id for lst in lists}
@@ -219,9 +224,12 @@ def _unsubscribe_all(subscriber_ids: Iterable[int]) -> int:
 
 
 @transaction.atomic
-def blocklist_subscribers(subscriber_ids: Iterable[int]) -> int:
+def blocklist_subscribers(
+    subscriber_ids: Iterable[int], *, reason: str = event_hooks.REASON_ADMIN
+) -> int:
     """Blocklist and unsubscribe from every list, as listmonk's manual blocklist."""
     ids = list(subscriber_ids)
+    hook_events.blocklisting(ids, reason=reason)
     count = Subscriber.objects.filter(id__in=ids).update(
         status=Subscriber.Status.BLOCKLISTED, updated_at=timezone.now()
     )
@@ -230,13 +238,21 @@ def blocklist_subscribers(subscriber_ids: Iterable[int]) -> int:
 
 
 @transaction.atomic
-def unsubscribe_from_all(subscriber_ids: Iterable[int]) -> int:
-    return _unsubscribe_all(subscriber_ids)
+def unsubscribe_from_all(
+    subscriber_ids: Iterable[int], *, reason: str = event_hooks.REASON_ADMIN
+) -> int:
+    ids = list(subscriber_ids)
+    hook_events.unsubscribing(ids, reason=reason)
+    return _unsubscribe_all(ids)
 
 
 @transaction.atomic
-def delete_subscribers(subscriber_ids: Iterable[int]) -> int:
-    _, per_model = Subscriber.objects.filter(id__in=list(subscriber_ids)).delete()
+def delete_subscribers(
+    subscriber_ids: Iterable[int], *, reason: str = event_hooks.REASON_ADMIN
+) -> int:
+    ids = list(subscriber_ids)
+    hook_events.deleting(ids, reason=reason)
+    _, per_model = Subscriber.objects.filter(id__in=ids).delete()
     return per_model.get(Subscriber._meta.label, 0)
 
 
@@ -273,6 +289,9 @@ def change_memberships(
             subscriber_id__in=ids, list_id__in=list_pks
         ).delete()
     elif action == "unsubscribe":
+        hook_events.unsubscribing(
+            ids, list_ids=list_pks, reason=event_hooks.REASON_ADMIN
+        )
         Subscription.objects.filter(subscriber_id__in=ids, list_id__in=list_pks).update(
             status=Subscription.Status.UNSUBSCRIBED, updated_at=timezone.now()
         )

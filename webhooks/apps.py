@@ -6,6 +6,7 @@ class WebhooksConfig(AppConfig):
 
     def ready(self) -> None:
         from webhooks import (
+            alert_settings_keys,  # noqa: F401  (alerts.*, Settings → Alerts)
             settings_keys,  # noqa: F401  (registers bounce.<provider> keys)
             settings_keys_wave2,  # noqa: F401  (bounce.custom_providers)
         )

@@ -72,3 +72,101 @@ class WebhookEvent(models.Model):
     @property
     def is_actionable(self) -> bool:
         return self.status in (self.Status.RECEIVED, self.Status.FAILED)
+
+
+# --- alerts (webhooks/alerts/) ---------------------------------------------------
+
+
+class AlertIncident(models.Model):
+    """One stretch of time during which an alert rule's condition held.
+
+    `key` names the condition ("campaign_bounce_rate:42"); a partial unique
+    constraint allows one open incident per key, so concurrent evaluations open
+    (and notify) it once. Closed incidents stay as history.
+    """
+
+    class CloseReason(models.TextChoices):
+        RECOVERED = "recovered"
+        RULE_OFF = "rule_off", "rule switched off"
+
+    rule = models.CharField(max_length=50)
+    key = models.CharField(max_length=200)
+    summary = models.CharField(max_length=500)
+    details = models.JSONField(default=dict, blank=True)
+    opened_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    close_reason = models.CharField(
+        max_length=20, choices=CloseReason.choices, blank=True, default=""
+    )
+    # Alert mails are queued in the outbox in the transaction that opens/closes.
+    notified_at = models.DateTimeField(null=True, blank=True)
+    notified_to = models.JSONField(default=list, blank=True)
+    recovery_notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "alert_incidents"
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key"],
+                condition=models.Q(closed_at__isnull=True),
+                name="alert_incident_one_open_per_key",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["closed_at", "-opened_at"], name="alert_incident_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({'closed' if self.closed_at else 'open'})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+
+class AlertPost(models.Model):
+    """The JSON POST of an incident's opening or recovery, retried until delivered.
+
+    The body is frozen at creation, so every attempt sends the same bytes (the
+    receiver deduplicates on `id`); URL and secret are read at each attempt.
+    """
+
+    class Event(models.TextChoices):
+        OPENED = "opened"
+        RECOVERED = "recovered"
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        SENT = "sent"
+        FAILED = "failed"
+
+    incident = models.ForeignKey(
+        AlertIncident, on_delete=models.CASCADE, related_name="posts"
+    )
+    event = models.CharField(max_length=10, choices=Event.choices)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    payload = models.JSONField(default=dict)
+    attempts = models.IntegerField(default=0)
+    # While an attempt runs, next_try_at is pushed ahead: that is the claim.
+    next_try_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    response_status = models.IntegerField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "alert_posts"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "event"], name="alert_post_once_per_event"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["status", "next_try_at"], name="alert_post_due_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"alert post {self.incident_id} {self.event} ({self.status})"

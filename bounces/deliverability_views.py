@@ -1,0 +1,50 @@
+"""The deliverability check page: DNS records of the sending domains, explained."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from bounces.deliverability.report import check_deliverability
+from bounces.deliverability.targets import plan_checks
+from bounces.deliverability_forms import EXTRA_DOMAINS, SELECTORS, DeliverabilityForm
+from stmails import config
+from stmails.models import SettingsChange
+from stmails.settings_forms import add_settings_error
+
+
+@require_http_methods(["GET", "POST"])
+def index(request: HttpRequest) -> HttpResponse:
+    """GET shows what will be checked; ?check=1 runs the lookups; POST saves."""
+    if request.method == "POST":
+        form = DeliverabilityForm(request.POST)
+        if form.is_valid():
+            try:
+                config.update_settings(
+                    form.changes(), actor=SettingsChange.actor_for(request.user)
+                )
+            except config.SettingsError as e:
+                add_settings_error(form, e)
+            else:
+                messages.success(request, "Deliverability settings saved.")
+                return redirect("deliverability:index")
+    else:
+        form = DeliverabilityForm.from_values(
+            config.get_values(SELECTORS, EXTRA_DOMAINS)
+        )
+    # DNS lookups take up to a few seconds; run them only when asked.
+    report = check_deliverability() if request.GET.get("check") else None
+    context = {
+        "nav": "deliverability",
+        "form": form,
+        "report": report,
+        "plan": report.plan if report else plan_checks(),
+    }
+    return render(
+        request,
+        "bounces/deliverability.html",
+        context,
+        status=400 if form.errors else 200,
+    )

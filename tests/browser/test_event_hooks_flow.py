@@ -1,0 +1,48 @@
+"""A real browser: add an event webhook endpoint, copy its secret, send a test event."""
+
+from __future__ import annotations
+
+import pytest
+from standardwebhooks import Webhook
+
+from stmails.models import EventHook
+from tests.conftest import ADMIN_PASSWORD
+from tests.stmails.event_hook_helpers import Receiver
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_it_adds_an_endpoint_and_delivers_a_signed_test_event(live_server, page, alice):
+    receiver = Receiver()
+    base = live_server.url
+    try:
+        page.goto(base + "/login")
+        page.fill("#id_username", "alice")
+        page.fill("#id_password", ADMIN_PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(base + "/")
+
+        page.goto(base + "/settings/event-webhooks")
+        page.click("#add-endpoint")
+        page.fill("#id_name", "CRM")
+        page.fill("#id_url", "not a url")
+        page.click("#event-hook-form button[type=submit]")
+        assert page.text_content("#id_events-error") == "Choose at least one event."
+        assert "http://" in page.text_content("#id_url-error")
+
+        page.fill("#id_url", receiver.url)
+        page.check("input[value='subscriber.deleted']")
+        page.click("#event-hook-form button[type=submit]")
+        secret = page.text_content("#new-secret .secret-once").strip()
+        assert secret.startswith("whsec_")
+
+        page.click("#secret-card button:has-text('Send test event')")
+        page.wait_for_selector("#deliveries .badge.status-delivered")
+        hook = EventHook.objects.get()
+        assert hook.events == ["subscriber.deleted"]
+        page.goto(base + "/settings/event-webhooks")
+        assert secret not in page.content()
+    finally:
+        receiver.stop()
+    [request] = receiver.requests
+    assert Webhook(secret).verify(request.body, request.headers)["type"] == "test.ping"

@@ -1,6 +1,6 @@
 """Thresholds for a batch of new bounces: counted in one query, acted on in bulk.
 
-bounces.services.apply_threshold costs about seven round trips per action
+bounces.thresholds.apply_threshold costs about seven round trips per action
 (count, memberships, status update, unsubscribe, trace, savepoints); a
 provider batch that blocklists 60 subscribers paid 400 queries. Here the
 common case (one blocklist or unsubscribe per subscriber) is a handful of
@@ -23,7 +23,7 @@ from django.db import connection
 from django.db.models import Max
 
 from bounces.models import Bounce, BounceAction
-from bounces.services import apply_threshold, window_start
+from bounces.thresholds import apply_threshold, window_start
 from stmails import event_hooks
 from subscribers.models import Subscriber, Subscription
 from subscribers.services import blocklist_subscribers, unsubscribe_from_all
@@ -170,7 +170,7 @@ def _act_in_bulk(
 def _trace(
     d: Due, rule: dict[str, Any], changed: dict[str, str], trigger: str
 ) -> BounceAction:
-    # The same fields and reason as bounces.services._act.
+    # The same fields and reason as bounces.thresholds._act.
     window = (
         f" in the last {rule['window_days']} days" if rule.get("window_days") else ""
     )

@@ -219,7 +219,7 @@ def test_it_records_bounces_without_an_event_key(bounces_on, member):
 
 
 def test_it_writes_the_trace_record_bounce_writes(bounces_on, member, make_subscriber):
-    """The bulk blocklist must not drift from bounces.services._act."""
+    """The bulk blocklist must not drift from bounces.thresholds._act."""
     twin = make_subscriber("twin@example.com")
     for sub in Subscription.objects.filter(subscriber=member):
         Subscription.objects.create(subscriber=twin, list=sub.list, status=sub.status)

@@ -32,7 +32,7 @@ def test_recorded_and_refused_api_bounces_log_the_decision(
     bounces_on, make_subscriber, caplog
 ):
     make_subscriber("known@example.com")
-    with caplog.at_level(logging.DEBUG, logger="bounces.services"):
+    with caplog.at_level(logging.DEBUG, logger="bounces"):
         record_bounce(NewBounce(email="known@example.com", type="soft", source="api"))
         with pytest.raises(BounceError):
             record_bounce(

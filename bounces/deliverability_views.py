@@ -11,8 +11,7 @@ from bounces.deliverability.report import check_deliverability
 from bounces.deliverability.targets import plan_checks
 from bounces.deliverability_forms import EXTRA_DOMAINS, SELECTORS, DeliverabilityForm
 from stmails import config
-from stmails.models import SettingsChange
-from stmails.settings_forms import add_settings_error
+from stmails.settings_forms import save_settings
 
 
 @require_http_methods(["GET", "POST"])
@@ -20,16 +19,9 @@ def index(request: HttpRequest) -> HttpResponse:
     """GET shows what will be checked; ?check=1 runs the lookups; POST saves."""
     if request.method == "POST":
         form = DeliverabilityForm(request.POST)
-        if form.is_valid():
-            try:
-                config.update_settings(
-                    form.changes(), actor=SettingsChange.actor_for(request.user)
-                )
-            except config.SettingsError as e:
-                add_settings_error(form, e)
-            else:
-                messages.success(request, "Deliverability settings saved.")
-                return redirect("deliverability:index")
+        if form.is_valid() and save_settings(request, form):
+            messages.success(request, "Deliverability settings saved.")
+            return redirect("deliverability:index")
     else:
         form = DeliverabilityForm.from_values(
             config.get_values(SELECTORS, EXTRA_DOMAINS)

@@ -11,8 +11,7 @@ from bounces import probe
 from bounces.models import ProbeRun
 from bounces.probe_forms import MAILBOX, ProbeSettingsForm, RoundTripForm
 from stmails import config
-from stmails.models import SettingsChange
-from stmails.settings_forms import add_settings_error
+from stmails.settings_forms import save_settings
 from stmails.settings_views import TABS
 
 HISTORY = 20
@@ -36,16 +35,9 @@ def probe_settings(request: HttpRequest) -> HttpResponse:
     values = config.get_masked_settings()
     boxes = values["bounce.mailboxes"]
     form = ProbeSettingsForm(request.POST or None, boxes=boxes, values=values)
-    if request.method == "POST" and form.is_valid():
-        try:
-            config.update_settings(
-                form.changes(), actor=SettingsChange.actor_for(request.user)
-            )
-        except config.SettingsError as e:
-            add_settings_error(form, e)
-        else:
-            messages.success(request, "Self-test settings saved.")
-            return redirect("probe:settings")
+    if request.method == "POST" and form.is_valid() and save_settings(request, form):
+        messages.success(request, "Self-test settings saved.")
+        return redirect("probe:settings")
     runs = _runs(ProbeRun.Kind.SELFTEST)
     context = {
         "form": form,

@@ -104,6 +104,21 @@ class SectionForm(forms.Form):
         return {k.name: self.cleaned_data[field_name(k.name)] for k in self.keys}
 
 
+def save_settings(request, form: forms.Form) -> bool:
+    """Store `form.changes()` as the request's user (audit log); a refused
+    value goes beside its field and nothing is stored."""
+    from stmails.models import SettingsChange
+
+    try:
+        config.update_settings(
+            form.changes(), actor=SettingsChange.actor_for(request.user)
+        )
+    except config.SettingsError as e:
+        add_settings_error(form, e)
+        return False
+    return True
+
+
 def add_settings_error(form: forms.Form, error: config.SettingsError) -> None:
     """Put the error beside the field of the key it names, else at the top."""
     for key in sorted(config.REGISTRY, key=len, reverse=True):

@@ -23,7 +23,7 @@ from stmails.settings_forms import (
     ApiUserForm,
     SectionForm,
     SmtpServerForm,
-    add_settings_error,
+    save_settings,
 )
 from stmails.settings_keys import SMTP_DEFAULTS
 from stmails.smtp_check import SmtpCheckError, try_server
@@ -85,14 +85,9 @@ def section(request, name: str):
     if tab is None:
         raise Http404("no such settings section")
     form = SectionForm(name, request.POST or None, values=config.get_masked_settings())
-    if request.method == "POST" and form.is_valid():
-        try:
-            config.update_settings(form.changes(), actor=_actor(request))
-        except config.SettingsError as e:
-            add_settings_error(form, e)
-        else:
-            messages.success(request, f"{tab.title} settings saved.")
-            return redirect(tab.url)
+    if request.method == "POST" and form.is_valid() and save_settings(request, form):
+        messages.success(request, f"{tab.title} settings saved.")
+        return redirect(tab.url)
     status = 400 if form.errors else 200
     return _render(
         request,

@@ -1,7 +1,8 @@
 """The log level and format, set from Settings → Logging at run time.
 
 Every process (web, worker, beat) reads `logging.level` and `logging.json`
-at most every SYNC_SECONDS, at the start of a request or a task, and applies
+at most every SYNC_SECONDS (at the start of a request or a task, and when
+it logs a line: SyncFilter), and applies
 them to the root logger and the console handler: a change takes effect within
 seconds everywhere, with no restart. Until an admin saves the page, the
 LOG_LEVEL variable (settings.LOG_LEVEL) is the level.
@@ -95,6 +96,23 @@ def sync_from_settings(*, force: bool = False) -> None:
         # current level rather than fail the request that asked.
         return
     apply(values["logging.level"], values["logging.json"])
+
+
+class SyncFilter(logging.Filter):
+    """On the console handler: any process that logs (the worker's main
+    process, beat) picks up a change too, not only requests and tasks."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from django.db import connection
+
+        # Never inside a transaction: a failed read (no settings table during
+        # the first migrate) would break the caller's transaction on PostgreSQL.
+        if not connection.in_atomic_block:
+            try:
+                sync_from_settings()
+            except Exception:  # noqa: S110 (logging must never raise)
+                pass
+        return True
 
 
 class RuntimeLoggingMiddleware:

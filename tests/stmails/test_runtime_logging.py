@@ -110,3 +110,20 @@ def test_json_lines_keep_the_traceback(db):
 
     line = json.loads(console_output(boom))
     assert "ValueError: bad" in line["exception"]
+
+
+def test_any_logged_line_syncs_so_beat_and_the_worker_main_process_follow(
+    transactional_db,
+):
+    config.update_settings({"logging.level": "WARNING"})
+    runtime_logging._state["checked"] = float("-inf")
+    # A process that serves no request and runs no task (beat) still logs.
+    logging.getLogger("celery.beat").info("Scheduler: Sending due task")
+    assert logging.getLogger().level == logging.WARNING
+
+
+def test_a_line_logged_inside_a_transaction_does_not_query(db):
+    config.update_settings({"logging.level": "ERROR"})
+    runtime_logging._state["checked"] = float("-inf")
+    logging.getLogger("stmails").warning("inside the test's transaction")
+    assert logging.getLogger().level != logging.ERROR

@@ -90,11 +90,13 @@ def find_mailbox(uuid: Any) -> dict | None:
 
 
 def selftest_list() -> MailingList:
-    """The hidden list: private (never on the public form), double opt-in."""
-    lst = MailingList.objects.filter(name=SELFTEST_LIST).order_by("id").first()
+    """The hidden list: internal (out of list pages and pickers), private (never
+    on the public form), double opt-in."""
+    lst = MailingList.objects.filter(internal=True).order_by("id").first()
     if lst is None:
         return MailingList.objects.create(
             name=SELFTEST_LIST,
+            internal=True,
             type=MailingList.Type.PRIVATE,
             optin=MailingList.Optin.DOUBLE,
             tags=[SELFTEST_TAG],

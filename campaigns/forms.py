@@ -24,7 +24,7 @@ class CampaignForm(forms.Form):
         label="From", max_length=500, required=False, help_text="Name <you@domain>"
     )
     lists = ListChoiceField(
-        queryset=MailingList.objects.order_by("name", "id"),
+        queryset=MailingList.objects.visible().order_by("name", "id"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )

@@ -57,7 +57,7 @@ def list_json(lst: MailingList, statuses: dict[str, int] | None) -> dict[str, An
 
 
 def get_list(pk: int) -> MailingList:
-    lst = MailingList.objects.filter(pk=pk).first()
+    lst = MailingList.objects.visible().filter(pk=pk).first()
     if lst is None:
         raise exceptions.NotFound(f"list {pk} not found")
     return lst
@@ -70,7 +70,7 @@ def list_response(lst: MailingList) -> Response:
 def page_of_lists(params: QueryDict) -> dict[str, Any]:
     """Lists are few (tens, hundreds), so tag filtering and paging happen in Python;
     that keeps the JSON tag match identical on SQLite and PostgreSQL."""
-    qs = MailingList.objects.all()
+    qs = MailingList.objects.visible()
     name = (params.get("query") or "").strip()
     if name:
         qs = qs.filter(name__icontains=name)

@@ -35,7 +35,7 @@ class SubscriberForm(forms.Form):
         help_text='A JSON object, e.g. {"city": "Berlin"}',
     )
     lists = ListChoiceField(
-        queryset=MailingList.objects.order_by("name", "id"),
+        queryset=MailingList.objects.visible().order_by("name", "id"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
@@ -132,7 +132,9 @@ class SubscriberFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["list_id"].choices = [
             ("", "Any list"),
-            *MailingList.objects.order_by("name", "id").values_list("id", "name"),
+            *MailingList.objects.visible()
+            .order_by("name", "id")
+            .values_list("id", "name"),
         ]
 
     def params(self) -> dict[str, Any]:
@@ -169,7 +171,9 @@ class BulkActionForm(forms.Form):
     action = forms.ChoiceField(
         choices=BULK_ACTIONS, error_messages={"required": "Choose an action."}
     )
-    list = forms.ModelChoiceField(queryset=MailingList.objects.all(), required=False)
+    list = forms.ModelChoiceField(
+        queryset=MailingList.objects.visible(), required=False
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -186,7 +190,9 @@ class MembershipForm(forms.Form):
     action = forms.ChoiceField(
         choices=[("add", "Add"), ("remove", "Remove"), ("unsubscribe", "Unsubscribe")]
     )
-    list = forms.ModelChoiceField(queryset=MailingList.objects.order_by("name", "id"))
+    list = forms.ModelChoiceField(
+        queryset=MailingList.objects.visible().order_by("name", "id")
+    )
     # Blank means "as the list's opt-in says"; a status re-subscribes.
     status = forms.ChoiceField(
         required=False,

@@ -29,7 +29,7 @@ class ImportForm(forms.Form):
         choices=Subscription.Status.choices, initial=Subscription.Status.UNCONFIRMED
     )
     lists = forms.ModelMultipleChoiceField(
-        queryset=MailingList.objects.all(),
+        queryset=MailingList.objects.visible(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )

@@ -39,6 +39,12 @@ class Subscriber(models.Model):
         return self.status == self.Status.BLOCKLISTED
 
 
+class ListQuerySet(models.QuerySet):
+    def visible(self) -> ListQuerySet:
+        """The lists people see and pick: not the ones stmails keeps for itself."""
+        return self.filter(internal=False)
+
+
 class MailingList(models.Model):
     class Type(models.TextChoices):
         PUBLIC = "public"
@@ -54,8 +60,13 @@ class MailingList(models.Model):
     optin = models.CharField(max_length=10, choices=Optin.choices, default=Optin.SINGLE)
     tags = models.JSONField(default=list, blank=True)
     description = models.TextField(blank=True, default="")
+    # Kept by stmails for itself (the self-test's hidden double opt-in list):
+    # left out of the list pages, list pickers and GET /api/lists.
+    internal = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ListQuerySet.as_manager()
 
     class Meta:
         db_table = "lists"

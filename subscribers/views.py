@@ -75,7 +75,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "query": query.urlencode(),
         "export_query": export_query.urlencode(),
         "columns": sort_links(request, COLUMNS, order_by, order),
-        "bulk_lists": MailingList.objects.order_by("name", "id"),
+        "bulk_lists": MailingList.objects.visible().order_by("name", "id"),
     }
     return render(request, "subscribers/index.html", context)
 
@@ -129,7 +129,9 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "attribs_json": json.dumps(subscriber.attribs, indent=2, ensure_ascii=False),
         "memberships": memberships,
         "add_form": MembershipForm(initial={"action": "add"}),
-        "other_lists": MailingList.objects.exclude(id__in=member_of).order_by("name"),
+        "other_lists": MailingList.objects.visible()
+        .exclude(id__in=member_of)
+        .order_by("name"),
     }
     return render(request, "subscribers/detail.html", context)
 

@@ -20,7 +20,7 @@ def lists_with_counts() -> QuerySet[MailingList]:
         status: Count("subscription", filter=Q(subscription__status=status))
         for status in Subscription.Status.values
     }
-    return MailingList.objects.annotate(**counts)
+    return MailingList.objects.visible().annotate(**counts)
 
 
 def get_list(pk: int) -> MailingList:

@@ -39,7 +39,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         "states": dashboard_states.source_states(configured),
         "subscriber_counts": counts,
         "subscriber_total": sum(counts.values()),
-        "list_total": MailingList.objects.count(),
+        "list_total": MailingList.objects.visible().count(),
     }
     # Bad dates: the page still shows (the default period) with the error beside the field.
     return render(

@@ -178,3 +178,22 @@ def test_it_fails_at_mail_sent_when_the_server_rejects_the_probe(site, mail_path
     assert run.failed_step == "mail sent"
     assert run.error.endswith("RCPT TO: 550 5.1.1 <probe>: no such user")
     assert setup.user.count() == 0
+
+
+def test_the_selftest_list_stays_out_of_list_pages_pickers_and_the_api(
+    client_alice, api_client, make_list
+):
+    make_list("Newsletter")
+    hidden = probe.selftest_list()
+    assert hidden.internal and probe.selftest_list() == hidden  # found again, once
+
+    lists_page = client_alice.get("/lists/").content.decode()
+    assert "Newsletter" in lists_page and probe.SELFTEST_LIST not in lists_page
+    assert client_alice.get(f"/lists/{hidden.pk}/").status_code == 404
+    picker = client_alice.get("/subscribers/new").content.decode()
+    assert probe.SELFTEST_LIST not in picker
+    names = [
+        lst["name"] for lst in api_client.get("/api/lists").json()["data"]["results"]
+    ]
+    assert names == ["Newsletter"]
+    assert api_client.get(f"/api/lists/{hidden.pk}").status_code == 404

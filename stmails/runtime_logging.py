@@ -105,9 +105,14 @@ class SyncFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         from django.db import connection
 
-        # Never inside a transaction: a failed read (no settings table during
-        # the first migrate) would break the caller's transaction on PostgreSQL.
-        if not connection.in_atomic_block:
+        # Only the main thread: any other thread would open a database
+        # connection of its own that nothing ever closes (SMTP and HTTP server
+        # threads, Celery's timer). Never inside a transaction: a failed read (no
+        # settings table during the first migrate) would break it on PostgreSQL.
+        if (
+            threading.current_thread() is threading.main_thread()
+            and not connection.in_atomic_block
+        ):
             try:
                 sync_from_settings()
             except Exception:  # noqa: S110 (logging must never raise)

@@ -127,3 +127,23 @@ def test_a_line_logged_inside_a_transaction_does_not_query(db):
     runtime_logging._state["checked"] = float("-inf")
     logging.getLogger("stmails").warning("inside the test's transaction")
     assert logging.getLogger().level != logging.ERROR
+
+
+def test_a_line_logged_by_another_thread_opens_no_connection(transactional_db):
+    import threading
+
+    from django.db import connection
+
+    config.update_settings({"logging.level": "ERROR"})
+    runtime_logging._state["checked"] = float("-inf")
+    seen = {}
+
+    def log_from_a_thread():
+        logging.getLogger("stmails").warning("from a server thread")
+        seen["connected"] = connection.connection is not None
+
+    thread = threading.Thread(target=log_from_a_thread)
+    thread.start()
+    thread.join()
+    assert seen == {"connected": False}
+    assert logging.getLogger().level != logging.ERROR

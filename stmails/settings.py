@@ -259,16 +259,14 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "plain": {
-            "()": "stmails.runtime_logging.SwitchingFormatter",
-            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
-        }
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "stmails.runtime_logging.JsonFormatter"},
     },
     "filters": {"sync": {"()": "stmails.runtime_logging.SyncFilter"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
+            "formatter": "json" if LOG_JSON else "plain",
             "filters": ["sync"],
         }
     },

@@ -39,6 +39,16 @@ def basic_auth(name: str, secret: str) -> str:
 
 
 @pytest.fixture(autouse=True)
+def forget_event_listeners():
+    """A rolled-back test's endpoints must not linger in the listeners cache."""
+    from stmails.event_hooks import forget_listeners
+
+    forget_listeners()
+    yield
+    forget_listeners()
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """Real hashing costs 1-2 s per admin; tests check logic, not key stretching."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -7,7 +7,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from stmails import event_hooks
-from stmails.models import EventDelivery
+from stmails.models import EventDelivery, EventHook
 from subscribers import optin, services
 from subscribers.models import Subscriber, Subscription
 from tests.stmails.event_hook_helpers import deliveries, make_hook
@@ -60,16 +60,20 @@ def test_a_rolled_back_transaction_emits_nothing(
     assert Subscriber.objects.filter(pk=member.pk).exists()
 
 
-def test_without_endpoints_an_event_costs_one_query(member, django_assert_num_queries):
+def test_without_endpoints_an_event_costs_one_query_then_none_for_a_while(
+    member, django_assert_num_queries, monkeypatch
+):
     make_hook(URL, enabled=False)
     make_hook(URL, events=["bounce.recorded"])
     with django_assert_num_queries(1):
         assert event_hooks.emit("subscriber.deleted", [{"x": 1}]) == []
+    # The answer is kept LISTENERS_TTL seconds: the next events ask nobody.
+    with django_assert_num_queries(0):
+        assert event_hooks.emit("subscriber.deleted", [{"x": 2}]) == []
     # A service that needs queries to build the data skips them all.
     with CaptureQueriesContext(connection) as queries:
         services.blocklist_subscribers([member.pk])
-    hook_queries = [q for q in queries if "event_hooks" in q["sql"]]
-    assert len(hook_queries) == 1
+    assert not [q for q in queries if "event_hooks" in q["sql"]]
     # ... and not the look-up of who is about to be blocklisted.
     assert not [q for q in queries if q["sql"].startswith('SELECT "subscribers"')]
     assert not EventDelivery.objects.exists()
@@ -148,3 +152,17 @@ def test_an_endpoint_gets_only_the_events_it_chose(member):
     services.blocklist_subscribers([member.pk])
     services.delete_subscribers([member.pk])
     assert [d.event_type for d in deliveries()] == ["subscriber.deleted"]
+
+
+def test_saving_an_endpoint_is_seen_at_once_and_others_within_the_ttl(
+    member, monkeypatch
+):
+    assert event_hooks.listeners("subscriber.deleted") == []
+    hook, _secret = make_hook(URL)  # a save in this process clears the cache
+    assert event_hooks.listeners("subscriber.deleted") == [hook.pk]
+    # Another process's change (no signal here): seen once the TTL has passed.
+    EventHook.objects.filter(pk=hook.pk).update(enabled=False)
+    assert event_hooks.listeners("subscriber.deleted") == [hook.pk]
+    clock = event_hooks.time.monotonic() + event_hooks.LISTENERS_TTL
+    monkeypatch.setattr(event_hooks.time, "monotonic", lambda: clock)
+    assert event_hooks.listeners("subscriber.deleted") == []

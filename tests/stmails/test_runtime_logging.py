@@ -18,11 +18,12 @@ from stmails.tasks import record_beat_heartbeat
 def restore_logging():
     """Put the process's logging back as settings.LOGGING made it."""
     root = logging.getLogger()
-    level, as_json = root.level, runtime_logging._state["json"]
+    [console] = runtime_logging._console_handlers()
+    level, formatter = root.level, console.formatter
     runtime_logging._state["checked"] = float("-inf")
     yield
     root.setLevel(level)
-    runtime_logging._state["json"] = as_json
+    console.setFormatter(formatter)
     runtime_logging._state["checked"] = float("-inf")
 
 

@@ -15,6 +15,7 @@ from django import forms
 from bounces.models import BounceType
 from bounces.settings_keys import ACTIONS, TYPES
 from campaigns.models import Campaign
+from stmails.forms import add_date_range_fields
 
 
 class CampaignChoiceField(forms.ModelChoiceField):
@@ -39,14 +40,7 @@ class BounceFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # "from" is a Python keyword, so these two cannot be class attributes.
-        date_input = {"type": "date"}
-        self.fields["from"] = forms.DateField(
-            label="From", required=False, widget=forms.DateInput(attrs=date_input)
-        )
-        self.fields["to"] = forms.DateField(
-            label="To", required=False, widget=forms.DateInput(attrs=date_input)
-        )
+        add_date_range_fields(self)
 
     def params(self) -> dict[str, str]:
         """The cleaned filters as filter_bounces (and /api/bounces) take them."""

@@ -4,6 +4,18 @@ from django import forms
 from django.contrib.auth import get_user_model, password_validation
 
 
+def add_date_range_fields(form: forms.Form) -> None:
+    """Optional "from" and "to" date fields (a period filter) on `form`.
+
+    "from" is a Python keyword, so they cannot be class attributes.
+    """
+    date_input = {"type": "date"}
+    for name, label in (("from", "From"), ("to", "To")):
+        form.fields[name] = forms.DateField(
+            label=label, required=False, widget=forms.DateInput(attrs=date_input)
+        )
+
+
 class AdminAccountForm(forms.Form):
     """Create an admin account: the first one at setup, or more in Settings → Users."""
 

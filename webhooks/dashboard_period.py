@@ -14,6 +14,7 @@ from django import forms
 from django.utils import timezone
 
 from bounces import chart
+from stmails.forms import add_date_range_fields
 
 PRESETS = {
     "24h": ("last 24 hours", timedelta(hours=24)),
@@ -69,14 +70,7 @@ class PeriodForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # "from" is a Python keyword, so these two cannot be class attributes.
-        date_input = {"type": "date"}
-        self.fields["from"] = forms.DateField(
-            label="From", required=False, widget=forms.DateInput(attrs=date_input)
-        )
-        self.fields["to"] = forms.DateField(
-            label="To", required=False, widget=forms.DateInput(attrs=date_input)
-        )
+        add_date_range_fields(self)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

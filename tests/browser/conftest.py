@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from django.db import connections
 
+from tests.conftest import ADMIN_PASSWORD
+
 # Playwright's sync API runs an event loop in the test's thread, which trips
 # Django's async-unsafe guard on plain ORM calls made by fixtures and checks.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -53,3 +55,12 @@ def page():
             # connections in a per-context store that pytest-django never closes;
             # left open, PostgreSQL refuses to drop the test database at the end.
             connections.close_all()
+
+
+def log_in(page, base: str) -> None:
+    """Log in as the `alice` fixture's admin and land on the dashboard."""
+    page.goto(base + "/login")
+    page.fill("#id_username", "alice")
+    page.fill("#id_password", ADMIN_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(base + "/")

@@ -8,7 +8,8 @@ import urllib.request
 import pytest
 
 from subscribers.models import MailingList, Subscriber, Subscription
-from tests.conftest import ADMIN_PASSWORD, basic_auth
+from tests.browser.conftest import log_in
+from tests.conftest import basic_auth
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -31,11 +32,7 @@ def test_it_blocklists_after_two_hard_bounces(live_server, page, alice, api_user
     Subscription.objects.create(subscriber=sub, list=news, status="confirmed")
     base = live_server.url
 
-    page.goto(base + "/login")
-    page.fill("#id_username", "alice")
-    page.fill("#id_password", ADMIN_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(base + "/")
+    log_in(page, base)
 
     page.goto(base + "/settings/bounces")
     page.check("#id_enabled")

@@ -8,7 +8,7 @@ import pytest
 
 from campaigns.models import Campaign
 from subscribers.models import MailingList
-from tests.conftest import ADMIN_PASSWORD
+from tests.browser.conftest import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -17,11 +17,7 @@ def test_it_saves_bold_text_from_the_rich_text_editor(live_server, page, alice):
     MailingList.objects.create(name="News")
     base = live_server.url
 
-    page.goto(base + "/login")
-    page.fill("#id_username", "alice")
-    page.fill("#id_password", ADMIN_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(base + "/")
+    log_in(page, base)
 
     page.goto(base + "/campaigns/new")
     page.fill("#id_name", "Rich")

@@ -15,7 +15,8 @@ from bounces.models import Bounce, MailboxScan
 from campaigns.models import Campaign, Delivery
 from stmails.config import update_settings
 from subscribers.models import Subscriber
-from tests.conftest import ADMIN_PASSWORD, basic_auth
+from tests.browser.conftest import log_in
+from tests.conftest import basic_auth
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -32,14 +33,6 @@ def post_bounce(base_url: str, auth: str, payload: dict) -> int:
     )
     with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
         return response.status
-
-
-def log_in(page, base: str) -> None:
-    page.goto(base + "/login")
-    page.fill("#id_username", "alice")
-    page.fill("#id_password", ADMIN_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(base + "/")
 
 
 def test_it_shows_the_flow_a_failed_source_and_follows_the_period(

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from stmails import config
 from stmails.lib import dns_resolver
 from tests.bounces.deliverability_fakes import FakeResolver, good_zone
-from tests.conftest import ADMIN_PASSWORD
+from tests.browser.conftest import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -34,11 +34,7 @@ def test_it_checks_and_opens_the_failing_checks(live_server, page, alice, fake_d
         }
     )
     base = live_server.url
-    page.goto(base + "/login")
-    page.fill("#id_username", "alice")
-    page.fill("#id_password", ADMIN_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(base + "/")
+    log_in(page, base)
 
     page.click("text=Deliverability")
     page.wait_for_url(base + "/deliverability")

@@ -6,7 +6,7 @@ import pytest
 from standardwebhooks import Webhook
 
 from stmails.models import EventHook
-from tests.conftest import ADMIN_PASSWORD
+from tests.browser.conftest import log_in
 from tests.stmails.event_hook_helpers import Receiver
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -16,11 +16,7 @@ def test_it_adds_an_endpoint_and_delivers_a_signed_test_event(live_server, page,
     receiver = Receiver()
     base = live_server.url
     try:
-        page.goto(base + "/login")
-        page.fill("#id_username", "alice")
-        page.fill("#id_password", ADMIN_PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(base + "/")
+        log_in(page, base)
 
         page.goto(base + "/settings/event-webhooks")
         page.click("#add-endpoint")

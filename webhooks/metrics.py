@@ -28,6 +28,7 @@ from stmails import config
 from stmails.models import OutgoingMail
 from subscribers.models import Subscriber
 from webhooks.models import WebhookEvent
+from webhooks.providers.base import IGNORED
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -148,6 +149,18 @@ def collect() -> list[Metric]:
             "counter",
             "Bounces that could not be matched to a subscriber.",
             [((), UnmatchedBounce.objects.count())],
+        ),
+        Metric(
+            "stmails_unmatched_webhook_events_total",
+            "counter",
+            "Provider bounce events for an address that is no subscriber, by provider.",
+            _grouped(
+                WebhookEvent.objects.filter(status=WebhookEvent.Status.IGNORED).exclude(
+                    type=IGNORED
+                ),
+                ("provider",),
+                ("provider",),
+            ),
         ),
         Metric(
             "stmails_subscribers",

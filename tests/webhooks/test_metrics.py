@@ -82,6 +82,12 @@ def test_it_counts_rows_by_their_labels(loopback, make_subscriber):
         WebhookEvent.objects.create(
             provider="sendgrid", event_key=f"k{n}", status=status, type="hard"
         )
+    # Unknown addresses end as ignored; a delivery notice is ignored too, but
+    # it is no bounce.
+    for n, btype in enumerate(["hard", "soft", "ignored"]):
+        WebhookEvent.objects.create(
+            provider="postmark", event_key=f"u{n}", status="ignored", type=btype
+        )
     MailboxScan.objects.create(
         mailbox_uuid=uuid.uuid4(), mailbox_name='Main "box"', status="finished"
     )
@@ -115,6 +121,10 @@ def test_it_counts_rows_by_their_labels(loopback, make_subscriber):
         == 1
     )
     assert value(samples, "stmails_unmatched_bounces_total") == 1
+    assert (
+        value(samples, "stmails_unmatched_webhook_events_total", provider="postmark")
+        == 2
+    )
     assert value(samples, "stmails_outgoing_mail", status="queued") == 1
     assert value(samples, "stmails_messages_sent_total") == 2
     assert value(samples, "stmails_subscribers", status="enabled") == 1

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from django.db.models import F
 from django.utils import timezone
 
+from stmails import durable_queue
 from stmails.event_hooks import enqueue
 from stmails.lib import crypto, http, standard_webhooks
 from stmails.models import EventDelivery, EventHook
@@ -41,7 +42,7 @@ TIMEOUT = 10.0
 DELIVERING_TIMEOUT = timedelta(minutes=5)
 # A queued row whose broker message got lost (broker down at enqueue time).
 REENQUEUE_AFTER = timedelta(minutes=10)
-SWEEP_BATCH = 1000
+SWEEP_BATCH = durable_queue.SWEEP_BATCH
 # Delivered and failed rows are kept this long for the delivery log.
 KEEP_FINISHED = timedelta(days=30)
 EXCERPT_CHARS = 500
@@ -177,25 +178,10 @@ def deliver_due(now: datetime | None = None) -> DueResult:
         ):
             result.recovered += 1
             enqueue([delivery.pk])
-    due = list(
-        EventDelivery.objects.filter(
-            status=Status.AWAITING_RETRY, next_try_at__lte=now
-        ).values_list("pk", flat=True)[:SWEEP_BATCH]
+    result.retried = durable_queue.requeue_due_retries(EventDelivery, now, enqueue)
+    result.requeued_lost = durable_queue.requeue_lost(
+        EventDelivery, now, REENQUEUE_AFTER, enqueue
     )
-    for delivery_id in due:
-        if EventDelivery.objects.filter(
-            pk=delivery_id, status=Status.AWAITING_RETRY
-        ).update(status=Status.QUEUED, enqueued_at=now):
-            result.retried += 1
-            enqueue([delivery_id])
-    lost = list(
-        EventDelivery.objects.filter(
-            status=Status.QUEUED, enqueued_at__lt=now - REENQUEUE_AFTER
-        ).values_list("pk", flat=True)[:SWEEP_BATCH]
-    )
-    EventDelivery.objects.filter(pk__in=lost).update(enqueued_at=now)
-    result.requeued_lost = len(lost)
-    enqueue(lost)
     old = EventDelivery.objects.filter(
         status__in=[Status.DELIVERED, Status.FAILED],
         created_at__lt=now - KEEP_FINISHED,

@@ -31,6 +31,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
+from stmails import durable_queue
 from stmails.lib import standard_webhooks
 from stmails.models import EventDelivery, EventHook
 
@@ -150,16 +151,9 @@ def emit(
 
 
 def enqueue(ids: list[int]) -> None:
-    from kombu.exceptions import OperationalError
-
     from stmails import tasks
 
-    for delivery_id in ids:
-        try:
-            tasks.deliver_event.delay(delivery_id=delivery_id)
-        except (OperationalError, OSError) as e:
-            # The row is committed: deliver_due_events enqueues it again later.
-            log.warning("cannot enqueue event delivery %s: %s", delivery_id, e)
+    durable_queue.enqueue(tasks.deliver_event, "delivery_id", ids)
 
 
 # --- endpoints (Settings → Event webhooks) --------------------------------------------

@@ -50,7 +50,7 @@ from django.db.models import F
 from django.dispatch import Signal
 from django.utils import timezone
 
-from stmails import config
+from stmails import config, durable_queue
 from stmails.models import OutgoingMail
 from stmails.smtp_check import (
     SmtpCheckError,
@@ -74,7 +74,7 @@ SMTP_TIMEOUT = 30.0
 SENDING_TIMEOUT = timedelta(minutes=10)
 # A queued row whose broker message got lost (broker down at enqueue time).
 REENQUEUE_AFTER = timedelta(minutes=10)
-SWEEP_BATCH = 1000
+SWEEP_BATCH = durable_queue.SWEEP_BATCH
 # CRLF line ends (smtplib sends bytes unchanged) and no folding below RFC 5322's
 # 998 characters: with the default 78, a long List-Unsubscribe URL gets
 # RFC 2047-encoded, which mail clients do not read.
@@ -123,16 +123,9 @@ def queue_mail(
 
 
 def _enqueue(ids: list[int]) -> None:
-    from kombu.exceptions import OperationalError
-
     from stmails import tasks
 
-    for mail_id in ids:
-        try:
-            tasks.send_mail.delay(mail_id=mail_id)
-        except (OperationalError, OSError) as e:
-            # The row is committed: send_due_mail enqueues it again later.
-            log.warning("cannot enqueue outgoing mail %s: %s", mail_id, e)
+    durable_queue.enqueue(tasks.send_mail, "mail_id", ids)
 
 
 @dataclass
@@ -343,23 +336,8 @@ def send_due_mail(now: datetime | None = None) -> DueResult:
         ):
             result.recovered += 1
             _enqueue([mail.pk])
-    due = list(
-        OutgoingMail.objects.filter(
-            status=Status.AWAITING_RETRY, next_try_at__lte=now
-        ).values_list("pk", flat=True)[:SWEEP_BATCH]
+    result.retried = durable_queue.requeue_due_retries(OutgoingMail, now, _enqueue)
+    result.requeued_lost = durable_queue.requeue_lost(
+        OutgoingMail, now, REENQUEUE_AFTER, _enqueue
     )
-    for mail_id in due:
-        if OutgoingMail.objects.filter(pk=mail_id, status=Status.AWAITING_RETRY).update(
-            status=Status.QUEUED, enqueued_at=now
-        ):
-            result.retried += 1
-            _enqueue([mail_id])
-    lost = list(
-        OutgoingMail.objects.filter(
-            status=Status.QUEUED, enqueued_at__lt=now - REENQUEUE_AFTER
-        ).values_list("pk", flat=True)[:SWEEP_BATCH]
-    )
-    OutgoingMail.objects.filter(pk__in=lost).update(enqueued_at=now)
-    result.requeued_lost = len(lost)
-    _enqueue(lost)
     return result

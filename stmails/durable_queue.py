@@ -1,0 +1,72 @@
+"""What the table-backed queues share (outgoing mail, event webhook deliveries).
+
+Each queue row has `status` ("queued", "awaiting_retry", ...), `next_try_at`
+and `enqueued_at`; Celery only carries row ids. These are the steps that are
+the same for every such queue: hand ids to the broker without failing the
+caller, and the beat sweep's "retry what is due" and "re-enqueue what the
+broker lost".
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from django.db import models
+
+log = logging.getLogger(__name__)
+
+QUEUED = "queued"
+AWAITING_RETRY = "awaiting_retry"
+SWEEP_BATCH = 1000
+
+
+def enqueue(task, arg: str, ids: list[int]) -> None:
+    """`task.delay(<arg>=id)` for each id; a broker error is only logged, since
+    the row is committed and the beat sweep enqueues it again later."""
+    from kombu.exceptions import OperationalError
+
+    for row_id in ids:
+        try:
+            task.delay(**{arg: row_id})
+        except (OperationalError, OSError) as e:
+            log.warning("cannot enqueue %s(%s=%s): %s", task.name, arg, row_id, e)
+
+
+def requeue_due_retries(
+    model: type[models.Model], now: datetime, send: Callable[[list[int]], None]
+) -> int:
+    """Rows awaiting a retry whose time has come: back to queued, then sent."""
+    due = list(
+        model.objects.filter(status=AWAITING_RETRY, next_try_at__lte=now).values_list(
+            "pk", flat=True
+        )[:SWEEP_BATCH]
+    )
+    retried = 0
+    for row_id in due:
+        # Conditional: another sweep may have taken it meanwhile.
+        if model.objects.filter(pk=row_id, status=AWAITING_RETRY).update(
+            status=QUEUED, enqueued_at=now
+        ):
+            retried += 1
+            send([row_id])
+    return retried
+
+
+def requeue_lost(
+    model: type[models.Model],
+    now: datetime,
+    older_than: timedelta,
+    send: Callable[[list[int]], None],
+) -> int:
+    """Queued rows whose broker message got lost (the broker was down when
+    they were enqueued): enqueued again."""
+    lost = list(
+        model.objects.filter(
+            status=QUEUED, enqueued_at__lt=now - older_than
+        ).values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+    model.objects.filter(pk__in=lost).update(enqueued_at=now)
+    send(lost)
+    return len(lost)

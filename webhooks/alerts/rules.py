@@ -32,6 +32,7 @@ from bounces.models import (
 from campaigns.models import Campaign, Delivery
 from stmails import config
 from stmails.queue_status import describe_age, queue_status
+from webhooks.dashboard_states import configured_sources
 from webhooks.models import WebhookEvent
 from webhooks.providers.base import IGNORED
 
@@ -186,18 +187,6 @@ def mailbox_failed_scans(ctx: RuleContext) -> list[Condition] | None:
 # --- webhook providers --------------------------------------------------------------
 
 
-def _enabled_providers() -> list[str]:
-    """Names stored on WebhookEvent.provider of the providers switched on."""
-    from webhooks.providers.custom import source_name
-    from webhooks.providers.registry import PROVIDERS
-
-    names = [slug for slug, cls in PROVIDERS.items() if cls.read_config()["enabled"]]
-    for item in config.get_value("bounce.custom_providers"):
-        if item.get("enabled"):
-            names.append(source_name(item["slug"]))
-    return names
-
-
 def provider_silent(ctx: RuleContext) -> list[Condition] | None:
     """An enabled provider that sent events before, and none for H hours while
     at least alerts.min_campaign_sent campaign mails went out.
@@ -217,7 +206,7 @@ def provider_silent(ctx: RuleContext) -> list[Condition] | None:
     if sent < ctx.setting("min_campaign_sent"):
         return []
     out = []
-    for name in _enabled_providers():
+    for name in configured_sources().enabled_providers:
         last = (
             WebhookEvent.objects.filter(provider=name)
             .order_by("-received_at")

@@ -40,6 +40,7 @@ from django.utils import timezone
 
 from bounces.models import ProbeRun
 from bounces.probe_mail import PROBE_HEADER, tagged_address
+from bounces.scanning import all_mailboxes
 from campaigns.sending.message import CAMPAIGN_HEADER, SUBSCRIBER_HEADER
 from stmails import config
 from stmails.models import OutgoingMail
@@ -77,13 +78,9 @@ class Step:
 # --- mailboxes ------------------------------------------------------------------------
 
 
-def mailboxes() -> list[dict]:
-    """bounce.mailboxes, credentials decrypted."""
-    return config.get_value("bounce.mailboxes")
-
-
 def find_mailbox(uuid: Any) -> dict | None:
-    return next((b for b in mailboxes() if b["uuid"] == str(uuid)), None)
+    """The bounce.mailboxes entry with this uuid (credentials decrypted), or None."""
+    return next((b for b in all_mailboxes() if b["uuid"] == str(uuid)), None)
 
 
 # --- starting runs -----------------------------------------------------------------------

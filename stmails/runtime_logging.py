@@ -59,9 +59,6 @@ def _is_json(value: Any) -> bool:
     return isinstance(value, str | int | float | bool | type(None))
 
 
-PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
-
-
 def _console_handlers() -> list[logging.Handler]:
     return [h for h in logging.getLogger().handlers if h.name == "console"]
 
@@ -78,7 +75,9 @@ def apply(level: str, as_json: bool) -> None:
         if as_json and not isinstance(handler.formatter, JsonFormatter):
             handler.setFormatter(JsonFormatter())
         elif not as_json and isinstance(handler.formatter, JsonFormatter):
-            handler.setFormatter(logging.Formatter(PLAIN_FORMAT))
+            # Back to the plain format settings.LOGGING starts with.
+            plain = settings.LOGGING["formatters"]["plain"]["format"]
+            handler.setFormatter(logging.Formatter(plain))
 
 
 def sync_from_settings(*, force: bool = False) -> None:

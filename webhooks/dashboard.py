@@ -24,11 +24,11 @@ from campaigns.models import Campaign, Delivery
 from stmails.models import OutgoingMail
 from webhooks.dashboard_period import Period
 from webhooks.models import WebhookEvent
+from webhooks.providers.custom import SOURCE_PREFIX
 from webhooks.providers.registry import PROVIDERS
 
 TYPES = chart.TYPES
 MAILBOX_SOURCES = ("pop", "imap")  # Bounce.source of a mailbox scan: the protocol
-CUSTOM_PREFIX = "custom:"
 # A cancelled campaign's last chunk can finish sending just after finished_at.
 FINISH_SLACK = timedelta(hours=1)
 CAMPAIGN_ROWS = 20
@@ -199,7 +199,7 @@ def classify(source: str) -> str:
         return "mailbox"
     if source == "smtp":
         return "smtp"
-    if source in PROVIDERS or source.startswith(CUSTOM_PREFIX):
+    if source in PROVIDERS or source.startswith(SOURCE_PREFIX):
         return "provider"
     return "api"  # POST /webhooks/bounce names its own source ("api", "my_script")
 
@@ -207,8 +207,8 @@ def classify(source: str) -> str:
 def provider_label(name: str, custom_names: dict[str, str]) -> str:
     if name in PROVIDERS:
         return PROVIDERS[name].label or name
-    if name.startswith(CUSTOM_PREFIX):
-        slug = name[len(CUSTOM_PREFIX) :]
+    if name.startswith(SOURCE_PREFIX):
+        slug = name[len(SOURCE_PREFIX) :]
         return f"{custom_names.get(slug) or slug} (custom)"
     return name
 

@@ -21,8 +21,9 @@ from bounces.scanning import STALE_AFTER
 from campaigns.models import Campaign, Delivery
 from stmails import config
 from stmails.queue_status import describe_age, queue_status
-from webhooks.dashboard import CUSTOM_PREFIX, provider_label
+from webhooks.dashboard import provider_label
 from webhooks.models import WebhookEvent
+from webhooks.providers.custom import source_name
 from webhooks.providers.registry import PROVIDERS
 
 # A provider quiet for longer is worth a look (or a test event).
@@ -71,7 +72,7 @@ def configured_sources() -> Configured:
         )
     custom_names = {}
     for endpoint in masked.get("bounce.custom_providers", []):
-        providers[CUSTOM_PREFIX + endpoint["slug"]] = bool(endpoint.get("enabled"))
+        providers[source_name(endpoint["slug"])] = bool(endpoint.get("enabled"))
         custom_names[endpoint["slug"]] = endpoint.get("name") or endpoint["slug"]
     return Configured(
         bounce_enabled=bool(masked["bounce.enabled"]),

@@ -61,9 +61,12 @@ PATH_FIELDS = (
 MISSING = object()
 
 
+SOURCE_PREFIX = "custom:"
+
+
 def source_name(slug: str) -> str:
     """The provider name stored on inbox events and bounces."""
-    return f"custom:{slug}"
+    return SOURCE_PREFIX + slug
 
 
 def valid_path(path: str) -> bool:

@@ -54,12 +54,14 @@ MAILBOX_DEFAULTS: dict[str, Any] = {
 }
 INTERVAL = re.compile(r"(\d+)(s|m|h)")
 UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
+# A mailbox's protocol; its bounces are recorded with it as their source.
+MAILBOX_TYPES = ("pop", "imap")
 
 _FIELDS = {
     "uuid": as_uuid,
     "enabled": as_bool,
     "name": as_str(200),
-    "type": as_choice("pop", "imap"),
+    "type": as_choice(*MAILBOX_TYPES),
     "host": as_str(255, required=True),
     "port": as_int(1, 65535),
     "auth_protocol": as_choice("userpass", "none"),

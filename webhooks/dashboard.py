@@ -19,6 +19,7 @@ from django.db.models import Count, Q
 from django.db.models.fields.json import KeyTextTransform
 
 from bounces import chart
+from bounces.mailbox_settings_keys import MAILBOX_TYPES
 from bounces.models import Bounce, BounceAction, UnmatchedBounce
 from campaigns.models import Campaign, Delivery
 from stmails.models import OutgoingMail
@@ -28,7 +29,7 @@ from webhooks.providers.custom import SOURCE_PREFIX
 from webhooks.providers.registry import PROVIDERS
 
 TYPES = chart.TYPES
-MAILBOX_SOURCES = ("pop", "imap")  # Bounce.source of a mailbox scan: the protocol
+MAILBOX_SOURCES = MAILBOX_TYPES  # Bounce.source of a mailbox scan: the protocol
 # A cancelled campaign's last chunk can finish sending just after finished_at.
 FINISH_SLACK = timedelta(hours=1)
 CAMPAIGN_ROWS = 20

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+# The Date header every built DSN carries: scanned bounces are dated by it, so
+# a test that looks for them by period must ask for a period around it, never
+# "the last 24 hours" (that fails once the calendar passes this day).
+DSN_DATE = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+
 
 def dsn(
     recipient: str,

@@ -4,6 +4,10 @@ import sys
 
 if __name__ == "__main__":
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stmails.settings")
+    # These parse a file and print what stmails would record: no database, no
+    # stored secret, so no keys are needed to run them.
+    if len(sys.argv) > 1 and sys.argv[1] in ("parse_bounce", "parse_webhook"):
+        os.environ["STMAILS_KEYLESS_COMMAND"] = "true"
     from django.core.exceptions import ImproperlyConfigured
 
     try:

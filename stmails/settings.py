@@ -17,7 +17,7 @@ from stmails.lib.env import (
     env_bool,
     env_int,
     env_list,
-    env_required,
+    env_secret,
     env_str,
     env_url,
 )
@@ -26,9 +26,18 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("STMAILS_VAR_DIR", str(BASE_DIR / "var")) or BASE_DIR / "var")
 
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = env_required(
-    "SECRET_KEY", "set it (or SECRET_KEY_FILE) to a long random string"
+# Commands that touch no database and no stored secret (parse_bounce,
+# parse_webhook) run without keys: manage.py sets this for them only.
+KEYLESS = env_bool("STMAILS_KEYLESS_COMMAND", False)
+SECRET_KEY = env_secret("SECRET_KEY", VAR_DIR / "secret_key") or (
+    "keyless-command-" + "0" * 32 if KEYLESS else ""
 )
+if not SECRET_KEY:
+    raise ImproperlyConfigured(
+        f"SECRET_KEY is not set and {VAR_DIR / 'secret_key'} does not exist: set "
+        "SECRET_KEY (or SECRET_KEY_FILE), or STMAILS_VAR_DIR to the folder "
+        "`make run` uses"
+    )
 if len(SECRET_KEY) < 32:
     raise ImproperlyConfigured("SECRET_KEY must be at least 32 characters long")
 
@@ -40,11 +49,19 @@ CSRF_TRUSTED_ORIGINS = [f"{urlsplit(ROOT_URL).scheme}://{urlsplit(ROOT_URL).netl
 
 
 def _encryption_keys() -> list[bytes]:
-    raw = env_required(
-        "STMAILS_ENCRYPTION_KEY",
-        "it encrypts stored credentials; make one with "
-        "`python -c 'import base64,os;print(base64.urlsafe_b64encode(os.urandom(32)).decode())'`",
-    )
+    raw = env_secret("STMAILS_ENCRYPTION_KEY", VAR_DIR / "encryption_key")
+    if not raw and KEYLESS:
+        return []
+    if not raw:
+        # Never suggest a new key here: one that already encrypted stored
+        # credentials may merely be out of reach, and a new one loses them.
+        raise ImproperlyConfigured(
+            "STMAILS_ENCRYPTION_KEY is not set and "
+            f"{VAR_DIR / 'encryption_key'} does not exist: set "
+            "STMAILS_ENCRYPTION_KEY (or STMAILS_ENCRYPTION_KEY_FILE) to the key "
+            "this installation was started with, or STMAILS_VAR_DIR to the folder "
+            "`make run` uses (see the README's Operations section on keys)"
+        )
     keys = []
     for part in raw.split(","):
         key = part.strip().encode()

@@ -7,6 +7,7 @@ wins over ``SECRET_KEY`` (the Docker secrets convention).
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
@@ -29,11 +30,24 @@ def env_str(name: str, default: str | None = None) -> str | None:
     return os.environ.get(name, default)
 
 
-def env_required(name: str, hint: str) -> str:
+def env_secret(name: str, kept_in: Path) -> str | None:
+    """The variable, its *_FILE, or else the file `make run` generated.
+
+    `make run` keeps its secrets in $STMAILS_VAR_DIR (mode 600), so a later
+    `manage.py ...` in the same checkout must find them there with no variable
+    set; otherwise a command would start with other keys than the server.
+    """
     value = env_str(name)
-    if not value:
-        raise ImproperlyConfigured(f"{name} is not set: {hint}")
-    return value
+    if value:
+        return value
+    try:
+        return kept_in.read_text(encoding="utf-8").strip() or None
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise ImproperlyConfigured(
+            f"{name}: cannot read {str(kept_in)!r}: {e.strerror}"
+        ) from e
 
 
 def env_bool(name: str, default: bool) -> bool:

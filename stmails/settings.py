@@ -41,7 +41,18 @@ if not SECRET_KEY:
 if len(SECRET_KEY) < 32:
     raise ImproperlyConfigured("SECRET_KEY must be at least 32 characters long")
 
-ROOT_URL = env_url("ROOT_URL", "http://127.0.0.1:9000", schemes=("http", "https"))
+
+def _default_root_url() -> str:
+    """Where `make run` serves (BIND or PORT), so links in mail point there."""
+    bind = env_str("BIND") or f"127.0.0.1:{env_str('PORT') or '9000'}"
+    host, _, port = bind.rpartition(":")
+    # A wildcard address is no place to send people: use loopback instead.
+    if host.strip("[]") in ("", "0.0.0.0", "::"):  # noqa: S104 (not a bind)
+        host = "127.0.0.1"
+    return f"http://{host}:{port}"
+
+
+ROOT_URL = env_url("ROOT_URL", _default_root_url(), schemes=("http", "https"))
 ALLOWED_HOSTS = env_list(
     "ALLOWED_HOSTS", ["127.0.0.1", "localhost", urlsplit(ROOT_URL).hostname or ""]
 )

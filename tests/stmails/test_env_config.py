@@ -151,3 +151,32 @@ def test_a_keyless_command_stays_keyless_only_for_the_parsers(env):
     r = manage(env, "check")
     assert r.returncode != 0
     assert "SECRET_KEY is not set" in r.stderr
+
+
+@pytest.mark.parametrize(
+    ("launcher", "root_url"),
+    [
+        ({}, "http://127.0.0.1:9000"),
+        ({"PORT": "9101"}, "http://127.0.0.1:9101"),
+        ({"BIND": "0.0.0.0:9102"}, "http://127.0.0.1:9102"),
+        (
+            {"BIND": "mail.example.org:8080", "PORT": "9101"},
+            "http://mail.example.org:8080",
+        ),
+        (
+            {"PORT": "9101", "ROOT_URL": "https://lists.example.org"},
+            "https://lists.example.org",
+        ),
+    ],
+)
+def test_the_default_root_url_follows_where_make_run_listens(env, launcher, root_url):
+    env.update(launcher)
+    r = manage(
+        env,
+        "shell",
+        "--verbosity=0",
+        "-c",
+        "from stmails.config import REGISTRY; print(REGISTRY['app.root_url'].default)",
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == root_url

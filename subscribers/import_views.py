@@ -37,6 +37,16 @@ class ImportForm(forms.Form):
         required=False,
         help_text="Replace the name and attributes of existing subscribers.",
     )
+    send_confirmations = forms.BooleanField(
+        label="Send confirmation emails",
+        required=False,
+        help_text=(
+            "Mail each new unconfirmed member of a double opt-in list a "
+            "confirmation link: one mail per such subscriber. Off: nobody is "
+            "mailed, as in listmonk."
+        ),
+        widget=forms.CheckboxInput(attrs={"data-rows-count": "import-rows"}),
+    )
     delim = forms.CharField(
         label="Delimiter",
         initial=",",
@@ -56,6 +66,7 @@ class ImportForm(forms.Form):
             "subscription_status": data["subscription_status"],
             "lists": [lst.id for lst in data["lists"]],
             "overwrite": data["overwrite"],
+            "send_confirmations": data["send_confirmations"],
             "delim": data["delim"],
         }
 

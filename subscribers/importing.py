@@ -43,10 +43,13 @@ class ImportParams:
     overwrite: bool = False
     delim: str = ","
     list_ids: tuple[int, ...] = ()
+    # stmails' addition, off as in listmonk (whose importer mails nobody).
+    send_confirmations: bool = False
 
 
 def parse_params(raw: object) -> ImportParams:
-    """listmonk's import params {mode, subscription_status, delim, lists, overwrite}.
+    """listmonk's import params {mode, subscription_status, delim, lists, overwrite}
+    plus stmails' send_confirmations.
 
     Raises ParamError naming the field. Whether the lists exist is for the caller.
     """
@@ -60,11 +63,8 @@ def parse_params(raw: object) -> ImportParams:
         raise ParamError(
             "subscription_status", f"must be one of {', '.join(SUBSCRIPTION_STATUSES)}"
         )
-    overwrite = raw.get("overwrite", False)
-    if isinstance(overwrite, str) and overwrite.lower() in ("true", "false", "on", ""):
-        overwrite = overwrite.lower() in ("true", "on")
-    if not isinstance(overwrite, bool):
-        raise ParamError("overwrite", "must be true or false")
+    overwrite = _flag(raw, "overwrite")
+    send_confirmations = _flag(raw, "send_confirmations")
     delim = raw.get("delim")
     delim = "," if delim in (None, "") else delim
     if not isinstance(delim, str) or len(delim) != 1 or delim in ('"', "\r", "\n"):
@@ -80,7 +80,23 @@ def parse_params(raw: object) -> ImportParams:
             ids.append(int(value))
         except ValueError:
             raise ParamError("lists", f"invalid list id {value!r}") from None
-    return ImportParams(mode, sub_status, overwrite, delim, tuple(dict.fromkeys(ids)))
+    return ImportParams(
+        mode,
+        sub_status,
+        overwrite,
+        delim,
+        tuple(dict.fromkeys(ids)),
+        send_confirmations,
+    )
+
+
+def _flag(raw: dict, name: str) -> bool:
+    value = raw.get(name, False)
+    if isinstance(value, str) and value.lower() in ("true", "false", "on", ""):
+        value = value.lower() in ("true", "on")
+    if not isinstance(value, bool):
+        raise ParamError(name, "must be true or false")
+    return value
 
 
 @dataclass(frozen=True)

@@ -126,6 +126,7 @@ def start_import(upload: UploadedFile | None, params: dict[str, Any]) -> ImportJ
                 mode=parsed.mode,
                 subscription_status=parsed.subscription_status,
                 overwrite=parsed.overwrite,
+                send_confirmations=parsed.send_confirmations,
                 delim=parsed.delim,
                 list_ids=list(parsed.list_ids),
                 total=total,
@@ -210,20 +211,28 @@ def _upsert_rows(job: ImportJob, rows: list[CsvRow], lists: list[MailingList]) -
         added = _add_memberships(
             member_ids, [lst.id for lst in lists], job.subscription_status, now
         )
-        if job.subscription_status == Subscription.Status.UNCONFIRMED:
-            _request_confirmations(added, lists)
+        if (
+            job.send_confirmations
+            and job.subscription_status == Subscription.Status.UNCONFIRMED
+        ):
+            sent = _request_confirmations(added, lists)
+            if sent:
+                ImportJob.objects.filter(pk=job.pk).update(
+                    confirmations=F("confirmations") + sent
+                )
 
 
 def _request_confirmations(
     added: list[tuple[int, int]], lists: list[MailingList]
-) -> None:
+) -> int:
     """Queue a confirmation for each subscriber given a new pending double
     opt-in membership in this batch (in the batch's transaction, as the UI and
-    API do through services.subscribe_to_lists)."""
+    API do through services.subscribe_to_lists). Returns how many."""
     double = {lst.id: lst for lst in lists if lst.optin == MailingList.Optin.DOUBLE}
     subscriber_ids = {sub_id for sub_id, list_id in added if list_id in double}
     if subscriber_ids:
         send_optin_confirmations(subscriber_ids, double.values())
+    return len(subscriber_ids)
 
 
 def _add_memberships(
@@ -431,6 +440,7 @@ def describe_job(job: ImportJob | None) -> dict[str, Any]:
         "errors": len(job.errors),
         "percent": job.percent,
         "mode": job.mode,
+        "confirmations": job.confirmations,
         "started_at": job.started_at.isoformat() if job.started_at else None,
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,
     }

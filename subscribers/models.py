@@ -130,6 +130,10 @@ class ImportJob(models.Model):
         default=Subscription.Status.UNCONFIRMED,
     )
     overwrite = models.BooleanField(default=False)
+    # Mail a confirmation to new unconfirmed members of double opt-in lists:
+    # only when asked, and the count sent is kept to show afterwards.
+    send_confirmations = models.BooleanField(default=False)
+    confirmations = models.IntegerField(default=0)
     delim = models.CharField(max_length=1, default=",")
     list_ids = models.JSONField(default=list)
     status = models.CharField(

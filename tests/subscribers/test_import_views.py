@@ -135,3 +135,37 @@ def test_it_stops_a_running_import(client_alice):
 
 def test_it_404s_for_unknown_jobs(client_alice):
     assert client_alice.get("/subscribers/import/999/status").status_code == 404
+
+
+def test_confirmation_mails_are_an_explicit_choice_that_the_result_reports(
+    client_alice, make_list, django_capture_on_commit_callbacks
+):
+    double = make_list("Double", optin="double")
+    html = client_alice.get(UPLOAD).content.decode()
+    assert 'name="send_confirmations"' in html and "import-rows" in html
+    assert f'data-double-optin-lists="{double.id} "' in html
+
+    with django_capture_on_commit_callbacks(execute=True):
+        r = client_alice.post(
+            UPLOAD,
+            form("email\na@example.com\nb@example.com\n", lists=[double.id]),
+        )
+    job = ImportJob.objects.get()
+    assert not job.send_confirmations
+    page = client_alice.get(r["Location"]).content.decode()
+    assert "No confirmation emails sent (not asked for)." in page
+
+    job.delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        r = client_alice.post(
+            UPLOAD,
+            form(
+                "email\nc@example.com\nd@example.com\n",
+                lists=[double.id],
+                send_confirmations="on",
+            ),
+        )
+    job = ImportJob.objects.get()
+    assert (job.send_confirmations, job.confirmations) == (True, 2)
+    page = client_alice.get(r["Location"]).content.decode()
+    assert "2</span> confirmation emails queued." in page

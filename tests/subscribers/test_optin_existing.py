@@ -128,6 +128,7 @@ def test_an_unconfirmed_import_sends_to_new_and_existing_subscribers(
         mode="subscribe",
         subscription_status="unconfirmed",
         lists=[double_list.pk, single_list.pk],
+        send_confirmations=True,
     )
 
     assert sorted(optin_mails().values_list("to_email", flat=True)) == [
@@ -135,6 +136,32 @@ def test_an_unconfirmed_import_sends_to_new_and_existing_subscribers(
         "new@example.com",
     ]
     assert "Weekly" in optin_mails("new@example.com").get().text
+    assert imports.describe_job(imports.latest_job())["confirmations"] == 2
+
+
+def test_an_import_mails_nobody_unless_asked_as_in_listmonk(
+    settings,
+    tmp_path,
+    django_capture_on_commit_callbacks,
+    ann,
+    double_list,
+):
+    job = run_import(
+        settings,
+        tmp_path,
+        django_capture_on_commit_callbacks,
+        "email,name\nann@example.com,Ann\nnew@example.com,New\n",
+        mode="subscribe",
+        subscription_status="unconfirmed",
+        lists=[double_list.pk],
+    )
+
+    assert not optin_mails().exists()
+    assert (job.send_confirmations, job.confirmations) == (False, 0)
+    # The memberships are there all the same, waiting for a confirmation.
+    assert set(
+        Subscription.objects.filter(list=double_list).values_list("status", flat=True)
+    ) == {"unconfirmed"}
 
 
 def test_a_confirmed_import_or_a_known_membership_sends_nothing(
@@ -164,7 +191,7 @@ def test_a_confirmed_import_or_a_known_membership_sends_nothing(
     assert not optin_mails().exists()
 
 
-def test_an_import_through_the_api_sends(
+def test_an_import_through_the_api_sends_when_asked(
     settings, tmp_path, api_client, django_capture_on_commit_callbacks, ann, double_list
 ):
     settings.STMAILS_IMPORT_DIR = tmp_path / "imports"
@@ -172,7 +199,7 @@ def test_an_import_through_the_api_sends(
         "file": SimpleUploadedFile("x.csv", b"email\nann@example.com\n"),
         "params": json.dumps(
             {"mode": "subscribe", "subscription_status": "unconfirmed",
-             "lists": [double_list.pk]}
+             "lists": [double_list.pk], "send_confirmations": True}
         ),
     }  # fmt: skip
     with django_capture_on_commit_callbacks(execute=False) as callbacks:

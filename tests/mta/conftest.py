@@ -46,8 +46,9 @@ def bounces_on(db):
     params=[topology.postfix_to_exim, topology.exim_to_postfix],
     ids=["postfix-relay-exim-mx", "exim-relay-postfix-mx"],
 )
-def mta_setup(request, dovecot_server):  # noqa: F811 (the imported fixture)
-    require_mtas()
-    setup = request.param(dovecot_server.add_user())
+def mta_setup(request):
+    require_mtas()  # before Dovecot starts: a skip costs nothing
+    dovecot = request.getfixturevalue("dovecot_server")
+    setup = request.param(dovecot.add_user())
     yield setup
     setup.stop()

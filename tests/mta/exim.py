@@ -39,7 +39,6 @@ host_lookup =
 rfc1413_hosts =
 tls_advertise_hosts =
 acl_smtp_rcpt = check_recipient
-# A sender that does not verify is not refused: the tests' senders are test domains.
 """
 
 

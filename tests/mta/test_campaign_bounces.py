@@ -67,7 +67,10 @@ def test_every_address_ends_with_its_bounce_and_action(
         subscribe(subs[local], news)
     # An earlier soft bounce: this campaign's makes two, the unsubscribe threshold.
     Bounce.objects.create(
-        subscriber=subs["full-again"], type="soft", source="api", email="x"
+        subscriber=subs["full-again"],
+        type="soft",
+        source="api",
+        email=address("full-again"),
     )
     campaign = make_campaign(news, from_email="News <news@news.test>")
     start(campaign, django_capture_on_commit_callbacks)

@@ -178,6 +178,7 @@ _COMBINED = re.compile(
 _SOFT_OVERRIDE_REASONS = {reason for _pattern, reason in _SOFT_CAUSES}
 
 _STATUS_RE = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
+_GENERIC_STATUS = re.compile(r"[245]\.0\.0")
 _REPLY_RE = re.compile(r"(?<![\d.])([245]\d\d)(?:[\s-]|$)")
 
 
@@ -208,6 +209,11 @@ def classify(
 ) -> Classification:
     """Apply the table: see the module docstring for the order of the rules."""
     text = diagnostic or ""
+    if status and _GENERIC_STATUS.fullmatch(status.strip()):
+        # Exim's DSNs say "Status: 5.0.0" and put the real code in the text.
+        specific = find_status(text)
+        if specific and specific[0] in "45":
+            status = specific
     if not status:
         status = find_status(text)
         if status and status[0] == "2":

@@ -263,12 +263,16 @@ LOGGING = {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "json": {"()": "stmails.runtime_logging.JsonFormatter"},
     },
-    "filters": {"sync": {"()": "stmails.runtime_logging.SyncFilter"}},
+    "filters": {
+        "sync": {"()": "stmails.runtime_logging.SyncFilter"},
+        # After "sync" (which refreshes the configured secrets it hides).
+        "redact": {"()": "stmails.log_redaction.RedactSecretsFilter"},
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "json" if LOG_JSON else "plain",
-            "filters": ["sync"],
+            "filters": ["sync", "redact"],
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},

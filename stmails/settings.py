@@ -198,6 +198,8 @@ WHITENOISE_USE_FINDERS = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = ROOT_URL.startswith("https://")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Empty: stmails.content_security.DEFAULT_POLICY (script-src 'self', no inline script).
+STMAILS_CONTENT_SECURITY_POLICY = env_str("STMAILS_CONTENT_SECURITY_POLICY", "") or ""
 
 # Uploads: the CSV import limit (bytes). Bigger uploads are refused with a clear error.
 STMAILS_MAX_UPLOAD_BYTES = env_int("STMAILS_MAX_UPLOAD_MB", 50, minimum=1) * 1024 * 1024

@@ -101,3 +101,9 @@ def test_no_template_carries_inline_script_or_event_handlers():
         if re.search(r"\son[a-z]+\s*=", text) or "javascript:" in text:
             offenders.append(f"{path.name}: inline handler")
     assert offenders == []
+
+
+def test_the_policy_can_be_replaced_whole(client_alice, settings):
+    settings.STMAILS_CONTENT_SECURITY_POLICY = "script-src 'self' https://cdn.example"
+    policy = client_alice.get("/").headers["Content-Security-Policy"]
+    assert policy == "script-src 'self' https://cdn.example"

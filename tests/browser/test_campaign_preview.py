@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from campaigns.models import Campaign
 from campaigns.services import create_campaign
 from subscribers.models import MailingList
 from tests.browser.conftest import log_in
@@ -62,3 +63,30 @@ def test_confirmations_still_work_without_inline_handlers(live_server, page, ali
     assert asked and "Keep me" in asked[0]
     page.goto(base + "/lists/")
     assert MailingList.objects.filter(name="Keep me").exists()
+
+
+def test_the_rich_text_editor_keeps_stored_handlers_out_of_the_page(
+    live_server, page, alice
+):
+    """A body saved through the API is loaded into the editor without its
+    on* handlers or scripts (and the policy would block them anyway)."""
+    lst = MailingList.objects.create(name="News")
+    campaign = create_campaign(
+        {
+            "name": "Rich",
+            "subject": "Hi",
+            "lists": [lst.id],
+            "content_type": "html",
+            "body": "<p>Hi</p>" + PAYLOAD + '<a href="javascript:void(0)">x</a>',
+        }
+    )
+    Campaign.objects.filter(pk=campaign.pk).update(content_type="richtext")
+    base = live_server.url
+    log_in(page, base)
+    page.goto(f"{base}/campaigns/{campaign.pk}/edit")
+    editor = page.locator("#richtext-editor")
+    assert "Hi" in editor.inner_text()
+    assert editor.locator("script").count() == 0
+    assert editor.locator("img").get_attribute("onerror") is None
+    assert editor.locator("a").get_attribute("href") is None
+    assert page.evaluate("window.__pwned") is None

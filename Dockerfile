@@ -30,4 +30,4 @@ USER stmails
 VOLUME ["/var/lib/stmails"]
 
 EXPOSE 9000
-CMD ["gunicorn", "stmails.wsgi", "--bind", "0.0.0.0:9000", "--access-logfile", "-", "--no-control-socket"]
+CMD ["gunicorn", "stmails.wsgi", "--bind", "0.0.0.0:9000", "--access-logfile", "-", "--logger-class", "stmails.gunicorn_logging.RedactingGunicornLogger", "--no-control-socket"]

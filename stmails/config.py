@@ -290,3 +290,24 @@ def update_settings(
                     new_value=_masked(key, new),
                 )
     return changed
+
+
+def secret_values() -> list[str]:
+    """Every configured credential, decrypted, for stmails.log_redaction to hide
+    from log lines (never to show or send anywhere)."""
+    stored = _stored()
+    found: list[str] = []
+    for key in REGISTRY.values():
+        if not key.secret or key.name not in stored:
+            continue
+        try:
+            value = _map_secrets(key, _raw(key, stored), crypto.decrypt)
+        except Exception:  # noqa: BLE001, S112 (a value that does not decrypt hides nothing)
+            continue
+        if key.secret == WHOLE_VALUE:
+            found.append(value)
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, dict):
+                found.extend(item.get(f) or "" for f in key.secret)
+    return [v for v in found if isinstance(v, str) and v]

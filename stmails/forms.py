@@ -44,3 +44,32 @@ class AdminAccountForm(forms.Form):
             except forms.ValidationError as e:
                 self.add_error("password1", e)
         return data
+
+
+LOCKED_OUT_MESSAGE = "Too many wrong passwords: wait a few minutes and try again."
+
+
+def ask_current_password(form: forms.Form, acting_user, *, locked_out: bool) -> None:
+    """Add a "your current password" field that must match `acting_user`'s.
+
+    Adding an admin or an API user creates a lasting credential: a script
+    running in an admin's browser session (or someone at an unlocked screen) has
+    the session but not the password. `locked_out`: the client has used up its
+    failed-password allowance (stmails.auth), so nothing is checked.
+    """
+    form.fields["current_password"] = forms.CharField(
+        label="Your current password",
+        widget=forms.PasswordInput,
+        strip=False,
+        help_text="Adding an account asks for your own password again.",
+    )
+
+    def clean_current_password() -> str:
+        value = form.cleaned_data.get("current_password", "")
+        if locked_out:
+            raise forms.ValidationError(LOCKED_OUT_MESSAGE)
+        if not acting_user.check_password(value):
+            raise forms.ValidationError("This is not your current password.")
+        return ""  # checked; never kept or shown again
+
+    form.clean_current_password = clean_current_password

@@ -4,7 +4,8 @@ Every process (web, worker, beat) reads `logging.level` and `logging.json`
 at most every SYNC_SECONDS (at the start of a request or a task, and when
 it logs a line: SyncFilter), and applies
 them to the root logger and the console handler: a change takes effect within
-seconds everywhere, with no restart. Until an admin saves the page, the
+seconds everywhere, with no restart. The same read refreshes the configured
+secrets that stmails.log_redaction hides from every line. Until an admin saves the page, the
 LOG_LEVEL variable (settings.LOG_LEVEL) is the level.
 """
 
@@ -19,6 +20,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError
+
+from stmails import log_redaction
 
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 SYNC_SECONDS = 5.0
@@ -50,8 +53,9 @@ class JsonFormatter(logging.Formatter):
         for name, value in vars(record).items():
             if name not in _STANDARD and not name.startswith("_"):
                 line[name] = value if _is_json(value) else repr(value)
-        if record.exc_info:
-            line["exception"] = self.formatException(record.exc_info)
+        if record.exc_info or record.exc_text:
+            # exc_text when set: RedactSecretsFilter has already cleaned it.
+            line["exception"] = record.exc_text or self.formatException(record.exc_info)
         return json.dumps(line, ensure_ascii=False)
 
 
@@ -98,6 +102,10 @@ def sync_from_settings(*, force: bool = False) -> None:
         # current level rather than fail the request that asked.
         return
     apply(values["logging.level"], values["logging.json"])
+    try:
+        log_redaction.remember_secrets(config.secret_values())
+    except DatabaseError:
+        return
 
 
 class SyncFilter(logging.Filter):

@@ -108,6 +108,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "stmails.content_security.ContentSecurityPolicyMiddleware",
+    "stmails.chunked_bodies.ChunkedBodyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -224,6 +226,8 @@ WHITENOISE_USE_FINDERS = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = ROOT_URL.startswith("https://")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Empty: stmails.content_security.DEFAULT_POLICY (script-src 'self', no inline script).
+STMAILS_CONTENT_SECURITY_POLICY = env_str("STMAILS_CONTENT_SECURITY_POLICY", "") or ""
 
 # Uploads: the CSV import limit (bytes). Bigger uploads are refused with a clear error.
 STMAILS_MAX_UPLOAD_BYTES = env_int("STMAILS_MAX_UPLOAD_MB", 50, minimum=1) * 1024 * 1024
@@ -290,12 +294,16 @@ LOGGING = {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "json": {"()": "stmails.runtime_logging.JsonFormatter"},
     },
-    "filters": {"sync": {"()": "stmails.runtime_logging.SyncFilter"}},
+    "filters": {
+        "sync": {"()": "stmails.runtime_logging.SyncFilter"},
+        # After "sync" (which refreshes the configured secrets it hides).
+        "redact": {"()": "stmails.log_redaction.RedactSecretsFilter"},
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "json" if LOG_JSON else "plain",
-            "filters": ["sync"],
+            "filters": ["sync", "redact"],
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},

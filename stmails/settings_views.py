@@ -16,8 +16,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from stmails import config, services
-from stmails.forms import AdminAccountForm
+from stmails import auth, config, services
+from stmails.forms import AdminAccountForm, ask_current_password
 from stmails.models import ApiUser, SettingsChange
 from stmails.settings_forms import (
     ApiUserForm,
@@ -216,18 +216,33 @@ def users(request, *, admin_form=None, api_form=None, new_token=None, status=200
     context = {
         "admins": _admins(),
         "api_users": ApiUser.objects.all(),
-        "admin_form": admin_form or AdminAccountForm(),
-        "api_form": api_form or ApiUserForm(),
+        "admin_form": admin_form or _reauthenticated(request, AdminAccountForm()),
+        "api_form": api_form or _reauthenticated(request, ApiUserForm()),
         "new_token": new_token,
         "root_url": config.get_value("app.root_url"),
     }
     return _render(request, "settings/users.html", "users", context, status)
 
 
+def _reauthenticated(request, form):
+    """The form with the acting admin's current password asked for again."""
+    address = auth.client_address(request)
+    ask_current_password(form, request.user, locked_out=auth.failures_exceeded(address))
+    return form
+
+
+def _valid(request, form) -> bool:
+    """form.is_valid(); a wrong current password counts as a failed login."""
+    valid = form.is_valid()
+    if "current_password" in form.errors and request.POST.get("current_password"):
+        auth.record_failure(auth.client_address(request))
+    return valid
+
+
 @require_POST
 def admin_add(request):
-    form = AdminAccountForm(request.POST)
-    if not form.is_valid():
+    form = _reauthenticated(request, AdminAccountForm(request.POST))
+    if not _valid(request, form):
         return users(request, admin_form=form, status=400)
     user = services.create_admin(
         username=form.cleaned_data["username"],
@@ -252,8 +267,8 @@ def admin_delete(request, pk: int):
 
 @require_POST
 def api_user_add(request):
-    form = ApiUserForm(request.POST)
-    if form.is_valid():
+    form = _reauthenticated(request, ApiUserForm(request.POST))
+    if _valid(request, form):
         try:
             api_user, token = services.create_api_user(form.cleaned_data["name"])
         except services.ApiUserError as e:

@@ -38,12 +38,23 @@ MAX_PUBLIC_LISTS = 50
 # --- double opt-in --------------------------------------------------------------------
 
 
+# Meta flag of an unsubscribed membership on a single opt-in list that the
+# public form asked to restore: it stays unsubscribed (no campaign mail) until
+# the address confirms by mail, as anyone can type anyone's address.
+RECONFIRM = "reconfirm"
+
+
 def pending_double_optin(subscriber: Subscriber) -> QuerySet[Subscription]:
+    """Memberships a confirmation link confirms: unconfirmed ones on double
+    opt-in lists, and returning unsubscribers' (RECONFIRM) on any list."""
     return (
-        Subscription.objects.filter(
-            subscriber=subscriber,
-            status=Subscription.Status.UNCONFIRMED,
-            list__optin=MailingList.Optin.DOUBLE,
+        Subscription.objects.filter(subscriber=subscriber)
+        .filter(
+            Q(
+                status=Subscription.Status.UNCONFIRMED,
+                list__optin=MailingList.Optin.DOUBLE,
+            )
+            | Q(status=Subscription.Status.UNSUBSCRIBED, **{f"meta__{RECONFIRM}": True})
         )
         .select_related("list")
         .order_by("list__name", "list_id")
@@ -181,7 +192,8 @@ def confirm_optin(token: str) -> ConfirmResult:
     now = timezone.now()
     for sub in pending:
         sub.status = Subscription.Status.CONFIRMED
-        sub.meta = {**sub.meta, "confirmed_at": now.isoformat()}
+        meta = {k: v for k, v in sub.meta.items() if k != RECONFIRM}
+        sub.meta = {**meta, "confirmed_at": now.isoformat()}
         sub.save(update_fields=["status", "meta", "updated_at"])
         result.confirmed.append(sub.list)
     return result
@@ -265,12 +277,15 @@ def _join(
     *,
     meta: dict[str, Any] | None = None,
     is_new: bool = False,
+    reconfirm: bool = False,
 ) -> dict[int, str]:
     """Subscribe (again) to lists the subscriber is not active on: single opt-in
     ones confirmed, double opt-in ones unconfirmed. Confirmed and pending
     memberships are left alone. Returns each list's status afterwards; the
     caller sends any confirmation. `is_new` skips the look-up of memberships
-    (the public API's hot path)."""
+    (the public API's hot path). With `reconfirm` (a request nobody
+    authenticated), an unsubscribed membership of a single opt-in list stays
+    unsubscribed and is flagged RECONFIRM: only the confirmation link restores it."""
     current: dict[int, str] = {}
     if not is_new:
         memberships = Subscription.objects.filter(subscriber=subscriber, list__in=lists)
@@ -278,12 +293,16 @@ def _join(
     after = dict(current)
     create: list[Subscription] = []
     again: dict[str, list[int]] = {}
+    flagged: list[int] = []
     for lst in lists:
         single = lst.optin == MailingList.Optin.SINGLE
         wanted = (
             Subscription.Status.CONFIRMED if single else Subscription.Status.UNCONFIRMED
         )
         old = current.get(lst.id)
+        if reconfirm and single and old == Subscription.Status.UNSUBSCRIBED:
+            flagged.append(lst.id)
+            continue
         if old is None:
             create.append(
                 Subscription(
@@ -300,6 +319,10 @@ def _join(
         after[lst.id] = wanted
     if create:
         Subscription.objects.bulk_create(create)
+    if flagged:
+        Subscription.objects.filter(subscriber=subscriber, list_id__in=flagged).update(
+            meta={**(meta or {}), RECONFIRM: True}, updated_at=timezone.now()
+        )
     for status, list_ids in again.items():
         fields: dict[str, Any] = {"status": status, "updated_at": timezone.now()}
         if meta:
@@ -407,7 +430,8 @@ def public_subscribe(
        name is not changed: anyone can post any address.
     3. Single opt-in lists confirm at once; double opt-in lists become (or stay)
        unconfirmed. Confirmed memberships are left alone; unsubscribed ones
-       subscribe again.
+       subscribe again, but only by mail: an unsubscribed membership of a
+       single opt-in list waits for the confirmation link too (consent).
     4. Queue one confirmation mail when a double opt-in list is pending (again,
        for an address that asks again: its first mail may be lost; the per
        address rate limit caps this).
@@ -424,13 +448,15 @@ def public_subscribe(
         return result
     # Consent evidence, as listmonk's optin_ip: who asked, from where.
     meta = {"optin_ip": ip} if ip else None
-    status = _join(subscriber, lists, meta=meta, is_new=created)
+    status = _join(subscriber, lists, meta=meta, is_new=created, reconfirm=True)
     for lst in lists:
         if status[lst.id] == Subscription.Status.CONFIRMED:
             result.confirmed.append(lst)
         elif status[lst.id] == Subscription.Status.UNCONFIRMED:
             if lst.optin == MailingList.Optin.DOUBLE:
                 result.pending.append(lst)
+        elif status[lst.id] == Subscription.Status.UNSUBSCRIBED:
+            result.pending.append(lst)  # flagged RECONFIRM by _join
     if result.pending and created:
         # A new subscriber's pending lists are known: no need to look them up.
         result.mail = _queue_confirmation(subscriber, result.pending)

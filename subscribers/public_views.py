@@ -69,13 +69,13 @@ def subscription_form(request: HttpRequest) -> HttpResponse:
     }
     if request.POST.get(HONEYPOT):
         # A bot filled the hidden field: answer as for a person, do nothing.
-        return _message(request, "Thank you", "Thank you for subscribing.")
+        return _done(request, values["email"])
     if not ratelimit.allow_ip(client_address(request)) or (
         values["email"].strip() and not ratelimit.allow_address(values["email"])
     ):
         return _message(request, "Please wait", TOO_MANY, status=429, kind="error")
     try:
-        result = optin.public_subscribe(
+        optin.public_subscribe(
             email=values["email"],
             name=values["name"],
             list_uuids=values["l"],
@@ -84,11 +84,14 @@ def subscription_form(request: HttpRequest) -> HttpResponse:
     except SubscriberError as e:
         field = "l" if e.field == "list_uuids" else e.field
         return _form(request, values=values, errors={field: e.message}, status=400)
-    return render(
-        request,
-        "subscription/done.html",
-        {"result": result, "email": values["email"].strip()},
-    )
+    return _done(request, values["email"])
+
+
+def _done(request: HttpRequest, email: str) -> HttpResponse:
+    """The same answer whatever became of the address (new, already confirmed,
+    returning, blocklisted): the form must not reveal who is on which list."""
+    context = {"email": email.strip(), "confirmations": optin.confirmations_enabled()}
+    return render(request, "subscription/done.html", context)
 
 
 @login_not_required

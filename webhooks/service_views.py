@@ -11,12 +11,16 @@ is the authentication.
 4. A handshake (SES subscription) is answered as is, nothing stored.
 5. parse (pure), then bounce processing off: 503, the provider retries later.
 6. store_events in one transaction; the new events are enqueued on commit;
-   2xx. A duplicate (provider retry) also gets 2xx and adds nothing.
+   2xx. A duplicate (provider retry) also gets 2xx and adds nothing. Stored
+   means answered 2xx, also when the broker is down: the beat job
+   (tasks.retry_webhook_events) picks up received events nobody processed, and
+   a 5xx would only make the provider send them again.
 """
 
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from django.contrib.auth.decorators import login_not_required
 from django.db import transaction
@@ -48,6 +52,21 @@ def _read_body(request: HttpRequest) -> bytes | None:
         return None
     body = request.read(MAX_BODY_BYTES + 1)
     return None if len(body) > MAX_BODY_BYTES else body
+
+
+def _enqueue(provider: str, event_ids: list[int]) -> None:
+    """Hand the stored events to a worker; a broker that is down only delays them."""
+    try:
+        tasks.process_webhook_events.delay(event_ids=event_ids)
+    except Exception as e:  # noqa: BLE001 (kombu, redis or socket errors alike: stored is stored)
+        log.warning(
+            "webhook %s: %d stored event(s) not enqueued (%s: %s); the retry job "
+            "processes them",
+            provider,
+            len(event_ids),
+            type(e).__name__,
+            e,
+        )
 
 
 @csrf_exempt
@@ -105,7 +124,7 @@ def service_webhook(request: HttpRequest, provider: str) -> HttpResponse:
     with transaction.atomic():
         result = services.store_events(provider, events, headers)
         if result.new_ids:
-            tasks.process_webhook_events.delay_on_commit(event_ids=result.new_ids)
+            transaction.on_commit(partial(_enqueue, provider, result.new_ids))
     return JsonResponse(
         {"data": True, "stored": result.stored, "duplicates": result.duplicates}
     )

@@ -34,6 +34,26 @@ document.addEventListener("DOMContentLoaded", () => {
 
   const sync = () => { textarea.value = editor.innerHTML; };
 
+  // The stored body (saved through the API, say) enters this admin page only
+  // after an inert parse (DOMParser runs no script and loads nothing) that drops
+  // script-like elements, on* handlers and javascript: URLs. The page's
+  // Content-Security-Policy would block them anyway; this keeps them out of the DOM.
+  const DROP = "script,style,iframe,frame,object,embed,template,noscript,svg,math,link,meta,base,form";
+  const BAD_URL = /^\s*(javascript|vbscript):/i;
+  const inert = (html) => {
+    const doc = new DOMParser().parseFromString(html, "text/html");
+    doc.body.querySelectorAll(DROP).forEach((node) => node.remove());
+    doc.body.querySelectorAll("*").forEach((el) => {
+      Array.from(el.attributes).forEach((attr) => {
+        const name = attr.name.toLowerCase();
+        if (name.startsWith("on") || (/(href|src|action)$/.test(name) && BAD_URL.test(attr.value))) {
+          el.removeAttribute(attr.name);
+        }
+      });
+    });
+    return doc.body.innerHTML;
+  };
+
   const run = (cmd) => {
     editor.focus();
     if (cmd === "heading") {
@@ -79,7 +99,7 @@ document.addEventListener("DOMContentLoaded", () => {
     if (rich) {
       document.execCommand("defaultParagraphSeparator", false, "p");
       document.execCommand("styleWithCSS", false, false);
-      editor.innerHTML = textarea.value;
+      editor.innerHTML = inert(textarea.value);
     }
     wrap.hidden = !rich;
     textarea.hidden = rich;

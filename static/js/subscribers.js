@@ -3,17 +3,17 @@
 (function () {
   "use strict";
 
+  // Forms with data-confirm are handled by confirm.js (loaded on every page);
+  // the bulk form's question depends on the chosen action.
   document.addEventListener("submit", function (ev) {
     var form = ev.target;
-    var message = form.dataset.confirm;
-    if (form.id === "bulk-form") {
-      var option = form.elements.action.selectedOptions[0];
-      message = option && option.dataset.confirm;
-      if (!form.querySelector('input[name="ids"]:checked')) {
-        ev.preventDefault();
-        window.alert("Select at least one subscriber first.");
-        return;
-      }
+    if (form.id !== "bulk-form") return;
+    var option = form.elements.action.selectedOptions[0];
+    var message = option && option.dataset.confirm;
+    if (!form.querySelector('input[name="ids"]:checked')) {
+      ev.preventDefault();
+      window.alert("Select at least one subscriber first.");
+      return;
     }
     if (message && !window.confirm(message)) ev.preventDefault();
   });

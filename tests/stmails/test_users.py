@@ -17,7 +17,12 @@ User = get_user_model()
 
 def admin_form(username="bob", password="another-long-passphrase", **kw):  # noqa: S107
     return {"username": username, "email": f"{username}@example.com",
-            "password1": password, "password2": password, **kw}  # fmt: skip
+            "password1": password, "password2": password,
+            "current_password": ADMIN_PASSWORD, **kw}  # fmt: skip
+
+
+def api_form(name):
+    return {"name": name, "current_password": ADMIN_PASSWORD}
 
 
 def test_it_lists_admins_and_api_users(client_alice, api_user):
@@ -79,7 +84,7 @@ def test_it_hides_delete_buttons_for_yourself_and_the_last_admin(client_alice, a
 
 
 def test_it_creates_an_api_user_and_shows_the_token_once(client_alice, alice):
-    r = client_alice.post("/settings/users/api/new", {"name": "deploy-bot"})
+    r = client_alice.post("/settings/users/api/new", api_form("deploy-bot"))
     assert r.status_code == 200
     page = r.content.decode()
     tokens = re.findall(r'<div class="secret-once">([A-Za-z0-9_-]{20,})</div>', page)
@@ -101,10 +106,10 @@ def test_it_creates_an_api_user_and_shows_the_token_once(client_alice, alice):
 
 
 def test_it_rejects_bad_and_duplicate_api_user_names(client_alice, api_user):
-    r = client_alice.post("/settings/users/api/new", {"name": "has space"})
+    r = client_alice.post("/settings/users/api/new", api_form("has space"))
     assert r.status_code == 400
     assert 'id="id_name-error">use 1-100 characters' in r.content.decode()
-    r = client_alice.post("/settings/users/api/new", {"name": "bot"})
+    r = client_alice.post("/settings/users/api/new", api_form("bot"))
     assert 'id="id_name-error">an API user named &#x27;bot&#x27; already exists' in (
         r.content.decode()
     )

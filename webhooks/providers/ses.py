@@ -11,7 +11,7 @@ Verification (spec §2.1, AWS "Verifying the signatures of Amazon SNS messages")
 5. TopicArn is in bounce.ses_topic_arns (a valid signature only proves "sent by
    SNS", any AWS account can aim a topic at us), except for a
    SubscriptionConfirmation while the admin has armed "accept the next
-   subscription";
+   subscription"; checked first, before anything is fetched;
 6. Timestamp is at most MAX_AGE old (SNS retries for at most an hour).
 
 Settings: listmonk's bounce.ses_enabled, plus bounce.ses_topic_arns and
@@ -62,13 +62,15 @@ from webhooks.providers.base import (
 
 log = logging.getLogger(__name__)
 
+# Always used with fullmatch: `$` also matches before a trailing newline, which
+# let "https://sns...pem\n" through.
 CERT_URL_RE = re.compile(
-    r"^https://sns\.[a-z0-9\-]+\.amazonaws\.com(\.cn)?/SimpleNotificationService-[a-z0-9]+\.pem$",
+    r"https://sns\.[a-z0-9\-]+\.amazonaws\.com(\.cn)?/SimpleNotificationService-[a-z0-9]+\.pem",
     re.IGNORECASE,
 )
-SNS_HOST_RE = re.compile(r"^sns\.[a-z0-9\-]+\.amazonaws\.com(\.cn)?$", re.IGNORECASE)
+SNS_HOST_RE = re.compile(r"sns\.[a-z0-9\-]+\.amazonaws\.com(\.cn)?", re.IGNORECASE)
 TOPIC_ARN_RE = re.compile(
-    r"^arn:aws(-cn|-us-gov)?:sns:[a-z0-9\-]+:\d{12}:[A-Za-z0-9_\-.]{1,256}$"
+    r"arn:aws(-cn|-us-gov)?:sns:[a-z0-9\-]+:\d{12}:[A-Za-z0-9_\-.]{1,256}"
 )
 NOTIFICATION_FIELDS = (
     "Message",
@@ -97,7 +99,7 @@ def now() -> datetime:  # tests move the clock to a real vector's time
 
 
 def as_topic_arn(name: str, value: Any) -> str:
-    if not isinstance(value, str) or not TOPIC_ARN_RE.match(value.strip()):
+    if not isinstance(value, str) or not TOPIC_ARN_RE.fullmatch(value.strip()):
         raise SettingsError(
             name,
             "must be an SNS topic ARN such as arn:aws:sns:us-east-1:123456789012:ses-bounces",
@@ -144,7 +146,7 @@ def canonical_string(msg: Mapping[str, Any]) -> bytes:
 def verify_sns_signature(msg: Mapping[str, Any]) -> None:
     """Steps 2-4 of the module docstring; raises VerificationError."""
     cert_url = str(msg.get("SigningCertURL") or "")
-    if not CERT_URL_RE.match(cert_url):
+    if not CERT_URL_RE.fullmatch(cert_url):
         raise VerificationError("SigningCertURL is not an SNS certificate URL", 400)
     version = str(msg.get("SignatureVersion") or "")
     algorithm = {"1": hashes.SHA1(), "2": hashes.SHA256()}.get(version)  # noqa: S303 (SNS v1 is SHA1)
@@ -240,16 +242,18 @@ class Ses(Provider):
             raise VerificationError(
                 "x-amz-sns-message-type does not match the body's Type", 400
             )
-        verify_sns_signature(msg)
-        timestamp = parse_time(msg.get("Timestamp"))
-        if timestamp is None or abs(now() - timestamp) > MAX_AGE:
-            raise VerificationError("the SNS message is too old (replayed?)", 400)
+        # The allow-list first: a topic nobody allowed must not make stmails
+        # fetch anything (the certificate URL is the sender's choice).
         topic = msg.get("TopicArn")
-        allowed = topic in (config.get("topic_arns") or [])
+        allowed = isinstance(topic, str) and topic in (config.get("topic_arns") or [])
         if not allowed and not (
             msg["Type"] == "SubscriptionConfirmation" and config.get("accept_next")
         ):
             raise VerificationError(f"topic {topic} is not allowed", self.reject_status)
+        verify_sns_signature(msg)
+        timestamp = parse_time(msg.get("Timestamp"))
+        if timestamp is None or abs(now() - timestamp) > MAX_AGE:
+            raise VerificationError("the SNS message is too old (replayed?)", 400)
 
     def handshake(
         self, raw_body: bytes, headers: Mapping[str, str], config: Mapping[str, Any]
@@ -265,7 +269,7 @@ class Ses(Provider):
         topic = str(msg.get("TopicArn") or "")
         url = str(msg.get("SubscribeURL") or "")
         parts = urlsplit(url)
-        if parts.scheme != "https" or not SNS_HOST_RE.match(parts.hostname or ""):
+        if parts.scheme != "https" or not SNS_HOST_RE.fullmatch(parts.hostname or ""):
             return Handshake(
                 400,
                 b"SubscribeURL is not an SNS address",

@@ -48,18 +48,17 @@ def forget_event_listeners():
     forget_listeners()
 
 
-QUERY_COUNTING_FIXTURES = {"django_assert_num_queries", "django_assert_max_num_queries"}
-
-
 @pytest.fixture(autouse=True)
-def no_log_settings_sync_while_counting_queries(request, monkeypatch):
+def no_periodic_log_settings_read():
     """The logging sync reads the settings at most every few seconds, so whether
-    that read lands inside a counted block depends on the clock. Tests that
-    count queries count the page's own: they turn the periodic read off."""
-    if QUERY_COUNTING_FIXTURES.intersection(request.fixturenames):
-        from stmails import runtime_logging
+    that read lands inside a test (and in its query counts) depends on the
+    clock. Tests start as if it had just run; the runtime-logging tests reset
+    the throttle themselves."""
+    from stmails import runtime_logging
 
-        monkeypatch.setattr(runtime_logging, "sync_from_settings", lambda **kw: None)
+    runtime_logging._state["checked"] = float("inf")
+    yield
+    runtime_logging._state["checked"] = float("-inf")
 
 
 @pytest.fixture(autouse=True)

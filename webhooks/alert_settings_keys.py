@@ -138,4 +138,5 @@ _key(
     "Webhook signing secret",
     "Optional: signs each POST (X-Stmails-Signature: sha256=HMAC of the body).",
     secret=WHOLE_VALUE,
+    bound_to=("alerts.webhook_url",),
 )

@@ -50,6 +50,9 @@ class Key:
     # signing secret and its URL). Otherwise the secret must be entered again,
     # so nobody can point a stored password at a server of their own.
     bound_to: tuple[str, ...] = ()
+    # The value is a URL stmails sends requests to: API users may only change it
+    # if the operator allows (settings.STMAILS_API_USERS_SET_URLS).
+    outbound_url: bool = False
     section: str = "general"
     label: str = ""
     help: str = ""

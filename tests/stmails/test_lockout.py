@@ -198,3 +198,11 @@ def test_parallel_attempts_let_exactly_the_limit_through(api_user, settings):
         t.join(60)
     assert errors == []
     assert sorted(statuses) == [401] * 10 + [429] * (threads_n - 10)
+
+
+def test_metrics_behind_a_local_proxy_see_the_forwarded_client(settings, db):
+    settings.STMAILS_TRUSTED_PROXIES = ["127.0.0.1"]
+    outside = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.5")
+    assert outside.get("/metrics").status_code == 403
+    local = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="127.0.0.1")
+    assert local.get("/metrics").status_code == 200

@@ -275,3 +275,19 @@ def test_alert_webhook_secret_must_be_entered_again_for_a_new_url(client_alice):
         == 200
     )
     assert config.get_value("alerts.webhook_secret") == "k2"
+
+
+def test_the_alerts_page_asks_for_the_secret_again_beside_its_field(client_alice):
+    from tests.webhooks.alerts.test_pages import alerts_form
+
+    assert client_alice.post("/settings/alerts", alerts_form()).status_code == 302
+    r = client_alice.post(
+        "/settings/alerts",
+        alerts_form(
+            alerts__webhook_url="https://evil.example.net/x",
+            alerts__webhook_secret=MASK,
+        ),
+    )
+    assert r.status_code == 400
+    assert "enter it again" in str(r.context["form"].errors["alerts__webhook_secret"])
+    assert config.get_value("alerts.webhook_url") == "https://hooks.example.com/alerts"

@@ -54,6 +54,10 @@ MAILBOX_DEFAULTS: dict[str, Any] = {
 }
 INTERVAL = re.compile(r"(\d+)(s|m|h)")
 UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
+# What the stored password is tied to (see stmails.config.Key.bound_to).
+MAILBOX_DESTINATION = (
+    "type", "host", "port", "username", "tls_type", "tls_skip_verify",
+)  # fmt: skip
 # A mailbox's protocol; its bounces are recorded with it as their source.
 MAILBOX_TYPES = ("pop", "imap")
 
@@ -171,6 +175,7 @@ register(
         [],
         as_mailboxes,
         secret=("password",),
+        bound_to=MAILBOX_DESTINATION,
         section="bounce_mailboxes",
         label="Bounce mailboxes",
     )

@@ -12,6 +12,7 @@ from datetime import datetime
 from email import policy
 from email.message import Message
 from email.parser import BytesHeaderParser
+from urllib.parse import urlsplit
 
 from django.db.models import Q
 from django.urls import reverse
@@ -30,6 +31,7 @@ from bounces.probe_mail import (
     parse_confirm_form,
 )
 from campaigns.sending.message import SUBSCRIBER_HEADER
+from stmails import config
 from stmails.lib import http
 from stmails.models import OutgoingMail
 from subscribers.models import Subscription
@@ -215,10 +217,14 @@ def _confirm_steps(run: ProbeRun, msg: Message) -> list[Step]:
     link = find_confirm_link(msg, path)
     if link is None:
         return [Step("confirm link", False, f"no link to …{path}… in the mail")]
+    # The site itself may sit on a private address: its own host is allowed.
+    own_host = urlsplit(config.get_value("app.root_url")).hostname or ""
     try:
         # No redirects: the link in the mail must answer itself (a redirect
         # to https means app.root_url is wrong), and the error names the target.
-        page = http.get(link, https_only=False, timeout=HTTP_TIMEOUT)
+        page = http.get(
+            link, https_only=False, timeout=HTTP_TIMEOUT, also_allowed=[own_host]
+        )
         html = page.body.decode("utf-8", "replace")
         form = parse_confirm_form(html, link)
         if form is None:
@@ -229,6 +235,7 @@ def _confirm_steps(run: ProbeRun, msg: Message) -> list[Step]:
             form.encoded(),
             timeout=HTTP_TIMEOUT,
             headers={"Content-Type": "application/x-www-form-urlencoded"},
+            also_allowed=[own_host],
         )
     except http.HttpError as e:
         return [Step("confirm link", False, f"{_short(link)}: {e.message}")]

@@ -304,7 +304,7 @@ def test_connection(data: Any) -> int:
     """
     from bounces.mailbox import check_mailbox
     from bounces.mailbox_settings_keys import as_mailbox
-    from stmails.config import SettingsError
+    from stmails.config import REGISTRY, SettingsError, reuse_secret
     from stmails.lib import crypto
 
     if not isinstance(data, dict):
@@ -312,6 +312,9 @@ def test_connection(data: Any) -> int:
     box = as_mailbox("mailbox", dict(data))
     if crypto.is_masked(data.get("password", "")):
         stored = {b["uuid"]: b for b in all_mailboxes()}
-        box["password"] = stored.get(box["uuid"], {}).get("password", "")
+        previous = stored.get(box["uuid"], {})
+        box["password"] = reuse_secret(
+            REGISTRY["bounce.mailboxes"], box, previous, "password", "mailbox"
+        )
     log.info("testing bounce mailbox %s:%s", box["host"], box["port"])
     return check_mailbox(box)

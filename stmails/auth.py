@@ -5,25 +5,28 @@ Accepted on every /api/* endpoint and /webhooks/bounce:
 - `Authorization: token <api_username>:<access_token>`;
 - HTTP basic auth with an admin's own username and password;
 - a logged-in admin session (with CSRF).
-Failures are counted per client address; past the limit every attempt from that
-address gets 429 until the window passes.
+Attempts are counted per account and client address before the credentials
+are checked (stmails.lockout); past the limit that pair gets 429 with
+Retry-After until the window passes.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import logging
 from datetime import timedelta
+from functools import lru_cache
 
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.core.cache import cache
 from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, CSRFCheck
 from rest_framework.request import Request
 
+from stmails import lockout
 from stmails.models import ApiUser
 
 log = logging.getLogger(__name__)
@@ -33,29 +36,43 @@ class TooManyFailures(exceptions.APIException):
     status_code = 429
     default_detail = "too many failed authentication attempts; try again later"
 
+    def __init__(self, retry_after: int):
+        super().__init__()
+        self.wait = retry_after  # the error handler sends it as Retry-After
+
+
+@lru_cache(maxsize=4)
+def _networks(entries: tuple[str, ...]) -> tuple:
+    return tuple(ipaddress.ip_network(e, strict=False) for e in entries)
+
+
+def _ip(text: str):
+    try:
+        return ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+
 
 def client_address(request) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
-
-
-def _failure_key(address: str) -> str:
-    return f"authfail:{address}"
-
-
-def failures_exceeded(address: str) -> bool:
-    return (
-        cache.get(_failure_key(address)) or 0
-    ) >= settings.STMAILS_AUTH_FAILURE_LIMIT
-
-
-def record_failure(address: str) -> None:
-    key = _failure_key(address)
-    if cache.add(key, 1, timeout=settings.STMAILS_AUTH_FAILURE_WINDOW):
-        return
-    try:
-        cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, timeout=settings.STMAILS_AUTH_FAILURE_WINDOW)
+    """The client's address: REMOTE_ADDR, or behind a trusted reverse proxy
+    (settings.STMAILS_TRUSTED_PROXIES) the right-most X-Forwarded-For entry that
+    is not itself a trusted proxy. Entries left of it are the client's own
+    claims and are never believed."""
+    remote = request.META.get("REMOTE_ADDR", "") or "unknown"
+    trusted = _networks(tuple(settings.STMAILS_TRUSTED_PROXIES))
+    ip = _ip(remote)
+    if not trusted or ip is None or not any(ip in n for n in trusted):
+        return remote
+    client = remote
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")[:4096]
+    for hop in reversed(forwarded.split(",")):
+        ip = _ip(hop)
+        if ip is None:
+            break  # not an address: believe nothing further left
+        client = str(ip)
+        if not any(ip in n for n in trusted):
+            break
+    return client
 
 
 # Raw SQL: every API call and webhook runs it, and the ORM's query compilation
@@ -86,36 +103,38 @@ def _split_credentials(raw: str) -> tuple[str, str] | None:
 
 class ListmonkAuthentication(BaseAuthentication):
     def authenticate(self, request: Request):
-        address = client_address(request)
         header = request.META.get("HTTP_AUTHORIZATION", "")
         if not header:
             return self._session(request)
-        if failures_exceeded(address):
-            raise TooManyFailures()
+        address = client_address(request)
         scheme, _, value = header.partition(" ")
         scheme = scheme.lower()
-        user = None
+        creds = None
         if scheme == "basic":
             try:
                 decoded = base64.b64decode(value.strip(), validate=True).decode()
             except (binascii.Error, UnicodeDecodeError):
                 decoded = ""
             creds = _split_credentials(decoded)
-            if creds:
-                user = check_api_user(*creds) or self._admin(request, *creds)
         elif scheme == "token":
             creds = _split_credentials(value.strip())
-            if creds:
-                user = check_api_user(*creds)
-        else:
-            record_failure(address)
+        # Counted before checking, so parallel attempts cannot overtake the limit.
+        attempt = lockout.count_attempt(creds[0] if creds else "", address)
+        if not attempt.allowed:
+            raise TooManyFailures(attempt.retry_after)
+        if scheme not in ("basic", "token"):
             raise exceptions.AuthenticationFailed(
                 "unsupported Authorization scheme (use Basic or token)"
             )
+        user = None
+        if creds and scheme == "basic":
+            user = check_api_user(*creds) or self._admin(request, *creds)
+        elif creds:
+            user = check_api_user(*creds)
         if user is None:
-            record_failure(address)
             log.info("API authentication failed from %s", address)
             raise exceptions.AuthenticationFailed("invalid API credentials")
+        lockout.succeeded(attempt)
         return (user, None)
 
     def _admin(self, request: Request, username: str, password: str):

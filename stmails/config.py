@@ -44,6 +44,15 @@ class Key:
     # secret fields inside a dict value or inside each item of a list of dicts
     # (items matched by "uuid").
     secret: str | tuple[str, ...] = ()
+    # Where the secret is sent. A masked secret sent back is only reused while
+    # these are unchanged: item fields (host, port, username, TLS mode) for
+    # secrets inside items, other keys' names for a WHOLE_VALUE secret (a
+    # signing secret and its URL). Otherwise the secret must be entered again,
+    # so nobody can point a stored password at a server of their own.
+    bound_to: tuple[str, ...] = ()
+    # The value is a URL stmails sends requests to: API users may only change it
+    # if the operator allows (settings.STMAILS_API_USERS_SET_URLS).
+    outbound_url: bool = False
     section: str = "general"
     label: str = ""
     help: str = ""
@@ -224,24 +233,68 @@ def get_masked_settings() -> dict[str, Any]:
 # --- writing --------------------------------------------------------------------
 
 
+def reuse_secret(key: Key, item: dict, previous: dict, fname: str, where: str) -> str:
+    """The stored secret `previous[fname]` for an item that sent it back masked,
+    only while the item's destination (`key.bound_to`) is the stored one.
+
+    `previous` holds the stored secret as stored (encrypted) or decrypted: it is
+    returned as it is. Raises SettingsError naming `where.fname` otherwise.
+    """
+    stored = previous.get(fname) or ""
+    changed = [f for f in key.bound_to if item.get(f) != previous.get(f)]
+    if stored and changed:
+        raise SettingsError(
+            f"{where}.{fname}",
+            f"enter it again: {', '.join(changed)} changed, and a stored "
+            f"{fname} is only reused for the server it was entered for",
+        )
+    return stored
+
+
 def _merge_secrets(key: Key, new: Any, old: Any) -> Any:
-    """Encrypt new credentials; a masked or empty one keeps the stored value."""
+    """Encrypt new credentials; a masked or empty one keeps the stored value
+    (if the item still points where it did: see reuse_secret)."""
     if key.secret == WHOLE_VALUE:
         return old if crypto.is_masked(new) else crypto.encrypt(new)
     if not key.secret:
         return new
     if isinstance(new, list):
         old_by_uuid = {o.get("uuid"): o for o in (old or []) if isinstance(o, dict)}
-        pairs = [(item, old_by_uuid.get(item.get("uuid"), {})) for item in new]
+        triples = [
+            (item, old_by_uuid.get(item.get("uuid"), {}), f"{key.name}[{i}]")
+            for i, item in enumerate(new)
+        ]
     else:
-        pairs = [(new, old or {})]
-    for item, previous in pairs:
+        triples = [(new, old or {}, key.name)]
+    for item, previous, where in triples:
         for fname in key.secret:
             if crypto.is_masked(item.get(fname)):
-                item[fname] = previous.get(fname, "")
+                item[fname] = reuse_secret(key, item, previous, fname, where)
             else:
                 item[fname] = crypto.encrypt(item[fname])
     return new
+
+
+def _check_bound_secrets(cleaned: dict[str, Any], stored: dict[str, Any]) -> None:
+    """A WHOLE_VALUE secret bound to other keys (a signing secret and its URL)
+    must come with a changed destination, not be kept masked."""
+    for key in REGISTRY.values():
+        if key.secret != WHOLE_VALUE or not key.bound_to:
+            continue
+        moved = [
+            n
+            for n in key.bound_to
+            if n in cleaned
+            and cleaned[n]
+            and cleaned[n] != stored.get(n, REGISTRY[n].default)
+        ]
+        kept = key.name not in cleaned or crypto.is_masked(cleaned[key.name])
+        if moved and stored.get(key.name) and kept:
+            raise SettingsError(
+                key.name,
+                f"enter it again: {', '.join(moved)} changed, and a stored secret "
+                "is only reused for the destination it was entered for",
+            )
 
 
 def validate_changes(changes: dict[str, Any]) -> dict[str, Any]:
@@ -270,10 +323,14 @@ def update_settings(
     with credentials masked: the log must never hold a secret, even encrypted.
     """
     cleaned = validate_changes(changes)
+    bound = {k.name for k in REGISTRY.values() if set(k.bound_to) & set(cleaned)}
     stored = {
         s.key: s.value
-        for s in Setting.objects.select_for_update().filter(key__in=cleaned)
+        for s in Setting.objects.select_for_update().filter(
+            key__in=set(cleaned) | bound
+        )
     }
+    _check_bound_secrets(cleaned, stored)
     changed = []
     for name, value in cleaned.items():
         key = REGISTRY[name]

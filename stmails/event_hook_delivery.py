@@ -90,15 +90,16 @@ def deliver(delivery_id: int, now: datetime | None = None) -> str:
         )
     except http.HttpError as e:
         return _record_failure(delivery, now, e.message, code=e.status)
-    excerpt = _excerpt(response.body)
     if not 200 <= response.status < 300:
+        # Status and timing only: showing what an unexpected target answered
+        # would make the delivery log a window into other services.
         return _record_failure(
             delivery,
             now,
             f"HTTP {response.status} (2xx expected)",
             code=response.status,
-            excerpt=excerpt,
         )
+    excerpt = _excerpt(response.body)
     EventDelivery.objects.filter(pk=delivery.pk, claimed_at=delivery.claimed_at).update(
         status=Status.DELIVERED,
         delivered_at=now,
@@ -120,7 +121,6 @@ def _record_failure(
     error: str,
     *,
     code: int | None = None,
-    excerpt: str = "",
     final: bool = False,
 ) -> str:
     if final or delivery.attempts >= MAX_ATTEMPTS:
@@ -135,7 +135,7 @@ def _record_failure(
         next_try_at=next_try_at,
         last_status_code=code,
         last_error=error,
-        response_excerpt=excerpt,
+        response_excerpt="",
     )
     log.warning(
         "event webhook %s (%s) to endpoint %s, attempt %s: %s -> %s",

@@ -6,8 +6,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django import forms
+from django.conf import settings
 
 from stmails.event_hooks import EVENT_TYPES
+from stmails.lib import destinations
 from stmails.models import EventHook
 
 
@@ -50,6 +52,12 @@ class EventHookForm(forms.ModelForm):
             parts.port  # noqa: B018 (raises on a bad port)
         except ValueError:
             raise forms.ValidationError("The port is not a number.") from None
+        # Names are checked again on each delivery, after resolving.
+        refused = destinations.refused_literal(
+            url, settings.STMAILS_ALLOWED_PRIVATE_HOSTS
+        )
+        if refused:
+            raise forms.ValidationError(f"Not allowed: {refused}.")
         return url
 
     def clean_events(self) -> list[str]:

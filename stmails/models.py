@@ -337,3 +337,21 @@ class EventDelivery(models.Model):
     @property
     def can_retry(self) -> bool:
         return self.status == self.Status.FAILED
+
+
+class AuthThrottle(models.Model):
+    """Authentication attempts of one account from one client address in the
+    current window (stmails.lockout). Counted with one atomic UPSERT, so
+    concurrent attempts from several web processes never pass the limit."""
+
+    # sha256 of "account\0address": neither is stored in clear.
+    key = models.CharField(max_length=64, primary_key=True)
+    attempts = models.IntegerField(default=0)
+    # Unix seconds: compared in SQL on both databases without date formats.
+    window_ends = models.BigIntegerField(db_index=True)
+
+    class Meta:
+        db_table = "auth_throttle"
+
+    def __str__(self) -> str:
+        return f"{self.key[:12]}: {self.attempts} until {self.window_ends}"

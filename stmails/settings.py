@@ -239,6 +239,31 @@ STMAILS_IMPORT_DIR = VAR_DIR / "imports"
 STMAILS_AUTH_FAILURE_LIMIT = env_int("STMAILS_AUTH_FAILURE_LIMIT", 10, minimum=1)
 STMAILS_AUTH_FAILURE_WINDOW = env_int("STMAILS_AUTH_FAILURE_WINDOW", 300, minimum=1)
 
+
+def _networks(name: str) -> list[str]:
+    import ipaddress
+
+    values = env_list(name, [])
+    for value in values:
+        try:
+            ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name}: {value!r} is not an IP address or CIDR range"
+            ) from None
+    return values
+
+
+# Reverse proxies (addresses or CIDRs) whose X-Forwarded-For is believed: the
+# client is the right-most address in it that is not one of them.
+STMAILS_TRUSTED_PROXIES = _networks("STMAILS_TRUSTED_PROXIES")
+# Outgoing HTTP (event webhooks, alert POSTs...) refuses loopback, private,
+# link-local... addresses except these host names or CIDRs (stmails.lib.destinations).
+STMAILS_ALLOWED_PRIVATE_HOSTS = env_list("STMAILS_ALLOWED_PRIVATE_HOSTS", [])
+# Whether API users (not admins) may set where stmails sends HTTP requests
+# (alerts.webhook_url): off, so a leaked API token cannot redirect them.
+STMAILS_API_USERS_SET_URLS = env_bool("STMAILS_API_USERS_SET_URLS", False)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["stmails.auth.ListmonkAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

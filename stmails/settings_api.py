@@ -6,16 +6,41 @@ a masked or empty credential sent back keeps the stored one.
 
 from __future__ import annotations
 
+from django.conf import settings
+from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from stmails import config
 from stmails.api_errors import BadRequest
-from stmails.models import SettingsChange
+from stmails.models import ApiUser, SettingsChange
 from stmails.smtp_check import SmtpCheckError, try_server
 
 
+def _check_url_changes(request, changes) -> None:
+    """API users may not point stmails' outgoing requests anywhere new, unless
+    the operator allows it: a leaked token must not turn stmails into a proxy."""
+    if settings.STMAILS_API_USERS_SET_URLS or not isinstance(request.user, ApiUser):
+        return
+    if not isinstance(changes, dict):
+        return
+    for name, value in changes.items():
+        key = config.REGISTRY.get(name)
+        if key is None or not key.outbound_url:
+            continue
+        try:
+            value = key.validate(name, value)
+        except config.SettingsError:
+            return  # update_settings names the bad value
+        if value != config.get_value(name):
+            raise exceptions.PermissionDenied(
+                f"{name}: API users may not change where stmails sends requests; "
+                "an admin can (or the operator sets STMAILS_API_USERS_SET_URLS=true)"
+            )
+
+
 def _update(request, changes) -> None:
+    _check_url_changes(request, changes)
     try:
         config.update_settings(changes, actor=SettingsChange.actor_for(request.user))
     except config.SettingsError as e:

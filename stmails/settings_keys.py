@@ -64,6 +64,11 @@ def _err(name: str, message: str):
     return SettingsError(name, message)
 
 
+# What the stored password is tied to (see config.Key.bound_to).
+SMTP_DESTINATION = (
+    "host", "port", "username", "auth_protocol", "tls_type", "tls_skip_verify",
+)  # fmt: skip
+
 SMTP_SERVER = as_object(
     {
         "uuid": as_uuid,
@@ -117,6 +122,7 @@ register(
         [dict(SMTP_DEFAULTS, uuid="00000000-0000-4000-8000-000000000001")],
         as_list_of(SMTP_SERVER, max_items=20),
         secret=("password",),
+        bound_to=SMTP_DESTINATION,
         section="smtp",
     )
 )

@@ -178,7 +178,13 @@ def try_server(data: Any, *, to: str | None = None, timeout: float = 10) -> None
     server = SMTP_SERVER("smtp", dict(data))
     if crypto.is_masked(data.get("password", "")):
         stored = {s["uuid"]: s for s in config.get_value("smtp")}
-        server["password"] = stored.get(server["uuid"], {}).get("password", "")
+        server["password"] = config.reuse_secret(
+            config.REGISTRY["smtp"],
+            server,
+            stored.get(server["uuid"], {}),
+            "password",
+            "smtp",
+        )
     log.info("testing SMTP server %s:%s", server["host"], server["port"])
     if to:
         to = parseaddr(config.as_email_address("email", to))[1]

@@ -9,7 +9,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from stmails import auth, services
+from stmails import auth, lockout, services
 from stmails.forms import AdminAccountForm
 from stmails.setup import admin_exists
 
@@ -36,24 +36,29 @@ def setup(request):
 
 
 class LoginView(auth_views.LoginView):
-    """Django's login, with failures per address counted as for the API."""
+    """Django's login, with attempts per account and address counted as for the API."""
 
     template_name = "login.html"
     redirect_authenticated_user = True
 
     def post(self, request, *args, **kwargs):
-        address = auth.client_address(request)
-        if auth.failures_exceeded(address):
+        account = str(request.POST.get("username", ""))
+        self.attempt = lockout.count_attempt(account, auth.client_address(request))
+        if not self.attempt.allowed:
             form = self.get_form()
             form.add_error(
                 None, "Too many failed attempts. Wait a few minutes and try again."
             )
-            return self.render_to_response(self.get_context_data(form=form), status=429)
+            response = self.render_to_response(
+                self.get_context_data(form=form), status=429
+            )
+            response["Retry-After"] = str(self.attempt.retry_after)
+            return response
         return super().post(request, *args, **kwargs)
 
-    def form_invalid(self, form):
-        auth.record_failure(auth.client_address(self.request))
-        return super().form_invalid(form)
+    def form_valid(self, form):
+        lockout.succeeded(self.attempt)
+        return super().form_valid(form)
 
 
 @require_http_methods(["GET", "POST"])

@@ -68,6 +68,13 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture
+def allow_loopback_receivers(settings):
+    """Outgoing HTTP refuses loopback addresses unless the operator allows them:
+    tests whose receivers listen on 127.0.0.1 say so, as an on-premises install would."""
+    settings.STMAILS_ALLOWED_PRIVATE_HOSTS = ["127.0.0.1"]
+
+
+@pytest.fixture
 def alice(db):
     """The admin."""
     return get_user_model().objects.create_user(

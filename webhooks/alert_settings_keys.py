@@ -38,9 +38,20 @@ def as_float(minimum: float, maximum: float) -> Validator:
 
 
 def as_optional_url(name: str, value: Any) -> str:
+    from django.conf import settings
+
+    from stmails.lib import destinations
+
     if isinstance(value, str) and not value.strip():
         return ""
-    return as_url(name, value)
+    value = as_url(name, value)
+    # Names are checked again on each POST, after resolving.
+    refused = destinations.refused_literal(
+        value, settings.STMAILS_ALLOWED_PRIVATE_HOSTS
+    )
+    if refused:
+        raise SettingsError(name, f"not allowed: {refused}")
+    return value
 
 
 def _key(name: str, default: Any, validate: Validator, label: str, help: str, **kw):
@@ -130,6 +141,7 @@ _key(
     as_optional_url,
     "Also POST alerts to (URL)",
     "Optional: a JSON POST per opened and resolved incident, retried on failure.",
+    outbound_url=True,
 )
 _key(
     "webhook_secret",
@@ -138,4 +150,5 @@ _key(
     "Webhook signing secret",
     "Optional: signs each POST (X-Stmails-Signature: sha256=HMAC of the body).",
     secret=WHOLE_VALUE,
+    bound_to=("alerts.webhook_url",),
 )

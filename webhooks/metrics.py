@@ -4,8 +4,8 @@ Lives in webhooks, the top of the import order, because it reads the tables of
 every app. Each metric is one aggregate query (GROUP BY or COUNT), so a scrape
 costs a handful of index/sequential counts whatever the history size.
 
-Access: the client address (REMOTE_ADDR, so put the proxy's own rules in front
-when there is one) in `metrics.allowed_ips`, or `Authorization: Bearer <token>`
+Access: the client address (stmails.auth.client_address: REMOTE_ADDR, or behind
+a proxy in STMAILS_TRUSTED_PROXIES the address it forwarded for) in `metrics.allowed_ips`, or `Authorization: Bearer <token>`
 matching `metrics.token` (compared in constant time; empty token = off).
 """
 
@@ -195,9 +195,9 @@ def _token_ok(header: str, token: str) -> bool:
 def access_refusal(request: HttpRequest) -> str:
     """Why the request may not read the metrics, or "" when it may."""
     values = config.get_values("metrics.token", "metrics.allowed_ips")
-    if _address_allowed(
-        request.META.get("REMOTE_ADDR", ""), values["metrics.allowed_ips"]
-    ):
+    from stmails.auth import client_address
+
+    if _address_allowed(client_address(request), values["metrics.allowed_ips"]):
         return ""
     header = request.META.get("HTTP_AUTHORIZATION", "")
     if _token_ok(header, values["metrics.token"]):

@@ -9,7 +9,12 @@ from stmails.models import EventHook
 from tests.browser.conftest import log_in
 from tests.stmails.event_hook_helpers import Receiver
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# The receiver listens on 127.0.0.1, which outgoing HTTP refuses by default.
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("allow_loopback_receivers"),
+]
 
 
 def test_it_adds_an_endpoint_and_delivers_a_signed_test_event(live_server, page, alice):

@@ -16,7 +16,11 @@ from stmails.models import EventDelivery
 from tests.stmails.event_hook_helpers import Receiver, make_hook
 from tests.stmails.outbox_helpers import free_port
 
-pytestmark = pytest.mark.django_db
+# The receivers listen on 127.0.0.1, which outgoing HTTP refuses by default.
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("allow_loopback_receivers"),
+]
 
 
 @pytest.fixture

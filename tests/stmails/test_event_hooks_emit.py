@@ -12,7 +12,11 @@ from subscribers import optin, services
 from subscribers.models import Subscriber, Subscription
 from tests.stmails.event_hook_helpers import deliveries, make_hook
 
-pytestmark = pytest.mark.django_db
+# The receivers listen on 127.0.0.1, which outgoing HTTP refuses by default.
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("allow_loopback_receivers"),
+]
 URL = "http://127.0.0.1:9/hook"  # nothing is sent: on_commit never runs here
 
 

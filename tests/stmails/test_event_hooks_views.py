@@ -12,7 +12,11 @@ from stmails.lib import crypto
 from stmails.models import EventDelivery, EventHook
 from tests.stmails.event_hook_helpers import Receiver, make_hook
 
-pytestmark = pytest.mark.django_db
+# The receivers listen on 127.0.0.1, which outgoing HTTP refuses by default.
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("allow_loopback_receivers"),
+]
 URL = "https://crm.example.com/hooks/stmails"
 
 

@@ -18,7 +18,10 @@ BROKER = "redis://127.0.0.1:6379/13"
 
 
 @pytest.fixture
-def worker(settings, tmp_path):
+def worker(settings, tmp_path, monkeypatch):
+    # The receiver listens on 127.0.0.1, which outgoing HTTP refuses by default:
+    # the worker process is told, as an on-premises install would be.
+    monkeypatch.setenv("STMAILS_ALLOWED_PRIVATE_HOSTS", "127.0.0.1")
     with real_broker(settings, BROKER):
         log_path = tmp_path / "worker.log"
         proc = start_worker(BROKER, tmp_path / "var", log_path)

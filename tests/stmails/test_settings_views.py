@@ -130,13 +130,16 @@ def test_it_edits_a_server_keeping_the_masked_password(client_alice, one_server)
     page = client_alice.get(f"/settings/smtp/{UUID_A}").content.decode()
     assert f'value="{MASK}"' in page and "stored-pw" not in page
     r = client_alice.post(
-        f"/settings/smtp/{UUID_A}", smtp_form(password=MASK, port="2525")
+        f"/settings/smtp/{UUID_A}",
+        smtp_form(
+            password=MASK, max_conns="3", host="old.example.com", port="25", username=""
+        ),
     )
     assert r.status_code == 302
     (server,) = config.get_value("smtp")
-    assert server["uuid"] == UUID_A and server["port"] == 2525
+    assert server["uuid"] == UUID_A and server["max_conns"] == 3
     assert server["password"] == "stored-pw"
-    assert server["host"] == "smtp.example.com"
+    assert server["host"] == "old.example.com"
 
 
 def test_it_replaces_the_password_when_changed(client_alice, one_server):

@@ -31,7 +31,7 @@ class Handler(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def server():
+def server(allow_loopback_receivers):
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -73,6 +73,6 @@ def test_it_refuses_schemes_it_was_not_asked_for(url):
         http.get(url)
 
 
-def test_it_reports_an_unreachable_host():
+def test_it_reports_an_unreachable_host(allow_loopback_receivers):
     with pytest.raises(http.HttpError, match="cannot reach"):
         http.get("http://127.0.0.1:9/", https_only=False, timeout=2)

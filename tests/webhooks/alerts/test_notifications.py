@@ -20,7 +20,11 @@ from webhooks.models import AlertIncident, AlertPost
 
 from .conftest import Receiver, open_incidents
 
-pytestmark = pytest.mark.django_db
+# The receivers listen on 127.0.0.1, which outgoing HTTP refuses by default.
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("allow_loopback_receivers"),
+]
 
 SECRET = "alert-signing-secret"
 KEY = "unmatched_rising"
@@ -185,3 +189,17 @@ def test_it_gives_up_after_the_last_attempt(rising, evaluate):
     assert notify.send_due_posts(now=later(60 * 24)).failed == 1
     post = AlertPost.objects.get()
     assert post.status == "failed" and post.next_try_at is None
+
+
+def test_a_post_to_loopback_is_refused_without_the_allow_setting(
+    rising, evaluate, receiver, settings
+):
+    update_settings(
+        {"alerts.webhook_url": receiver.url.replace("127.0.0.1", "localhost")}
+    )
+    settings.STMAILS_ALLOWED_PRIVATE_HOSTS = []
+    evaluate()
+    post = AlertPost.objects.get()
+    assert post.status == "pending"
+    assert post.last_error.startswith("refused destination: localhost resolves to")
+    assert receiver.requests == []

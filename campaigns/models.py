@@ -70,6 +70,13 @@ class Campaign(models.Model):
             return 0
         return min(100, round(100 * self.sent / self.to_send))
 
+    def mail_went_out(self) -> bool:
+        """Whether deleting this campaign would delete a sending history."""
+        return (
+            self.status == self.Status.FINISHED
+            or self.deliveries.filter(status__in=["sent", "failed"]).exists()
+        )
+
     def send_rate(self) -> float:
         """Messages per second since the campaign started (until it ended)."""
         if not self.started_at or not self.sent:

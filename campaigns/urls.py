@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/edit", views.edit, name="edit"),
     path("<int:pk>/preview", views.preview, name="preview"),
     path("<int:pk>/status", views.status, name="status"),
+    path("<int:pk>/progress", views.progress, name="progress"),
     path("<int:pk>/test", views.test_send, name="test"),
     path("<int:pk>/delete", views.delete, name="delete"),
 ]

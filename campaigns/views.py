@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import TemplateSyntaxError
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+)
 
 from campaigns import services, tx
 from campaigns.forms import CampaignForm
 from campaigns.models import Campaign
 from campaigns.rendering import Renderer, build_context
 from campaigns.services import CampaignError
-from campaigns.stats import bounce_counts
+from campaigns.stats import bounce_counts, delivery_progress
 from subscribers.models import Subscriber
 
 SAMPLE = {
@@ -30,6 +34,20 @@ ACTIONS = {
     "schedule": "scheduled",
     "pause": "paused",
     "cancel": "cancelled",
+}
+# What the page says after each action.
+DONE = {
+    "start": "started",
+    "resume": "resumed",
+    "schedule": "scheduled",
+    "pause": "paused",
+    "cancel": "cancelled",
+}
+# Asked in the browser before the action runs.
+CONFIRM = {
+    "start": "Start sending this campaign to its lists now?",
+    "resume": "Resume sending this campaign?",
+    "cancel": "Cancel this campaign? Mail not sent yet will never be sent.",
 }
 
 
@@ -102,8 +120,10 @@ def detail(
     context = {
         "nav": "campaigns",
         "campaign": campaign,
+        "progress": delivery_progress(campaign),
         "bounces": bounce_counts([pk])[pk],
-        "actions": actions,
+        "actions": [(a, CONFIRM.get(a, "")) for a in actions],
+        "delete_needs_name": campaign.mail_went_out(),
         "editable": campaign.status in services.EDITABLE,
         "test_form": test_form or {},
     }
@@ -164,13 +184,31 @@ def status(request: HttpRequest, pk: int) -> HttpResponse:
     except CampaignError as e:
         messages.error(request, str(e))
     else:
-        messages.success(request, f"Campaign {campaign.name}: {action} done.")
+        messages.success(
+            request, f"Campaign {campaign.name} {DONE.get(action, action)}."
+        )
     return redirect("campaigns:detail", pk)
+
+
+@require_GET
+def progress(request: HttpRequest, pk: int) -> JsonResponse:
+    """What the detail page polls while the campaign runs."""
+    return JsonResponse(delivery_progress(get_object_or_404(Campaign, pk=pk)))
 
 
 @require_POST
 def delete(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign, pk=pk)
+    typed = request.POST.get("confirm_name", "").strip()
+    # Deleting a campaign whose mail went out deletes its delivery history
+    # too: that takes the campaign's name typed, not one click.
+    if campaign.mail_went_out() and typed != campaign.name.strip():
+        messages.error(
+            request,
+            "Not deleted: type the campaign's name to delete a campaign whose "
+            "mail went out (its delivery history goes with it).",
+        )
+        return redirect("campaigns:detail", pk)
     try:
         services.delete_campaign(campaign)
     except CampaignError as e:

@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from stmails import auth, config, services
+from stmails import auth, config, lockout, services
 from stmails.forms import AdminAccountForm, ask_current_password
 from stmails.models import ApiUser, SettingsChange
 from stmails.settings_forms import (
@@ -225,17 +225,33 @@ def users(request, *, admin_form=None, api_form=None, new_token=None, status=200
 
 
 def _reauthenticated(request, form):
-    """The form with the acting admin's current password asked for again."""
-    address = auth.client_address(request)
-    ask_current_password(form, request.user, locked_out=auth.failures_exceeded(address))
+    """The form with the acting admin's current password asked for again.
+
+    A submitted form counts as an authentication attempt of this admin from
+    this address (stmails.lockout), before the password is checked: past the
+    limit nothing is checked; a right password gives the attempt back.
+    """
+    locked_out = False
+    if form.is_bound:
+        attempt = lockout.count_attempt(
+            request.user.get_username(), auth.client_address(request)
+        )
+        form.lockout_attempt = attempt
+        locked_out = not attempt.allowed
+    ask_current_password(form, request.user, locked_out=locked_out)
     return form
 
 
 def _valid(request, form) -> bool:
-    """form.is_valid(); a wrong current password counts as a failed login."""
+    """form.is_valid(); a wrong current password stays counted as a failure."""
     valid = form.is_valid()
-    if "current_password" in form.errors and request.POST.get("current_password"):
-        auth.record_failure(auth.client_address(request))
+    attempt = getattr(form, "lockout_attempt", None)
+    if (
+        attempt is not None
+        and attempt.allowed
+        and "current_password" not in form.errors
+    ):
+        lockout.succeeded(attempt)
     return valid
 
 

@@ -6,8 +6,10 @@ Auth: Mailjet signs nothing; the URL carries basic auth
 
 Classification (spec §2.8): bounce with hard_bounce=true -> hard; with
 hard_bounce=false -> soft, except error "greylisted" (a deferral, as anymail
-reads it: ignored); spam -> complaint; blocked (Mailjet refusing to send) and
-engagement events are ignored. No event id: the key hashes MessageID, event,
+reads it: ignored). A `bounce` event with `blocked: true` (the receiving server
+refused the message, and Mailjet now blocks the address) is still a bounce:
+soft unless hard_bounce. spam -> complaint; the separate `blocked`
+event (Mailjet refusing to send) and engagement events are ignored. No event id: the key hashes MessageID, event,
 email and time. Campaign link: the message's EventPayload (`Payload`) when it is
 a JSON object holding X-Stmails-Campaign.
 """

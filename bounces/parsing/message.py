@@ -22,7 +22,7 @@ from email import policy
 from email.message import Message
 
 from . import arf, autoreply, dsn, nonstandard
-from .classify import classify
+from .classify import VAGUE, classify
 from .events import BounceEvent, ParsedMessage
 from .headers import OriginalRefs, find_original_refs, find_verp_token
 from .mime import header_text, notification_text
@@ -93,7 +93,7 @@ def _from_arf(msg: Message, body: str, result: ParsedMessage) -> ParsedMessage:
             refs,
             email=addr,
             type="complaint",
-            reason=f"feedback report: {report.feedback_type}",
+            reason="feedback",
             diagnostic=report.user_agent,
         )
         for addr in emails
@@ -116,10 +116,14 @@ def _from_dsn(msg: Message, body: str, result: ParsedMessage) -> ParsedMessage |
     for r in failed:
         # "Status: 5.0.0 (recipient reached disk quota)": the comment counts too.
         text = " ".join(t for t in (r.diagnostic, r.raw_status) if t)
-        verdict = classify(r.status, text)
-        if verdict.reason == "other failure" and len(failed) == 1:
+        verdict = classify(r.status, text, strict_unknown=True)
+        if verdict.reason in VAGUE and len(failed) == 1:
             # The human-readable part often says more than a bare "5.0.0".
-            verdict = classify(r.status, f"{text} {_short(notification_text(msg))}")
+            verdict = classify(
+                r.status,
+                f"{text} {_short(notification_text(msg))}",
+                strict_unknown=True,
+            )
         result.events.append(
             _event(
                 refs,
@@ -157,7 +161,7 @@ def _from_text(
     result.kind = "nonstandard"
     for failure in found.failures:
         verdict = classify(failure.status, failure.diagnostic)
-        if verdict.reason == "other failure" and len(found.failures) == 1:
+        if verdict.reason in VAGUE and len(found.failures) == 1:
             verdict = classify(failure.status, f"{failure.diagnostic} {_short(text)}")
         result.events.append(
             _event(

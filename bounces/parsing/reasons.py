@@ -71,5 +71,13 @@ def bounce_type(reason: str, status: str | None = None) -> str:
     return SOFT
 
 
+def reason_or_default(reason: str | None, btype: str) -> str:
+    """The reason to store: the one given, else "feedback" for a complaint, else
+    "undefined" (a source that gave a type and nothing else)."""
+    if reason:
+        return reason
+    return "feedback" if btype == COMPLAINT else "undefined"
+
+
 def is_reason(value: object) -> bool:
     return isinstance(value, str) and value in REASONS

@@ -39,6 +39,25 @@ from webhooks.providers.base import (
     stable_key,
 )
 
+# Mailjet's bounce `error` values -> reason ("Event Tracking API" error list).
+ERROR_REASONS = {
+    "user unknown": "userunknown",
+    "mailbox inactive": "suspend",
+    "quota exceeded": "mailboxfull",
+    "invalid domain": "hostunknown",
+    "no mail host": "hostunknown",
+    "relay/access denied": "norelaying",
+    "sender blocked": "blocked",
+    "blacklisted": "blocked",
+    "preblocked": "blocked",
+    "content blocked": "spamdetected",
+    "spam reporter": "filtered",
+    "policy issue": "policyviolation",
+    "system issue": "systemerror",
+    "protocol issue": "syntaxerror",
+    "connection issue": "networkerror",
+}
+
 
 def classify(item: dict) -> str:
     name = item.get("event")
@@ -104,4 +123,7 @@ class Mailjet(BasicAuthProvider):
             status=smtp_status(item.get("error")),
             diagnostic=error[:1000],
             raw=item,
+            reason=ERROR_REASONS.get(str(item.get("error") or "").strip().lower(), "")
+            if item.get("event") == "bounce"
+            else "",
         )

@@ -79,6 +79,14 @@ TYPE_CODES = {
     100002: "ManuallyDeactivated",
     100009: "DMARCPolicy",
 }
+# Type -> reason where Postmark's type says it (the others: from Details).
+TYPE_REASONS = {
+    "BadEmailAddress": "userunknown",
+    "DnsError": "networkerror",
+    "SpamNotification": "spamdetected",
+    "VirusNotification": "virusdetected",
+    "DMARCPolicy": "authfailure",
+}
 CAMPAIGN_KEYS = (*CAMPAIGN_HEADERS, "campaign_uuid", "campaign")
 SUBSCRIBER_KEYS = (*SUBSCRIBER_HEADERS, "subscriber_uuid", "subscriber")
 
@@ -149,6 +157,9 @@ class Postmark(BasicAuthProvider):
                     :1000
                 ],
                 raw=data,
+                reason=TYPE_REASONS.get(str(bounce_type), "")
+                if record_type == "Bounce"
+                else "",
             )
         ]
 

@@ -371,7 +371,23 @@ def parse_ses_event(event: dict[str, Any], sns_message_id: str) -> list[Provider
                     or ""
                 )[:1000],
                 raw=event,
+                reason=SES_SUBTYPE_REASONS.get(
+                    (bounce_type, detail.get("bounceSubType")), ""
+                )
+                if kind == "Bounce"
+                else "",
                 **common,
             )
         )
     return events
+
+
+# (bounceType, bounceSubType) -> reason, where SES's own code says it; the
+# General/Undetermined/suppression subtypes are read from the diagnostic instead.
+SES_SUBTYPE_REASONS = {
+    ("Permanent", "NoEmail"): "userunknown",
+    ("Transient", "MailboxFull"): "mailboxfull",
+    ("Transient", "MessageTooLarge"): "mesgtoobig",
+    ("Transient", "ContentRejected"): "contenterror",
+    ("Transient", "AttachmentRejected"): "policyviolation",
+}

@@ -45,7 +45,7 @@ def test_it_records_bounces_and_leaves_the_rest(
     assert result.deleted == 2
     bounce = Bounce.objects.get()
     assert (bounce.subscriber_id, bounce.type, bounce.source) == (sub.id, "hard", kind)
-    assert bounce.status_code == "5.1.1"
+    assert (bounce.status_code, bounce.reason) == ("5.1.1", "userunknown")
     assert b"Final-Recipient: rfc822; dead@example.com" in bytes(
         bounce.raw_message.data
     )

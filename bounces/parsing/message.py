@@ -6,9 +6,11 @@ Steps:
    recipient) and parse it with the lenient compat32 policy.
 2. ARF feedback report -> complaints (arf.py).
 3. RFC 3464 DSN -> one event per failed recipient; only delayed -> "delayed".
-4. Otherwise, unless it is an auto-reply, the plain-text formats of MTAs that
+4. The layouts of single families (families.py: Amazon SES JSON by mail,
+   Lotus Notes, BIGLOBE, fml, notices that merely name an address).
+5. Otherwise, unless it is an auto-reply, the plain-text formats of MTAs that
    send no DSN (nonstandard.py).
-5. Every event carries the references to our original message (headers.py).
+6. Every event carries the references to our original message (headers.py).
 
 Bad input never raises: anything unexpected becomes kind "unparseable" with the
 error text, so a mailbox scan can count it and leave the message alone.
@@ -21,7 +23,7 @@ import re
 from email import policy
 from email.message import Message
 
-from . import arf, autoreply, dsn, nonstandard
+from . import arf, autoreply, dsn, families, nonstandard
 from .classify import VAGUE, classify
 from .events import BounceEvent, ParsedMessage
 from .headers import OriginalRefs, find_original_refs, find_verp_token
@@ -74,6 +76,9 @@ def _parse(raw: bytes, max_bytes: int) -> ParsedMessage:
         parsed = _from_dsn(msg, body, result)
         if parsed is not None:
             return parsed
+    family = families.read(msg, body, subject)
+    if family is not None:
+        return _from_family(msg, body, family, result)
     if not autoreply.is_from_mailer(msg) and not nonstandard.bounce_subject(subject):
         if autoreply.is_autoreply(msg, subject):
             result.kind = "autoreply"
@@ -140,6 +145,29 @@ def _from_dsn(msg: Message, body: str, result: ParsedMessage) -> ParsedMessage |
                 else None,
             )
         )
+    return result
+
+
+def _from_family(
+    msg: Message, body: str, found: list[families.FamilyFailure], result: ParsedMessage
+) -> ParsedMessage:
+    """A family's own layout (families.py): its failures, or nothing to record."""
+    if not found:
+        return result
+    refs = find_original_refs(msg, body)
+    result.kind = "nonstandard"
+    result.events = [
+        _event(
+            refs,
+            email=f.email,
+            type=f.type,
+            status=f.status,
+            reason=f.reason,
+            diagnostic=f.diagnostic,
+            action=None if f.type == "complaint" else "failed",
+        )
+        for f in found
+    ]
     return result
 
 

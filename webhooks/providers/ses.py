@@ -38,6 +38,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from bounces.parsing.families import SES_SUBTYPE_REASONS
 from stmails.config import Key, SettingsError, as_bool, as_list_of, get_values, register
 from stmails.lib import http
 from webhooks.providers.base import (
@@ -380,14 +381,3 @@ def parse_ses_event(event: dict[str, Any], sns_message_id: str) -> list[Provider
             )
         )
     return events
-
-
-# (bounceType, bounceSubType) -> reason, where SES's own code says it; the
-# General/Undetermined/suppression subtypes are read from the diagnostic instead.
-SES_SUBTYPE_REASONS = {
-    ("Permanent", "NoEmail"): "userunknown",
-    ("Transient", "MailboxFull"): "mailboxfull",
-    ("Transient", "MessageTooLarge"): "mesgtoobig",
-    ("Transient", "ContentRejected"): "contenterror",
-    ("Transient", "AttachmentRejected"): "policyviolation",
-}

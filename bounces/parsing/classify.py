@@ -160,6 +160,9 @@ def reason_for(
             # status saying so: the recipient's filter refused it.
             found.discard("userunknown")
             found.add("filtered")
+    if coded == "hostunknown" and "networkerror" in found:
+        coded = None  # "5.1.2 ... host not found, try again": the lookup failed
+        found.discard("hostunknown")
     for reason in FIRST_ORDER:
         if reason == coded or reason in found:
             return reason

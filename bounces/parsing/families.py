@@ -13,6 +13,7 @@ them (Sisimai's Lhost modules describe each one's markers):
   addresses after "had delivery problems", the reason after "Non-delivered
   information". Its "Mail Delivery Failed... User unknown" is its filter.
 - fml mailing-list manager: the list refused the post ("not member").
+- Google Groups (Workspace groups): the group refused the post ("rejected").
 - A notice that merely names an address ("target mail address: x@y", a
   filter-settings change) states no failure: nothing to record.
 """
@@ -52,7 +53,7 @@ class FamilyFailure:
 
 def read(msg: Message, body: str, subject: str) -> list[FamilyFailure] | None:
     """The failures of a message of one of the families, or None."""
-    for reader in (_ses_json, _notes, _biglobe, _fml, _address_notice):
+    for reader in (_ses_json, _notes, _biglobe, _fml, _google_group, _address_notice):
         found = reader(msg, body, subject)
         if found is not None:
             return [f for f in found if plausible(f.email)]
@@ -208,6 +209,27 @@ def _fml(msg: Message, body: str, subject: str) -> list[FamilyFailure] | None:
             FamilyFailure(normalize_address(m.group(1)), "soft", reason, None, line)
         )
     return found
+
+
+# --- Google Groups ----------------------------------------------------------------------
+
+
+def _google_group(msg: Message, body: str, subject: str) -> list[FamilyFailure] | None:
+    """A Google Group refused the post (no such group, members only...): the
+    address is a group, refusing this sender; the recipients are in
+    X-Failed-Recipients."""
+    if "mailer-daemon@googlemail.com" not in _header(msg, "From").lower():
+        return None
+    failed = _header(msg, "X-Failed-Recipients")
+    if not failed or not msg.get("X-Google-Smtp-Source"):
+        return None
+    if "the group you tried to contact" not in body[:20_000].lower():
+        return None
+    text = " ".join(body[:2000].split())
+    return [
+        FamilyFailure(normalize_address(a), "soft", "rejected", None, text[:1000])
+        for a in ADDR_RE.findall(failed)
+    ]
 
 
 # --- notices naming an address --------------------------------------------------------

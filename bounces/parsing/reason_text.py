@@ -187,7 +187,7 @@ _PATTERNS: dict[str, list[str]] = {
     "hostunknown": [
         r"host or domain name not found|unknown host|host unknown|host unreachable|"
         r"domain (?:name )?not found|no such domain|domain (?:does not|must) exist|"
-        r"domain is not reachable|unrout(?:e)?able (?:mail )?(?:domain|address)|"
+        r"domain is not reachable|unrout(?:e)?able address|"
         r"unknown domain|domain (?:is )?(?:invalid|unknown)|nxdomain|"
         r"host (?:name )?not found|name or service not known|name service error|"
         r"mail domain mentioned in email address is unknown|"
@@ -212,7 +212,8 @@ _PATTERNS: dict[str, list[str]] = {
         r"trop de connexions|numerous attempts to deliver",
     ],
     "requireptr": [
-        r"reverse dns|\bptr\b|cannot find your hostname|cannot resolve your address|"
+        r"reverse (?:dns|hostname|lookup)|\bptr\b|cannot find your hostname|"
+        r"cannot resolve your address|"
         r"ip name lookup failed|hostname (?:does not|doesn'?t) resolve",
     ],
     "authfailure": [
@@ -253,7 +254,7 @@ _PATTERNS: dict[str, list[str]] = {
         r"malformed (?:or unexpected )?name server reply|too many hops|"
         r"hop count exceeded|routing loop|message looping|unable to resolve route|"
         r"dns records for the destination computer could not be found|"
-        r"could not connect",
+        r"could not connect|unrout(?:e)?able mail domain|host not found, try again",
     ],
     "expired": [
         r"delivery time expired|message expired|expired after|timed out|"

@@ -83,7 +83,12 @@ def _parse(raw: bytes, max_bytes: int) -> ParsedMessage:
         if autoreply.is_autoreply(msg, subject):
             result.kind = "autoreply"
             return result
-    return _from_text(msg, body, subject, result, truncated)
+    parsed = _from_text(msg, body, subject, result, truncated)
+    if parsed.kind == "not_bounce" and autoreply.is_autoreply(msg, subject):
+        # An auto-reply sent from a daemon address (RFC 3834): the same verdict
+        # as from a person, once no failure was found in it.
+        parsed.kind = "autoreply"
+    return parsed
 
 
 def _from_arf(msg: Message, body: str, result: ParsedMessage) -> ParsedMessage:

@@ -27,6 +27,7 @@ from django.utils import timezone
 from bounces import hook_events
 from bounces.bulk_thresholds import apply_thresholds
 from bounces.models import Bounce, BounceAction, BounceType
+from bounces.parsing.reasons import reason_or_default
 from bounces.services import BounceError, NewBounce, bounce_settings
 from campaigns.models import Campaign
 from subscribers.models import Subscriber
@@ -46,6 +47,7 @@ COLUMNS = (
     "event_key",
     "provider_message_id",
     "status_code",
+    "reason",
     "recorded_at",
     "raw_message_id",
 )
@@ -301,6 +303,7 @@ def _values(item: _Item, now: Any) -> dict[str, Any]:
         "event_key": data.event_key or None,
         "provider_message_id": data.provider_message_id or "",
         "status_code": data.status_code or "",
+        "reason": reason_or_default(data.reason, data.type),
         "recorded_at": now,
         "raw_message_id": data.raw_message_id,
     }

@@ -44,11 +44,13 @@ ITEM_FIELDS = (
     "campaign__name",
     "status_code",
     "provider_message_id",
+    "reason",
 )
 CSV_HEADER = (
     "id",
     "created_at",
     "type",
+    "reason",
     "source",
     "email",
     "subscriber_id",
@@ -70,7 +72,7 @@ def rfc3339(value: datetime | None) -> str | None:
 
 
 def bounce_item(row: dict[str, Any]) -> dict[str, Any]:
-    """listmonk's bounce item (+ status_code, provider_message_id) from a values() row."""
+    """listmonk's bounce item (+ status_code, provider_message_id, reason) from a values() row."""
     campaign = None
     if row["campaign_id"] is not None:
         campaign = {
@@ -94,6 +96,7 @@ def bounce_item(row: dict[str, Any]) -> dict[str, Any]:
         "campaign": campaign,
         "status_code": row["status_code"],
         "provider_message_id": row["provider_message_id"],
+        "reason": row["reason"],
     }
 
 
@@ -140,11 +143,12 @@ def csv_lines(qs: QuerySet) -> Iterator[str]:
     yield line(CSV_HEADER)
     for (
         bid, btype, source, created_at, sub_id, sub_uuid, email, sub_status,
-        camp_id, camp_uuid, camp_name, status_code, message_id, meta,
+        camp_id, camp_uuid, camp_name, status_code, message_id, reason, meta,
     ) in _flat_rows(qs):  # fmt: skip
         yield line(
             (
-                bid, csv_time(created_at), btype, source, email, sub_id, sub_uuid, sub_status,
+                bid, csv_time(created_at), btype, reason, source, email, sub_id, sub_uuid,
+                sub_status,
                 "" if camp_id is None else camp_id, camp_uuid or "", camp_name or "",
                 status_code, message_id, meta or "{}",
             )
@@ -168,7 +172,7 @@ def copy_pieces(qs: QuerySet) -> Iterator[bytes]:
         ),
         meta_text=Cast("meta", output_field=TextField()),
     ).values_list(
-        "id", "created_text", "type", "source", "subscriber__email", "subscriber_id",
+        "id", "created_text", "type", "reason", "source", "subscriber__email", "subscriber_id",
         "subscriber__uuid", "subscriber__status", "campaign_id", "campaign__uuid",
         "campaign__name", "status_code", "provider_message_id", "meta_text",
     )  # fmt: skip
@@ -215,7 +219,7 @@ def json_all_pieces(qs: QuerySet) -> Iterator[str]:
         nonlocal total
         for (
             bid, btype, source, created_at, sub_id, sub_uuid, email, sub_status,
-            camp_id, camp_uuid, camp_name, status_code, message_id, meta,
+            camp_id, camp_uuid, camp_name, status_code, message_id, reason, meta,
         ) in _flat_rows(qs):  # fmt: skip
             campaign = None
             if camp_id is not None:
@@ -233,6 +237,7 @@ def json_all_pieces(qs: QuerySet) -> Iterator[str]:
                     "campaign": campaign,
                     "status_code": status_code,
                     "provider_message_id": message_id,
+                    "reason": reason,
                 }
             )
             # The stored meta is already JSON text: splice it in as is.

@@ -13,6 +13,7 @@ from typing import Any
 from django import forms
 
 from bounces.models import BounceType
+from bounces.parsing.reasons import REASONS
 from bounces.settings_keys import ACTIONS, TYPES
 from campaigns.models import Campaign
 from stmails.forms import add_date_range_fields
@@ -28,6 +29,9 @@ class BounceFilterForm(forms.Form):
 
     type = forms.ChoiceField(
         choices=[("", "All types"), *BounceType.choices], required=False
+    )
+    reason = forms.ChoiceField(
+        choices=[("", "All reasons"), *((r, r) for r in REASONS)], required=False
     )
     source = forms.CharField(max_length=200, required=False)
     campaign_id = CampaignChoiceField(
@@ -47,6 +51,7 @@ class BounceFilterForm(forms.Form):
         data = self.cleaned_data
         out = {
             "type": data.get("type") or "",
+            "reason": data.get("reason") or "",
             "source": (data.get("source") or "").strip(),
             "campaign_id": str(data["campaign_id"].id)
             if data.get("campaign_id")

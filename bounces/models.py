@@ -41,6 +41,9 @@ class Bounce(models.Model):
     event_key = models.CharField(max_length=255, null=True, blank=True, unique=True)
     provider_message_id = models.CharField(max_length=500, blank=True, default="")
     status_code = models.CharField(max_length=20, blank=True, default="")
+    # Why it bounced, in Sisimai's vocabulary (bounces.parsing.reasons.REASONS);
+    # "" for bounces recorded before reasons existed.
+    reason = models.CharField(max_length=32, blank=True, default="")
     recorded_at = models.DateTimeField(default=timezone.now)
     # The message a mailbox scan found this bounce in (size-capped), for the viewer.
     raw_message = models.ForeignKey(
@@ -61,6 +64,7 @@ class Bounce(models.Model):
                 fields=["campaign", "created_at"], name="bounces_campaign_idx"
             ),
             models.Index(fields=["type", "created_at"], name="bounces_type_idx"),
+            models.Index(fields=["reason", "created_at"], name="bounces_reason_idx"),
         ]
 
     def __str__(self) -> str:

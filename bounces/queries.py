@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.db.models.functions import Lower
 
 from bounces.models import Bounce, BounceType
+from bounces.parsing.reasons import REASONS
 from bounces.services import BounceError
 from stmails.lib.dates import parse_bound
 from subscribers.models import Subscriber
@@ -21,6 +22,7 @@ ORDER_FIELDS = {
     "campaign_name": "campaign__name",
     "source": "source",
     "type": "type",
+    "reason": "reason",
 }
 
 
@@ -60,7 +62,8 @@ def filter_bounces(params: Any) -> QuerySet[Bounce]:
     """Bounces matching the filters (all optional, combined with AND; repeatable ones OR'd):
 
     campaign_id, campaign_uuid, subscriber_id (repeatable), source (exact), type
-    (hard|soft|complaint, repeatable), email (the subscriber's, case-insensitive),
+    (hard|soft|complaint, repeatable), reason (bounces.parsing.reasons, repeatable;
+    "" matches bounces recorded before reasons existed), email (the subscriber's, case-insensitive),
     from / to (dates, inclusive, or RFC 3339 times). Raises BounceError naming the
     parameter at fault.
     """
@@ -87,6 +90,14 @@ def filter_bounces(params: Any) -> QuerySet[Bounce]:
         if bad:
             raise BounceError("type", "must be hard, soft or complaint")
         qs = qs.filter(type__in=types)
+    reasons = _values(params, "reason")
+    if reasons:
+        bad = [r for r in reasons if r not in REASONS]
+        if bad:
+            raise BounceError(
+                "reason", f"unknown reason {bad[0][:40]!r}: see the README's list"
+            )
+        qs = qs.filter(reason__in=reasons)
     email = _one(params, "email")
     if email:
         # Through the subscribers' lower(email) unique index, then bounces' subscriber index.

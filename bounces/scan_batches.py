@@ -351,6 +351,7 @@ class BatchProcessor:
                 provider_message_id=(parsed.message_id or "")[:500],
                 status_code=(event.status or "")[:20],
                 raw_message_id=raw_ids.get(message.sha),
+                reason=event.reason or "",
             ),
             check_enabled=False,
             config=self.config,

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from bounces import hook_events
 from bounces.models import Bounce, BounceAction, BounceType
+from bounces.parsing.reasons import reason_or_default
 from bounces.thresholds import apply_threshold, window_start
 from campaigns.models import Campaign
 from stmails.config import get_values
@@ -52,6 +53,7 @@ class NewBounce:
     provider_message_id: str = ""
     status_code: str = ""
     raw_message_id: int | None = None  # the mailbox message it came from
+    reason: str = ""  # bounces.parsing.reasons; "" -> undefined (feedback if complaint)
 
 
 @dataclass
@@ -209,6 +211,7 @@ def _record(data: NewBounce, rules: dict[str, Any]) -> RecordResult:
         event_key=data.event_key or None,
         provider_message_id=data.provider_message_id or "",
         status_code=data.status_code or "",
+        reason=reason_or_default(data.reason, data.type),
         raw_message_id=data.raw_message_id,
     )
     hook_events.bounce_recorded(bounce, subscriber, campaign)

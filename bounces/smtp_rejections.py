@@ -1,4 +1,7 @@
-"""SMTP rejections become hard bounces (source "smtp").
+"""SMTP rejections become bounces (source "smtp").
+
+The reply's reason (bounces.parsing.classify, as for any bounce) decides hard
+or soft: "550 5.1.1 user unknown" is hard, "554 5.7.1 blocked" soft.
 
 stmails.outbox stores a recipient's 5xx reply to RCPT TO on the outgoing mail
 row and fires `smtp_rejection` after commit (the core app cannot import
@@ -19,6 +22,7 @@ from django.db.models import Q
 from django.dispatch import receiver
 from django.utils import timezone
 
+from bounces.parsing.classify import classify
 from bounces.services import BounceError, NewBounce, record_bounce
 from campaigns.models import Delivery
 from campaigns.sending.sender import delivery_rejection
@@ -39,7 +43,7 @@ def pending_rejections():
 
 
 def record_smtp_rejection(mail_id: int) -> str:
-    """Record the hard bounce of one rejected mail; returns what happened.
+    """Record the bounce of one rejected mail; returns what happened.
 
     Idempotent: the bounce's event key is "smtp:<mail id>". A rejection that
     cannot become a bounce (processing off, address of no subscriber) is marked
@@ -53,10 +57,12 @@ def record_smtp_rejection(mail_id: int) -> str:
         found = Subscriber.objects.filter(pk=mail.subscriber_id).values("uuid")
         subscriber_uuid = str(found[0]["uuid"]) if found else None
     code = ENHANCED_CODE.search(mail.smtp_response)
+    verdict = classify(code.group(1) if code else None, mail.smtp_response)
     try:
         result = record_bounce(
             NewBounce(
-                type="hard",
+                type=verdict.type,
+                reason=verdict.reason,
                 source="smtp",
                 subscriber_uuid=subscriber_uuid,
                 email=mail.to_email,
@@ -94,7 +100,7 @@ def _on_smtp_rejection(sender, mail_id: int, **kwargs) -> None:
 
 
 def record_delivery_rejection(delivery_id: int) -> str:
-    """Record the hard bounce of one campaign delivery rejected at RCPT TO.
+    """Record the bounce of one campaign delivery rejected at RCPT TO.
 
     Idempotent (event key "smtp:delivery:<id>"); processing off or an address
     of no subscriber is logged and skipped, as for outgoing mail.
@@ -106,10 +112,12 @@ def record_delivery_rejection(delivery_id: int) -> str:
         return "not pending"
     found = Subscriber.objects.filter(pk=delivery.subscriber_id).values("uuid")
     code = ENHANCED_CODE.search(delivery.last_error)
+    verdict = classify(code.group(1) if code else None, delivery.last_error)
     try:
         result = record_bounce(
             NewBounce(
-                type="hard",
+                type=verdict.type,
+                reason=verdict.reason,
                 source="smtp",
                 subscriber_uuid=str(found[0]["uuid"]) if found else None,
                 email=delivery.email,

@@ -27,6 +27,7 @@ COLUMNS = [
     ("campaign_name", "Campaign"),
     ("source", "Source"),
     ("type", "Type"),
+    ("reason", "Reason"),
     ("created_at", "Created"),
 ]
 

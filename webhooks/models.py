@@ -35,6 +35,8 @@ class WebhookEvent(models.Model):
     occurred_at = models.DateTimeField(null=True, blank=True)
     status_code = models.CharField(max_length=20, blank=True, default="")
     diagnostic = models.TextField(blank=True, default="")
+    # The bounce reason (bounces.parsing.reasons), from the provider's codes or text.
+    reason = models.CharField(max_length=32, blank=True, default="")
     payload = models.JSONField(default=dict)  # the provider's event, as sent
     headers = models.JSONField(default=dict)  # a safe subset (no credentials)
     received_at = models.DateTimeField(default=timezone.now)

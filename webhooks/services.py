@@ -22,7 +22,7 @@ from bounces.bulk_recording import record_bounces
 from bounces.services import BounceError, NewBounce, bounce_settings
 from stmails.config import SettingsError, update_settings
 from webhooks.models import WebhookEvent
-from webhooks.providers.base import IGNORED, ProviderEvent
+from webhooks.providers.base import IGNORED, ProviderEvent, provider_reason
 
 log = logging.getLogger(__name__)
 Status = WebhookEvent.Status
@@ -80,6 +80,7 @@ COLUMNS = (
     "occurred_at",
     "status_code",
     "diagnostic",
+    "reason",
     "payload",
     "headers",
     "received_at",
@@ -151,6 +152,7 @@ def _json_row(
         "occurred_at": event.occurred_at,
         "status_code": event.status[:20],
         "diagnostic": event.diagnostic,
+        "reason": provider_reason(event),
         "payload": event.raw,
         "headers": headers,
         "received_at": now,
@@ -210,6 +212,7 @@ def _new_bounce(event: WebhookEvent) -> NewBounce:
         event_key=f"{event.provider}:{event.event_key}",
         provider_message_id=event.message_id,
         status_code=event.status_code,
+        reason=event.reason,
     )
 
 

@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from bounces.models import Bounce, BounceType
+from bounces.parsing.reasons import is_reason
 from bounces.services import BounceError, NewBounce, bounce_settings, record_bounce
 from stmails.api_errors import BadRequest
 from subscribers.services import SubscriberError, clean_email
@@ -116,6 +117,11 @@ def parse_bounce_body(data: Any, idempotency_key: str = "") -> NewBounce:
     btype = data.get("type")
     if not isinstance(btype, str) or btype.strip().lower() not in BounceType.values:
         raise BadRequest("type", "must be hard, soft or complaint")
+    reason = data.get("reason")
+    if reason not in (None, "") and not is_reason(reason):
+        raise BadRequest(
+            "reason", "must be a bounce reason such as userunknown or mailboxfull"
+        )
     event_id = _optional_str(data, "event_id") or idempotency_key.strip()
     if len(event_id) > EVENT_KEY_MAX - len(EVENT_KEY_PREFIX):
         raise BadRequest(
@@ -133,6 +139,7 @@ def parse_bounce_body(data: Any, idempotency_key: str = "") -> NewBounce:
         event_key=f"{EVENT_KEY_PREFIX}{event_id}" if event_id else None,
         provider_message_id=_optional_str(data, "provider_message_id", 500),
         status_code=_optional_str(data, "status_code", 20),
+        reason=reason or "",
     )
 
 

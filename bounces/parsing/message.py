@@ -6,9 +6,11 @@ Steps:
    recipient) and parse it with the lenient compat32 policy.
 2. ARF feedback report -> complaints (arf.py).
 3. RFC 3464 DSN -> one event per failed recipient; only delayed -> "delayed".
-4. Otherwise, unless it is an auto-reply, the plain-text formats of MTAs that
+4. The layouts of single families (families.py: Amazon SES JSON by mail,
+   Lotus Notes, BIGLOBE, fml, notices that merely name an address).
+5. Otherwise, unless it is an auto-reply, the plain-text formats of MTAs that
    send no DSN (nonstandard.py).
-5. Every event carries the references to our original message (headers.py).
+6. Every event carries the references to our original message (headers.py).
 
 Bad input never raises: anything unexpected becomes kind "unparseable" with the
 error text, so a mailbox scan can count it and leave the message alone.
@@ -21,8 +23,8 @@ import re
 from email import policy
 from email.message import Message
 
-from . import arf, autoreply, dsn, nonstandard
-from .classify import classify
+from . import arf, autoreply, dsn, families, nonstandard
+from .classify import VAGUE, classify
 from .events import BounceEvent, ParsedMessage
 from .headers import OriginalRefs, find_original_refs, find_verp_token
 from .mime import header_text, notification_text
@@ -74,11 +76,19 @@ def _parse(raw: bytes, max_bytes: int) -> ParsedMessage:
         parsed = _from_dsn(msg, body, result)
         if parsed is not None:
             return parsed
+    family = families.read(msg, body, subject)
+    if family is not None:
+        return _from_family(msg, body, family, result)
     if not autoreply.is_from_mailer(msg) and not nonstandard.bounce_subject(subject):
         if autoreply.is_autoreply(msg, subject):
             result.kind = "autoreply"
             return result
-    return _from_text(msg, body, subject, result, truncated)
+    parsed = _from_text(msg, body, subject, result, truncated)
+    if parsed.kind == "not_bounce" and autoreply.is_autoreply(msg, subject):
+        # An auto-reply sent from a daemon address (RFC 3834): the same verdict
+        # as from a person, once no failure was found in it.
+        parsed.kind = "autoreply"
+    return parsed
 
 
 def _from_arf(msg: Message, body: str, result: ParsedMessage) -> ParsedMessage:
@@ -93,7 +103,7 @@ def _from_arf(msg: Message, body: str, result: ParsedMessage) -> ParsedMessage:
             refs,
             email=addr,
             type="complaint",
-            reason=f"feedback report: {report.feedback_type}",
+            reason="feedback",
             diagnostic=report.user_agent,
         )
         for addr in emails
@@ -116,10 +126,14 @@ def _from_dsn(msg: Message, body: str, result: ParsedMessage) -> ParsedMessage |
     for r in failed:
         # "Status: 5.0.0 (recipient reached disk quota)": the comment counts too.
         text = " ".join(t for t in (r.diagnostic, r.raw_status) if t)
-        verdict = classify(r.status, text)
-        if verdict.reason == "other failure" and len(failed) == 1:
+        verdict = classify(r.status, text, strict_unknown=True)
+        if verdict.reason in VAGUE and len(failed) == 1:
             # The human-readable part often says more than a bare "5.0.0".
-            verdict = classify(r.status, f"{text} {_short(notification_text(msg))}")
+            verdict = classify(
+                r.status,
+                f"{text} {_short(notification_text(msg))}",
+                strict_unknown=True,
+            )
         result.events.append(
             _event(
                 refs,
@@ -136,6 +150,29 @@ def _from_dsn(msg: Message, body: str, result: ParsedMessage) -> ParsedMessage |
                 else None,
             )
         )
+    return result
+
+
+def _from_family(
+    msg: Message, body: str, found: list[families.FamilyFailure], result: ParsedMessage
+) -> ParsedMessage:
+    """A family's own layout (families.py): its failures, or nothing to record."""
+    if not found:
+        return result
+    refs = find_original_refs(msg, body)
+    result.kind = "nonstandard"
+    result.events = [
+        _event(
+            refs,
+            email=f.email,
+            type=f.type,
+            status=f.status,
+            reason=f.reason,
+            diagnostic=f.diagnostic,
+            action=None if f.type == "complaint" else "failed",
+        )
+        for f in found
+    ]
     return result
 
 
@@ -157,7 +194,7 @@ def _from_text(
     result.kind = "nonstandard"
     for failure in found.failures:
         verdict = classify(failure.status, failure.diagnostic)
-        if verdict.reason == "other failure" and len(found.failures) == 1:
+        if verdict.reason in VAGUE and len(found.failures) == 1:
             verdict = classify(failure.status, f"{failure.diagnostic} {_short(text)}")
         result.events.append(
             _event(

@@ -24,10 +24,19 @@ def data(make_subscriber, make_bounce):
     ann = make_subscriber("Ann@Example.com")
     bob = make_subscriber("bob@example.com", status=Subscriber.Status.BLOCKLISTED)
     b1 = make_bounce(
-        ann, type="hard", created_at=at(1), campaign=spring, meta={"k": "v"}
+        ann,
+        type="hard",
+        created_at=at(1),
+        campaign=spring,
+        meta={"k": "v"},
+        reason="userunknown",
     )
-    b2 = make_bounce(bob, type="complaint", source="pop3:box", created_at=at(2))
-    b3 = make_bounce(ann, type="soft", created_at=at(3), status_code="4.2.2")
+    b2 = make_bounce(
+        bob, type="complaint", source="pop3:box", created_at=at(2), reason="feedback"
+    )
+    b3 = make_bounce(
+        ann, type="soft", created_at=at(3), status_code="4.2.2", reason="mailboxfull"
+    )
     return {"spring": spring, "ann": ann, "bob": bob, "b": (b1, b2, b3)}
 
 
@@ -66,6 +75,7 @@ def test_it_lists_with_listmonks_envelope_and_item_shape(api_client, data):
         },
         "status_code": "",
         "provider_message_id": "",
+        "reason": "userunknown",
     }
     assert body["results"][0]["campaign"] is None
 
@@ -202,3 +212,27 @@ def test_it_needs_credentials_and_takes_an_admins_basic_auth(data, alice):
     admin = Client(HTTP_AUTHORIZATION=basic_auth("alice", ADMIN_PASSWORD))
     assert admin.get("/api/bounces").json()["data"]["total"] == 3
     assert Bounce.objects.count() == 3
+
+
+def test_it_filters_by_reason_and_names_a_bad_one(api_client, data):
+    b1, b2, b3 = data["b"]
+    assert ids(api_client.get("/api/bounces?reason=userunknown")) == [b1.id]
+    assert ids(api_client.get("/api/bounces?reason=mailboxfull&reason=feedback")) == [
+        b3.id,
+        b2.id,
+    ]
+    r = api_client.get("/api/bounces?reason=nosuchreason")
+    assert r.status_code == 400
+    assert "reason" in r.json()["message"]
+
+
+def test_the_csv_export_has_the_reason_column(api_client, data):
+    r = api_client.get("/api/bounces?format=csv&order=asc")
+    lines = b"".join(r.streaming_content).decode().splitlines()
+    header = lines[0].split(",")
+    column = header.index("reason")
+    assert [line.split(",")[column] for line in lines[1:4]] == [
+        "userunknown",
+        "feedback",
+        "mailboxfull",
+    ]

@@ -273,3 +273,16 @@ def test_it_stacks_bars_in_proportion():
     assert heights == [("2 hard", 40.0), ("2 soft", 40.0), ("1 hard", 20.0)]
     hard, soft = svg["bars"][:2]
     assert soft.y + soft.height == hard.y  # soft sits on top of hard
+
+
+def test_it_shows_and_filters_the_reason(client_alice, make_subscriber, make_bounce):
+    a, b = (make_subscriber(f"{x}@example.com") for x in "ab")
+    make_bounce(a, type="hard", reason="userunknown")
+    make_bounce(b, type="soft", reason="mailboxfull")
+    response = client_alice.get("/bounces/")
+    html = response.content.decode()
+    assert ">Reason<" in html
+    assert '<td class="mono">userunknown</td>' in html
+    assert '<option value="mailboxfull">' in html  # the filter's choices
+    response = client_alice.get("/bounces/?reason=mailboxfull")
+    assert emails_on_page(response) == ["b@example.com"]

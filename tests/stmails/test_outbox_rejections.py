@@ -18,6 +18,7 @@ pytestmark = [pytest.mark.smtp, pytest.mark.django_db]
 def sink():
     sink = Sink()
     sink.rcpt_replies["gone@example.com"] = "550 5.1.1 <gone@example.com>: No such user"
+    sink.rcpt_replies["blocked@example.com"] = "554 5.7.1 Service unavailable; blocked"
     controller = start_sink(sink)
     use_servers(smtp_server(controller.port))
     yield sink
@@ -54,7 +55,7 @@ def test_it_records_a_hard_bounce_and_applies_the_action(
         gone.pk,
     )
     assert bounce.email == "gone@example.com"
-    assert bounce.status_code == "5.1.1"
+    assert (bounce.status_code, bounce.reason) == ("5.1.1", "userunknown")
     assert bounce.event_key == f"smtp:{mail.pk}"
     assert bounce.provider_message_id == mail.message_id
     assert bounce.meta["smtp_response"] == "550 5.1.1 <gone@example.com>: No such user"
@@ -120,3 +121,16 @@ def test_it_skips_an_address_that_is_no_subscriber(
     mail.refresh_from_db()
     assert mail.rejection_handled_at is not None
     assert not Bounce.objects.exists()
+
+
+def test_a_rejection_for_a_block_is_a_soft_bounce_with_its_reason(
+    sink, bounces_on, make_subscriber, django_capture_on_commit_callbacks
+):
+    # The reply's reason decides the type, as for every bounce: a block says
+    # nothing about the address.
+    sub = make_subscriber(email="blocked@example.com")
+    _send_to(sub, django_capture_on_commit_callbacks, kind="optin")
+    bounce = Bounce.objects.get()
+    assert (bounce.type, bounce.reason) == ("soft", "blocked")
+    sub.refresh_from_db()
+    assert sub.status == "enabled"

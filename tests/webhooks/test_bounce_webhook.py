@@ -237,3 +237,24 @@ def test_it_records_bounces_of_blocklisted_subscribers(enabled, api_client, user
     assert post(api_client, CURL_BODY).status_code == 200
     assert post(api_client, CURL_BODY).status_code == 200
     assert Bounce.objects.filter(subscriber=user1).count() == 2
+
+
+def test_it_stores_an_optional_reason_else_undefined(enabled, api_client, user1):
+    body = {"email": "user1@mail.com", "source": "api", "type": "soft"}
+    assert post(api_client, {**body, "reason": "mailboxfull"}).status_code == 200
+    assert post(api_client, body).status_code == 200
+    complaint = {**body, "type": "complaint"}
+    assert post(api_client, complaint).status_code == 200
+    reasons = list(Bounce.objects.order_by("id").values_list("reason", flat=True))
+    assert reasons == ["mailboxfull", "undefined", "feedback"]
+
+
+@pytest.mark.parametrize("reason", ["nope", 5, ["userunknown"], "USERUNKNOWN"])
+def test_it_refuses_an_unknown_reason_naming_the_field(
+    enabled, api_client, user1, reason
+):
+    body = {"email": "user1@mail.com", "source": "api", "type": "hard"}
+    r = post(api_client, {**body, "reason": reason})
+    assert r.status_code == 400
+    assert "reason" in r.json()["message"]
+    assert not Bounce.objects.exists()

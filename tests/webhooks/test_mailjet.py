@@ -60,3 +60,10 @@ def test_it_records_a_bounce_once(make_subscriber, django_capture_on_commit_call
     assert WebhookEvent.objects.filter(provider="mailjet").count() == 1
     assert Bounce.objects.get().type == "complaint"
     assert post("mailjet", body).status_code == 401
+
+
+def test_a_blocked_bounce_is_still_a_bounce_soft_unless_hard():
+    [item] = json.loads(sample("mailjet", "bounce_blocked_soft_DERIVED"))
+    hard = {**item, "hard_bounce": True}
+    events = Mailjet().parse(json.dumps([item, hard]).encode(), {})
+    assert [e.type for e in events] == ["soft", "hard"]

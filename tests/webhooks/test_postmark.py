@@ -6,7 +6,7 @@ import pytest
 from django.utils.datastructures import CaseInsensitiveMapping
 
 from tests.conftest import basic_auth
-from webhooks.providers.base import VerificationError
+from webhooks.providers.base import PayloadError, VerificationError
 from webhooks.providers.postmark import Postmark
 
 from .conftest import as_expected, expected, outcome, sample, samples
@@ -73,3 +73,29 @@ def test_it_accepts_the_previous_password_while_rotating():
 def test_it_fails_closed_without_a_configured_password():
     with pytest.raises(VerificationError):
         verify(basic_auth("", ""), {"username": "", "password": ""})
+
+
+def test_it_reads_the_older_bounce_format_without_record_type():
+    (event,) = Postmark().parse(
+        sample("postmark", "legacy_hard_bounce_no_record_type_DERIVED"), {}
+    )
+    assert (event.type, event.email, event.status) == (
+        "hard",
+        "bounce@example.com",
+        "5.1.1",
+    )
+    assert event.event_key == "Bounce:901542560"
+
+
+def test_it_reads_the_type_code_when_the_type_name_is_missing():
+    (event,) = Postmark().parse(
+        sample("postmark", "legacy_typecode_only_soft_DERIVED"), {}
+    )
+    assert event.type == "soft"
+
+
+def test_a_body_without_record_type_or_known_type_is_refused():
+    for body in (b'{"Email": "a@example.com"}', b'{"Type": "Nope", "TypeCode": 7}'):
+        with pytest.raises(PayloadError) as e:
+            Postmark().parse(body, {})
+        assert "RecordType" in str(e.value)

@@ -255,3 +255,30 @@ def test_a_request_group_retries_its_failures_but_a_beat_group_does_not(
     assert tasks.retry_webhook_events.apply().get() == 2
     assert sent == []
     assert set(WebhookEvent.objects.values_list("attempts", flat=True)) == {2}
+
+
+def test_the_bounce_carries_the_events_reason(on, make_subscriber):
+    make_subscriber("a@example.com")
+    make_subscriber("b@example.com")
+    make_subscriber("c@example.com")
+    ids = store(
+        event(reason="userunknown"),
+        # No provider code: read from the SMTP status and text it passed on.
+        event(
+            email="b@example.com",
+            key="k2",
+            kind="soft",
+            status="4.2.2",
+            diagnostic="452 4.2.2 mailbox full",
+        ),
+        event(email="c@example.com", key="k3", kind="complaint"),
+    ).new_ids
+    for event_id in ids:
+        services.process_event(event_id)
+    got = dict(Bounce.objects.values_list("email", "reason"))
+    assert got == {
+        "a@example.com": "userunknown",
+        "b@example.com": "mailboxfull",
+        "c@example.com": "feedback",
+    }
+    assert WebhookEvent.objects.get(event_key="k2").reason == "mailboxfull"

@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
+from bounces.parsing.classify import classify
 from stmails.config import (
     Key,
     Validator,
@@ -93,10 +94,33 @@ class ProviderEvent:
     status: str = ""  # SMTP status such as 5.1.1 or 550 when the provider gives one
     diagnostic: str = ""  # the provider's reason / the remote server's text
     raw: dict[str, Any] = field(default_factory=dict)
+    # bounces.parsing.reasons, when the provider's own codes say it (SES
+    # bounceSubType, SendGrid bounce_classification...); else provider_reason
+    # reads the status and diagnostic.
+    reason: str = ""
 
     @property
     def is_ignored(self) -> bool:
         return self.type == IGNORED
+
+
+def provider_reason(event: ProviderEvent) -> str:
+    """The bounce reason stored for an event.
+
+    The provider's own code when its parser mapped one, "feedback" for a
+    complaint, else the classifier that reads mailbox bounces, on the SMTP
+    status and text the provider passed on. The provider's hard/soft verdict
+    is kept as it is (listmonk's semantics); the reason explains it.
+    """
+    if event.type == IGNORED:
+        return ""
+    if event.reason:
+        return event.reason
+    if event.type == COMPLAINT:
+        return "feedback"
+    status = event.status if "." in event.status else None
+    text = " ".join(t for t in (event.status, event.diagnostic) if t)
+    return classify(status, text).reason
 
 
 @dataclass

@@ -185,5 +185,7 @@ class Mailgun(Provider):
                 status=smtp_status(diagnostic) or str(status.get("code") or ""),
                 diagnostic=diagnostic[:1000],
                 raw=data,
+                # Mailgun's own reasons: "old" (gave up retrying), "espblock".
+                reason={"old": "expired", "espblock": "blocked"}.get(reason, ""),
             )
         ]

@@ -6,8 +6,10 @@ Auth: Mailjet signs nothing; the URL carries basic auth
 
 Classification (spec §2.8): bounce with hard_bounce=true -> hard; with
 hard_bounce=false -> soft, except error "greylisted" (a deferral, as anymail
-reads it: ignored); spam -> complaint; blocked (Mailjet refusing to send) and
-engagement events are ignored. No event id: the key hashes MessageID, event,
+reads it: ignored). A `bounce` event with `blocked: true` (the receiving server
+refused the message, and Mailjet now blocks the address) is still a bounce:
+soft unless hard_bounce. spam -> complaint; the separate `blocked`
+event (Mailjet refusing to send) and engagement events are ignored. No event id: the key hashes MessageID, event,
 email and time. Campaign link: the message's EventPayload (`Payload`) when it is
 a JSON object holding X-Stmails-Campaign.
 """
@@ -36,6 +38,25 @@ from webhooks.providers.base import (
     smtp_status,
     stable_key,
 )
+
+# Mailjet's bounce `error` values -> reason ("Event Tracking API" error list).
+ERROR_REASONS = {
+    "user unknown": "userunknown",
+    "mailbox inactive": "suspend",
+    "quota exceeded": "mailboxfull",
+    "invalid domain": "hostunknown",
+    "no mail host": "hostunknown",
+    "relay/access denied": "norelaying",
+    "sender blocked": "blocked",
+    "blacklisted": "blocked",
+    "preblocked": "blocked",
+    "content blocked": "spamdetected",
+    "spam reporter": "filtered",
+    "policy issue": "policyviolation",
+    "system issue": "systemerror",
+    "protocol issue": "syntaxerror",
+    "connection issue": "networkerror",
+}
 
 
 def classify(item: dict) -> str:
@@ -102,4 +123,7 @@ class Mailjet(BasicAuthProvider):
             status=smtp_status(item.get("error")),
             diagnostic=error[:1000],
             raw=item,
+            reason=ERROR_REASONS.get(str(item.get("error") or "").strip().lower(), "")
+            if item.get("event") == "bounce"
+            else "",
         )

@@ -6,8 +6,11 @@ which stops Postmark's retries (spec §2.3). Settings: listmonk's bounce.postmar
 {enabled, username, password}, plus stmails' previous_username/previous_password
 (a second active pair while rotating).
 
-Classification by `Type` (type names from the postmark npm Bounce.d.ts enum);
-unknown types are logged and ignored. Idempotency key: "RecordType:ID".
+Classification by `Type` (type names from the postmark npm Bounce.d.ts enum),
+or by the numeric `TypeCode` when `Type` is missing; unknown types are logged
+and ignored. The older bounce webhook has no `RecordType` (just `Type:
+HardBounce`, `TypeCode: 1`...): a body with a known Type or TypeCode is read as
+a Bounce (or a SpamComplaint for that type). Idempotency key: "RecordType:ID".
 Campaign link: `Metadata` (Postmark echoes the metadata set at send time).
 """
 
@@ -57,6 +60,33 @@ BOUNCE_TYPES = {
     "OpenRelayTest": IGNORED,
     "ChallengeVerification": IGNORED,
 }
+# Postmark's numeric bounce type codes (its "Bounce types" documentation).
+TYPE_CODES = {
+    1: "HardBounce",
+    2: "Transient",
+    16: "Unsubscribe",
+    32: "Subscribe",
+    64: "AutoResponder",
+    128: "AddressChange",
+    256: "DnsError",
+    512: "SpamNotification",
+    1024: "OpenRelayTest",
+    4096: "SoftBounce",
+    8192: "VirusNotification",
+    16384: "ChallengeVerification",
+    100000: "BadEmailAddress",
+    100001: "SpamComplaint",
+    100002: "ManuallyDeactivated",
+    100009: "DMARCPolicy",
+}
+# Type -> reason where Postmark's type says it (the others: from Details).
+TYPE_REASONS = {
+    "BadEmailAddress": "userunknown",
+    "DnsError": "networkerror",
+    "SpamNotification": "spamdetected",
+    "VirusNotification": "virusdetected",
+    "DMARCPolicy": "authfailure",
+}
 CAMPAIGN_KEYS = (*CAMPAIGN_HEADERS, "campaign_uuid", "campaign")
 SUBSCRIBER_KEYS = (*SUBSCRIBER_HEADERS, "subscriber_uuid", "subscriber")
 
@@ -74,11 +104,19 @@ class Postmark(BasicAuthProvider):
 
     def parse(self, raw_body: bytes, headers: Mapping[str, str]) -> list[ProviderEvent]:
         data = load_json(raw_body)
-        if not isinstance(data, dict) or "RecordType" not in data:
+        if not isinstance(data, dict):
             raise PayloadError("expected a Postmark webhook object with RecordType")
-        record_type = str(data.get("RecordType"))
+        bounce_type = _bounce_type(data)
+        if "RecordType" in data:
+            record_type = str(data.get("RecordType"))
+        elif bounce_type in BOUNCE_TYPES:  # the older format: no RecordType
+            record_type = (
+                "SpamComplaint" if bounce_type == "SpamComplaint" else "Bounce"
+            )
+        else:
+            raise PayloadError("expected a Postmark webhook object with RecordType")
         if record_type == "Bounce":
-            btype = BOUNCE_TYPES.get(str(data.get("Type")))
+            btype = BOUNCE_TYPES.get(str(bounce_type))
             if btype is None:
                 log.warning(
                     "postmark: unknown bounce type %r ignored", data.get("Type")
@@ -119,5 +157,19 @@ class Postmark(BasicAuthProvider):
                     :1000
                 ],
                 raw=data,
+                reason=TYPE_REASONS.get(str(bounce_type), "")
+                if record_type == "Bounce"
+                else "",
             )
         ]
+
+
+def _bounce_type(data: dict) -> str | None:
+    """The bounce type name: `Type`, else the name of a known `TypeCode`."""
+    name = data.get("Type")
+    if isinstance(name, str) and name:
+        return name
+    code = data.get("TypeCode")
+    if isinstance(code, int) and not isinstance(code, bool):
+        return TYPE_CODES.get(code)
+    return None

@@ -69,6 +69,14 @@ SOFT_CLASSES = {
     "reputation",
     "frequency or volume too high",
 }
+# bounce_classification -> reason ("technical failure", "unclassified": from the text).
+CLASS_REASONS = {
+    "invalid address": "userunknown",
+    "mailbox unavailable": "userunknown",
+    "content": "spamdetected",
+    "reputation": "badreputation",
+    "frequency or volume too high": "ratelimited",
+}
 CAMPAIGN_KEYS = (*CAMPAIGN_HEADERS, "campaign_uuid", "stmails_campaign")
 SUBSCRIBER_KEYS = (*SUBSCRIBER_HEADERS, "subscriber_uuid", "stmails_subscriber")
 
@@ -241,6 +249,10 @@ class SendGrid(Provider):
                         :1000
                     ],
                     raw=item,
+                    reason=CLASS_REASONS.get(
+                        str(item.get("bounce_classification") or "").strip().lower(),
+                        "",
+                    ),
                 )
             )
         return events

@@ -38,6 +38,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from bounces.parsing.families import SES_SUBTYPE_REASONS
 from stmails.config import Key, SettingsError, as_bool, as_list_of, get_values, register
 from stmails.lib import http
 from webhooks.providers.base import (
@@ -375,6 +376,11 @@ def parse_ses_event(event: dict[str, Any], sns_message_id: str) -> list[Provider
                     or ""
                 )[:1000],
                 raw=event,
+                reason=SES_SUBTYPE_REASONS.get(
+                    (bounce_type, detail.get("bounceSubType")), ""
+                )
+                if kind == "Bounce"
+                else "",
                 **common,
             )
         )

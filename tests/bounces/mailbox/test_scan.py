@@ -45,7 +45,7 @@ def test_it_records_bounces_and_leaves_the_rest(
     assert result.deleted == 2
     bounce = Bounce.objects.get()
     assert (bounce.subscriber_id, bounce.type, bounce.source) == (sub.id, "hard", kind)
-    assert bounce.status_code == "5.1.1"
+    assert (bounce.status_code, bounce.reason) == ("5.1.1", "userunknown")
     assert b"Final-Recipient: rfc822; dead@example.com" in bytes(
         bounce.raw_message.data
     )
@@ -385,3 +385,37 @@ def test_it_survives_a_bounce_stored_meanwhile_by_another_scan(
     assert (result.recorded["hard"], result.duplicates, result.errors) == (2, 1, 0)
     assert Bounce.objects.count() == 3
     assert one.count() == 0
+
+
+@pytest.mark.parametrize("kind", ["pop", "imap"])
+def test_what_is_no_bounce_records_nothing_and_stays_in_the_mailbox(
+    bounces_on, mail_user, make_subscriber, kind
+):
+    from pathlib import Path
+
+    corpus = Path(__file__).resolve().parents[2] / "fixtures" / "bounces"
+    names = [
+        "m_notification_target_mail_address.eml",
+        "m_human_reply_quoting_user_unknown.eml",
+        "m_autoreply_mailer_daemon_from.eml",
+        "m_autoreply_rfc3834_auto_replied.eml",
+        "m_exim_delay_warning.eml",
+    ]
+    # Each names an address that is a subscriber: still nothing to record.
+    for email in (
+        "yuki@carrier.example.jp",
+        "pat@reader.example",
+        "late@exim-delay.example",
+    ):
+        make_subscriber(email)
+    for name in names:
+        mail_user.deliver((corpus / name).read_bytes())
+    [box] = configure(mail_user.box(kind, "none"))
+
+    result = scanning.scan_mailbox(box)
+
+    assert result.error == ""
+    assert result.recorded == {"hard": 0, "soft": 0, "complaint": 0}
+    assert not Bounce.objects.exists()
+    assert result.deleted == 0
+    assert mail_user.count() == len(names)

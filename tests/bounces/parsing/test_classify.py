@@ -1,4 +1,4 @@
-"""The classification table: hard only when the address or its domain is dead."""
+"""The classification: a Sisimai-style reason, hard only when the address is dead."""
 
 from __future__ import annotations
 
@@ -10,40 +10,44 @@ from bounces.parsing.classify import classify, find_reply_code, find_status
 @pytest.mark.parametrize(
     ("status", "text", "type_", "reason"),
     [
-        ("5.1.1", "550 5.1.1 user unknown", "hard", "mailbox does not exist"),
-        ("5.1.2", "", "hard", "domain does not exist"),
-        ("5.1.3", "", "hard", "bad address syntax"),
-        ("5.1.6", "", "hard", "mailbox has moved"),
-        ("5.1.10", "556 5.1.10 null MX", "hard", "domain accepts no mail"),
-        ("5.1.10", "RESOLVER.ADR.RecipientNotFound", "hard", "mailbox does not exist"),
-        ("5.0.0", "550 No such user here", "hard", "mailbox does not exist"),
-        (None, "Host or domain name not found", "hard", "domain does not exist"),
-        (None, "Sorry, no mailbox here by that name", "hard", "mailbox does not exist"),
-        (None, "mailbox not found", "hard", "mailbox does not exist"),
+        ("5.1.1", "550 5.1.1 user unknown", "hard", "userunknown"),
+        ("5.1.2", "", "hard", "hostunknown"),
+        ("5.1.3", "", "hard", "userunknown"),
+        ("5.1.6", "", "hard", "hasmoved"),
+        ("5.1.10", "556 5.1.10 null MX", "hard", "notaccept"),
+        ("5.1.10", "RESOLVER.ADR.RecipientNotFound", "hard", "userunknown"),
+        ("5.0.0", "550 No such user here", "hard", "userunknown"),
+        (None, "Host or domain name not found", "hard", "hostunknown"),
+        (None, "Sorry, no mailbox here by that name", "hard", "userunknown"),
+        (None, "mailbox not found", "hard", "userunknown"),
         # Everything else is soft, even 5xx.
-        ("5.2.2", "552 5.2.2 Mailbox full", "soft", "mailbox full"),
-        ("5.2.1", "550 5.2.1 account disabled", "soft", "mailbox disabled"),
-        ("5.1.1", "550 5.1.1 mailbox is full", "soft", "mailbox full"),
-        ("5.3.4", "message too big", "soft", "message too large"),
-        (
-            "5.7.1",
-            "550 5.7.1 likely unsolicited mail (spam)",
-            "soft",
-            "spam or content rejection",
-        ),
-        ("5.7.1", "554 blocked using zen.spamhaus.org", "soft", "blocked sender"),
-        ("5.7.0", "550 rate limit exceeded", "soft", "rate limited or temporary"),
-        ("5.7.1", "550 5.7.1 relaying denied", "soft", "policy rejection"),
-        ("4.1.1", "450 4.1.1 user unknown", "soft", "temporary failure"),
-        ("4.2.2", "452 4.2.2 over quota", "soft", "mailbox full"),
-        (None, "550 Requested action not taken", "soft", "other failure"),
-        (None, "", "soft", "other failure"),
-        (
-            None,
-            "551 User not local; please try <x@y.example>",
-            "hard",
-            "mailbox has moved",
-        ),
+        ("5.2.2", "552 5.2.2 Mailbox full", "soft", "mailboxfull"),
+        ("5.2.1", "550 5.2.1 account disabled", "soft", "suspend"),
+        ("5.1.1", "550 5.1.1 mailbox is full", "soft", "mailboxfull"),
+        ("5.1.1", "550 5.1.1 user over quota", "soft", "mailboxfull"),
+        ("5.3.4", "message too big", "soft", "mesgtoobig"),
+        ("5.7.1", "550 5.7.1 likely unsolicited mail", "soft", "spamdetected"),
+        ("5.7.1", "554 blocked using zen.spamhaus.org", "soft", "blocked"),
+        ("5.7.1", "550 5.7.1 Service unavailable", "soft", "securityerror"),
+        ("5.7.0", "550 rate limit exceeded", "soft", "ratelimited"),
+        ("5.7.1", "550 5.7.1 relaying denied", "soft", "norelaying"),
+        ("5.7.26", "550 5.7.26 unauthenticated email, DMARC", "soft", "authfailure"),
+        ("5.7.1", "550 5.7.1 no PTR record for your IP", "soft", "requireptr"),
+        ("5.7.1", "421 poor reputation of the sending IP", "soft", "badreputation"),
+        ("5.7.1", "550 virus detected in attachment", "soft", "virusdetected"),
+        ("5.4.7", "delivery time expired", "soft", "expired"),
+        ("5.5.3", "too many recipients", "soft", "toomanyconn"),
+        ("5.1.7", "550 5.1.7 sender address rejected", "soft", "rejected"),
+        ("5.6.0", "", "soft", "contenterror"),
+        # A temporary status is never hard, whatever the reason.
+        ("4.1.1", "450 4.1.1 user unknown", "soft", "userunknown"),
+        ("4.2.2", "452 4.2.2 over quota", "soft", "mailboxfull"),
+        ("4.4.7", "", "soft", "expired"),
+        (None, "450 try again", "soft", "onhold"),
+        (None, "550 Requested action not taken", "soft", "onhold"),
+        (None, "", "soft", "undefined"),
+        ("2.0.0", "250 ok", "soft", "delivered"),
+        (None, "551 User not local; please try <x@y.example>", "hard", "hasmoved"),
     ],
 )
 def test_it_classifies_by_the_table(status, text, type_, reason):
@@ -64,3 +68,26 @@ def test_it_ignores_success_like_numbers_in_free_text():
         classify(None, "RELEASED Mailman 2.0.12; recipient name is not recognized").type
         == "hard"
     )
+
+
+def test_every_reason_gives_its_type_from_one_function():
+    from bounces.parsing.reasons import HARD_REASONS, REASONS, bounce_type
+
+    assert HARD_REASONS == {"userunknown", "hostunknown", "hasmoved", "notaccept"}
+    for reason in REASONS:
+        expected = (
+            "complaint"
+            if reason == "feedback"
+            else "hard"
+            if reason in HARD_REASONS
+            else "soft"
+        )
+        assert bounce_type(reason, "5.0.0") == expected
+        assert bounce_type(reason, "4.0.0") in ("soft", "complaint")
+
+
+def test_every_classified_reason_is_a_known_reason():
+    from bounces.parsing.reason_text import REASON_ORDER
+    from bounces.parsing.reasons import REASONS
+
+    assert set(REASON_ORDER) <= set(REASONS)

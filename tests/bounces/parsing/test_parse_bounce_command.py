@@ -34,7 +34,7 @@ def test_it_prints_one_json_line_per_file():
                 "email": "alice@example.com",
                 "type": "hard",
                 "status": "5.1.1",
-                "reason": "mailbox does not exist",
+                "reason": "userunknown",
                 "diagnostic": "550 5.1.1 <alice@example.com>: Recipient address rejected: "
                 "User unknown in virtual mailbox table",
                 "subscriber_uuid": "d2b5a6f4-3c1e-4f7a-9b8e-1a2b3c4d5e6f",
@@ -60,7 +60,7 @@ def test_it_reads_standard_input(monkeypatch):
 def test_it_prints_a_readable_summary():
     out, _ = _run(POSTFIX, VACATION)
     assert f"{POSTFIX}: dsn, 1 event(s) to record" in out
-    assert "  - alice@example.com: hard 5.1.1 (mailbox does not exist)" in out
+    assert "  - alice@example.com: hard 5.1.1 (userunknown)" in out
     assert "      subscriber: d2b5a6f4-3c1e-4f7a-9b8e-1a2b3c4d5e6f" in out
     assert f"{VACATION}: auto-reply, nothing to record" in out
 

@@ -1,0 +1,220 @@
+"""Oracle comparison: stmails' parser against Sisimai on every corpus message.
+
+Sisimai (Debian libsisimai-perl, `perl -MSisimai`) is the most complete bounce
+analyser; its verdicts serve as the reference. Both run over every message of
+tests/fixtures/bounces (Sisimai in one perl process, one batch). Printed:
+
+- recipients found: of the recipients Sisimai reports, the share stmails reports;
+- precision: of the recipients stmails reports, the share Sisimai reports too;
+- type agreement (hard/soft/complaint) and reason agreement over the recipients
+  both report;
+- every disagreement, one line each.
+
+What counts as Sisimai's bounce: a recipient whose reason is not vacation or
+delivered and whose DSN action is not "delayed" (stmails records nothing for
+auto-replies, delivery reports and delay warnings, by policy). Sisimai 4.x has
+no authfailure/requireptr/badreputation/ratelimited/speeding/notcompliantrfc
+reasons (5.x added them): REASON_EQUIVALENTS maps them to its older names for
+the reason comparison, and a Sisimai "onhold"/"undefined" agrees with any
+stmails reason (it means Sisimai found none).
+
+Targets (issue 13): recipients >= 0.97, precision >= 0.99, type agreement >= 0.92.
+Exits 1 when one is missed, 2 when Sisimai is not installed.
+
+    .venv/bin/python bench/bench_sisimai_oracle.py [--corpus DIR] [--quiet]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bounces.parsing.message import parse_message  # noqa: E402
+
+CORPUS = ROOT / "tests" / "fixtures" / "bounces"
+TARGETS = {"recipients": 0.97, "precision": 0.99, "type agreement": 0.92}
+# Sisimai 4.x names for the reasons 5.x added (its generic 5.7.x answer is
+# securityerror; DMARC texts are its policyviolation).
+REASON_EQUIVALENTS = {
+    "authfailure": {"securityerror", "policyviolation"},
+    "requireptr": {"blocked", "securityerror"},
+    "badreputation": {"blocked", "securityerror"},
+    "ratelimited": {"toomanyconn", "securityerror"},
+    "speeding": {"toomanyconn", "securityerror"},
+    "notcompliantrfc": {"contenterror", "securityerror"},
+}
+NOT_BOUNCES = {"vacation", "delivered"}
+
+PERL = r"""
+use strict; use warnings; use Sisimai; use JSON::PP;
+my $json = JSON::PP->new->canonical->utf8;
+for my $path (@ARGV) {
+    my @found;
+    my $data = eval { Sisimai->make($path, 'delivered' => 1, 'vacation' => 1) } || [];
+    for my $e (@$data) {
+        push @found, {
+            'email' => lc($e->recipient->address // ''),
+            'reason' => $e->reason // '',
+            'softbounce' => $e->softbounce,
+            'action' => $e->action // '',
+            'status' => $e->deliverystatus // '',
+            'agent' => $e->smtpagent // '',
+        };
+    }
+    print $json->encode({'file' => $path, 'events' => \@found}), "\n";
+}
+"""
+
+
+def sisimai_verdicts(paths: list[Path]) -> dict[str, list[dict]]:
+    """{file name: Sisimai's events}, from one perl process."""
+    out = subprocess.run(
+        ["perl", "-e", PERL, *map(str, paths)],
+        capture_output=True,
+        check=True,
+        timeout=600,
+    ).stdout
+    verdicts = {}
+    for line in out.decode("utf-8", "replace").splitlines():
+        item = json.loads(line)
+        verdicts[Path(item["file"]).name] = item["events"]
+    return verdicts
+
+
+def sisimai_bounces(events: list[dict]) -> dict[str, dict]:
+    """{recipient: {type, reason}} of the events stmails should record too."""
+    found = {}
+    for e in events:
+        if e["reason"] in NOT_BOUNCES or e["action"] == "delayed" or not e["email"]:
+            continue
+        if e["reason"] == "feedback":
+            kind = "complaint"
+        else:
+            kind = "soft" if e["softbounce"] else "hard"
+        found[e["email"]] = {"type": kind, "reason": e["reason"], "agent": e["agent"]}
+    return found
+
+
+def stmails_bounces(raw: bytes) -> dict[str, dict]:
+    return {
+        e.email.lower(): {"type": e.type, "reason": e.reason or ""}
+        for e in parse_message(raw).events
+    }
+
+
+def reasons_agree(ours: str, theirs: str) -> bool:
+    if theirs in ("onhold", "undefined"):
+        return True
+    return ours == theirs or theirs in REASON_EQUIVALENTS.get(ours, ())
+
+
+def corpus_expectations(corpus: Path) -> dict[str, dict[str, str]]:
+    """{file: {recipient: type}} from the corpus's checked expected.json, if any."""
+    path = corpus / "expected.json"
+    if not path.exists():
+        return {}
+    return {
+        name: {e["email"].lower(): e["type"] for e in events}
+        for name, events in json.loads(path.read_text()).items()
+    }
+
+
+def compare(corpus: Path) -> tuple[dict[str, float], list[str], dict[str, int]]:
+    paths = sorted(corpus.glob("*.eml"))
+    verdicts = sisimai_verdicts(paths)
+    checked = corpus_expectations(corpus)
+    counts = dict(ref=0, ours=0, both=0, type_ok=0, reason_ok=0, files=len(paths))
+    counts["checked"] = 0  # disagreements where the corpus's expectation is stmails'
+    lines = []
+    for path in paths:
+        ref = sisimai_bounces(verdicts.get(path.name, []))
+        ours = stmails_bounces(path.read_bytes())
+        before = len(lines)
+        counts["ref"] += len(ref)
+        counts["ours"] += len(ours)
+        for addr in sorted(set(ref) | set(ours)):
+            r, o = ref.get(addr), ours.get(addr)
+            if r and o:
+                counts["both"] += 1
+                counts["type_ok"] += r["type"] == o["type"]
+                counts["reason_ok"] += reasons_agree(o["reason"], r["reason"])
+                if r["type"] != o["type"] or not reasons_agree(
+                    o["reason"], r["reason"]
+                ):
+                    lines.append(
+                        f"{path.name}: {addr}: stmails {o['type']}/{o['reason']}"
+                        f" vs Sisimai {r['type']}/{r['reason']} ({r['agent']})"
+                    )
+            elif r:
+                lines.append(
+                    f"{path.name}: {addr}: missed (Sisimai {r['type']}/{r['reason']},"
+                    f" {r['agent']})"
+                )
+            else:
+                lines.append(
+                    f"{path.name}: {addr}: stmails {o['type']}/{o['reason']},"
+                    " Sisimai reports nothing"
+                )
+        if path.name in checked:
+            want = checked[path.name]
+            for i in range(before, len(lines)):
+                addr = lines[i].split(": ")[1]
+                mine = ours.get(addr, {}).get("type")
+                if want.get(addr) == mine:  # both None: stmails rightly recorded none
+                    lines[i] += "  [corpus expectation = stmails]"
+                    counts["checked"] += 1
+    both = counts["both"] or 1
+    figures = {
+        "recipients": counts["both"] / (counts["ref"] or 1),
+        "precision": counts["both"] / (counts["ours"] or 1),
+        "type agreement": counts["type_ok"] / both,
+        "reason agreement": counts["reason_ok"] / both,
+    }
+    return figures, lines, counts
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument("--quiet", action="store_true", help="no disagreement list")
+    args = parser.parse_args()
+    try:
+        figures, lines, counts = compare(args.corpus)
+    except FileNotFoundError:
+        print("perl not found: apt-get install libsisimai-perl", file=sys.stderr)
+        return 2
+    except subprocess.CalledProcessError as e:
+        print(f"Sisimai failed: {e.stderr.decode()[:500]}", file=sys.stderr)
+        return 2
+    print(
+        f"{counts['files']} messages; Sisimai reports {counts['ref']} recipients,"
+        f" stmails {counts['ours']}, both {counts['both']}"
+    )
+    failed = False
+    for name, value in figures.items():
+        target = TARGETS.get(name)
+        verdict = ""
+        if target is not None:
+            ok = value >= target
+            failed |= not ok
+            verdict = f"  (target >= {target:.2f}: {'ok' if ok else 'MISSED'})"
+        print(f"{name:>17}: {value:.3f}{verdict}")
+    print(
+        f"{counts['checked']} of {len(lines)} disagreements are cases where the"
+        " corpus's checked expectation (expected.json) is stmails' answer"
+    )
+    if not args.quiet:
+        print(f"\n{len(lines)} disagreements:")
+        for line in lines:
+            print(f"  {line}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

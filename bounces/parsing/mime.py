@@ -95,15 +95,24 @@ def html_to_text(html: str) -> str:
 
 
 def _drop_code(html: str) -> str:
-    """The HTML without <script>/<style> elements; one forward pass."""
+    """The HTML without <script>/<style> elements; one forward pass.
+
+    An element with no closing tag is left to be stripped as tags; once a
+    closing tag is missing, later openers of that name are not searched again
+    (each search would read to the end).
+    """
     out: list[str] = []
-    pos = 0
-    while (m := _CODE_OPEN_RE.search(html, pos)) is not None:
-        close = _CODE_CLOSE_RE[m.group(1).lower()].search(html, m.end())
+    pos = search = 0
+    unclosed: set[str] = set()
+    while (m := _CODE_OPEN_RE.search(html, search)) is not None:
+        name = m.group(1).lower()
+        close = None if name in unclosed else _CODE_CLOSE_RE[name].search(html, m.end())
         if close is None:
-            break  # unclosed: keep the rest, its tags are stripped as tags
+            unclosed.add(name)
+            search = m.end()
+            continue
         out.append(html[pos : m.start()])
-        pos = close.end()
+        pos = search = close.end()
     out.append(html[pos:])
     return " ".join(out)
 

@@ -41,6 +41,11 @@ MAX_BOUNDARIES = 12
 _HEADER_LINE_RE = re.compile(rb"^[!-9;-~]{1,200}:")
 _DSN_FIELDS_RE = re.compile(r"^Final-Recipient:", re.I | re.M)
 _NESTING_RE = re.compile(rb"boundary[ \t]*=|message/rfc822", re.I)
+# More than this many line ends in a row are squeezed: to the standard library
+# each blank line of a delivery-status part starts a new block (a Message), so
+# a run of 100,000 "\r" would cost 100,000 objects and every walk over them.
+MAX_BLANK_LINES = 8
+_BLANK_RUN_RE = re.compile(rb"(\r\n|\r|\n)(?:\r\n|\r|\n){%d,}" % MAX_BLANK_LINES)
 
 
 class _TextHeaders(Compat32):
@@ -99,7 +104,8 @@ def _parse(raw: bytes, max_bytes: int) -> ParsedMessage:
         b"From "
     ):
         return ParsedMessage(kind="unparseable", error="no message headers found")
-    msg = email.message_from_bytes(_limit_nesting(data), policy=TEXT_HEADERS)
+    squeezed = _BLANK_RUN_RE.sub(lambda m: m.group(1) * MAX_BLANK_LINES, data)
+    msg = email.message_from_bytes(_limit_nesting(squeezed), policy=TEXT_HEADERS)
     if not msg.keys():
         return ParsedMessage(kind="unparseable", error="no message headers found")
     check_budget()

@@ -211,3 +211,9 @@ def test_a_broken_encoded_word_keeps_the_rest_of_the_header():
     parsed = parse_message(raw)
     assert "Undelivered Mail" in (parsed.subject or "")
     assert [e.email for e in parsed.events] == [EXPECTED]
+
+
+def test_a_run_of_line_ends_inside_a_report_does_not_become_100000_blocks():
+    raw = BUILDERS["long recipient without '@'"](2_000)
+    raw = raw.replace(b"Reporting-MTA: dns; mx.example.net\n", b"\r" * 100_000, 1)
+    assert _events(raw) == [(EXPECTED, "hard", "5.1.1")]

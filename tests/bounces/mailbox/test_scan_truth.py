@@ -207,3 +207,49 @@ def test_a_taken_over_scan_commits_and_disposes_of_nothing(
     assert a.status == "abandoned" and "taken over" in a.error
     assert b.status == "finished"
     assert mail_user.count() == 0
+
+
+# --- the scans queue -------------------------------------------------------------
+
+
+def test_scans_run_on_their_own_queue_with_time_limits():
+    from pathlib import Path
+
+    import yaml
+
+    from stmails.celery import SCAN_QUEUE, app
+
+    router = app.amqp.router
+    assert router.route({}, "bounces.tasks.scan_mailbox")["queue"].name == SCAN_QUEUE
+    for other in ("stmails.tasks.send_due_mail", "bounces.tasks.scan_due_mailboxes"):
+        assert router.route({}, other)["queue"].name == "celery"
+    assert 0 < tasks.scan_mailbox.soft_time_limit < tasks.scan_mailbox.time_limit
+    # Both launchers run a worker for each queue.
+    root = Path(__file__).resolve().parents[3]
+    run = (root / "bin" / "run").read_text()
+    assert "--queues celery" in run and f"--queues {SCAN_QUEUE}" in run
+    services = yaml.safe_load((root / "docker-compose.yml").read_text())["services"]
+    queues = {
+        name: next(a for a in svc["command"] if a.startswith("--queues="))
+        for name, svc in services.items()
+        if isinstance(svc.get("command"), list) and "worker" in svc["command"]
+    }
+    assert queues == {"worker": "--queues=celery", "scan-worker": "--queues=scans"}
+
+
+def test_the_scan_task_reports_its_soft_time_limit(bounces_on, mail_user, monkeypatch):
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    [box] = configure(mail_user.box("pop"))
+
+    def out_of_time(*args, **kwargs):
+        raise SoftTimeLimitExceeded()  # as Celery raises it, mid-scan
+
+    monkeypatch.setattr(scanning._Scanner, "progress", out_of_time)
+    result = tasks.scan_mailbox.apply(kwargs={"mailbox_uuid": box["uuid"]}).get()
+
+    assert result == {
+        "error": f"the scan ran out of time ({tasks.SCAN_SOFT_TIME_LIMIT} s)"
+    }
+    scan = MailboxScan.objects.get()
+    assert scan.status == "failed" and "SoftTimeLimitExceeded" in scan.error

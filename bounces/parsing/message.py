@@ -41,6 +41,12 @@ MAX_BOUNDARIES = 12
 _HEADER_LINE_RE = re.compile(rb"^[!-9;-~]{1,200}:")
 _DSN_FIELDS_RE = re.compile(r"^Final-Recipient:", re.I | re.M)
 _NESTING_RE = re.compile(rb"boundary[ \t]*=|message/rfc822", re.I)
+MAX_HEADER_LINES = 1_000
+MAX_PART_LINES = 500  # lines starting with "--": boundary delimiters, at most
+MAX_BLOCKS = 5_000  # blank lines: header/body separators and report blocks
+_PART_LINE_RE = re.compile(rb"\n--")
+_BLANK_LINE_RE = re.compile(rb"\n\r?\n")
+_LINE_END_RE = re.compile(rb"\n")
 # More than this many line ends in a row are squeezed: to the standard library
 # each blank line of a delivery-status part starts a new block (a Message), so
 # a run of 100,000 "\r" would cost 100,000 objects and every walk over them.
@@ -104,8 +110,7 @@ def _parse(raw: bytes, max_bytes: int) -> ParsedMessage:
         b"From "
     ):
         return ParsedMessage(kind="unparseable", error="no message headers found")
-    squeezed = _BLANK_RUN_RE.sub(lambda m: m.group(1) * MAX_BLANK_LINES, data)
-    msg = email.message_from_bytes(_limit_nesting(squeezed), policy=TEXT_HEADERS)
+    msg = email.message_from_bytes(_bounded(data), policy=TEXT_HEADERS)
     if not msg.keys():
         return ParsedMessage(kind="unparseable", error="no message headers found")
     check_budget()
@@ -253,6 +258,41 @@ def _body_text(data: bytes) -> str:
     if not ends:
         return ""
     return data[min(ends) :].decode("utf-8", "replace").lstrip("\r\n")
+
+
+def _bounded(data: bytes) -> bytes:
+    """The bytes the standard library's MIME parser gets: its cost grows with the
+    number of header lines, parts, blocks and nesting levels, so each is capped
+    (a real bounce stays far below every cap; what is cut off is the tail of a
+    returned original)."""
+    data = _BLANK_RUN_RE.sub(lambda m: m.group(1) * MAX_BLANK_LINES, data)
+    data = _limit_header_lines(data)
+    if data.count(b"\n--") > MAX_PART_LINES:
+        data = _cut_at(data, _PART_LINE_RE, MAX_PART_LINES)
+    if data.count(b"\n\n") + data.count(b"\n\r\n") > MAX_BLOCKS:
+        data = _cut_at(data, _BLANK_LINE_RE, MAX_BLOCKS)
+    return _limit_nesting(data)
+
+
+def _cut_at(data: bytes, pattern: re.Pattern[bytes], n: int) -> bytes:
+    """The data before the n-th match of `pattern` (all of it with fewer)."""
+    for i, m in enumerate(pattern.finditer(data)):
+        if i == n:
+            return data[: m.start() + 1]
+    return data
+
+
+def _limit_header_lines(data: bytes) -> bytes:
+    """At most MAX_HEADER_LINES lines of the message's own header block (every
+    header lookup reads all of them)."""
+    end = min(
+        (i for i in (data.find(b"\n\n"), data.find(b"\n\r\n")) if i >= 0), default=-1
+    )
+    head = data if end < 0 else data[:end]
+    if head.count(b"\n") <= MAX_HEADER_LINES:
+        return data
+    cut = _cut_at(head, _LINE_END_RE, MAX_HEADER_LINES)
+    return cut + (data[end:] if end >= 0 else b"\n")
 
 
 def _limit_nesting(data: bytes) -> bytes:

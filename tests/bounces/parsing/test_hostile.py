@@ -217,3 +217,40 @@ def test_a_run_of_line_ends_inside_a_report_does_not_become_100000_blocks():
     raw = BUILDERS["long recipient without '@'"](2_000)
     raw = raw.replace(b"Reporting-MTA: dns; mx.example.net\n", b"\r" * 100_000, 1)
     assert _events(raw) == [(EXPECTED, "hard", "5.1.1")]
+
+
+_HEAD = b"From: MAILER-DAEMON@mx.example.net\nSubject: Undelivered Mail\n"
+_FAILED = b"<bella@example.com>: host mx said: 550 5.1.1 user unknown\n"
+_MANY = {
+    # Each listed address was looked for in every line of the text.
+    "huge X-Failed-Recipients": _HEAD
+    + b"X-Failed-Recipients: bella@example.com, "
+    + b"a@b.co, " * 40_000
+    + b"\n\n"
+    + _FAILED
+    + b"line\n" * 5_000,
+    # The standard library builds one Message per part, per header, per block.
+    "60,000 parts": _HEAD
+    + b'Content-Type: multipart/mixed; boundary="B"\n\n--B\n\n'
+    + _FAILED
+    + b"--B\n\n" * 60_000
+    + b"--B--\n",
+    "40,000 header lines": _HEAD + b"X-A: b\n" * 40_000 + b"\n" + _FAILED,
+    "10,000 report blocks": _HEAD
+    + b"Content-Type: multipart/report; report-type=delivery-status; "
+    + b'boundary="B"\n\n--B\nContent-Type: message/delivery-status\n\n'
+    + b"Final-Recipient: rfc822; bella@example.com\nAction: failed\n"
+    + b"Status: 5.1.1\n\n"
+    + b"Final-Recipient: rfc822; x\nAction: failed\n\n" * 10_000
+    + b"--B--\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(_MANY))
+def test_many_parts_headers_blocks_or_listed_recipients_are_capped(name):
+    events = _events(_MANY[name])
+    assert (EXPECTED, "hard", "5.1.1") in events
+    # The X-Failed-Recipients list names a@b.co 40,000 times: once is enough.
+    assert [e[0] for e in events] == sorted(
+        {EXPECTED} | {"a@b.co" for _ in [1] if name == "huge X-Failed-Recipients"}
+    )

@@ -251,6 +251,5 @@ def test_many_parts_headers_blocks_or_listed_recipients_are_capped(name):
     events = _events(_MANY[name])
     assert (EXPECTED, "hard", "5.1.1") in events
     # The X-Failed-Recipients list names a@b.co 40,000 times: once is enough.
-    assert [e[0] for e in events] == sorted(
-        {EXPECTED} | {"a@b.co" for _ in [1] if name == "huge X-Failed-Recipients"}
-    )
+    listed = ["a@b.co"] if name == "huge X-Failed-Recipients" else []
+    assert [e[0] for e in events] == [*listed, EXPECTED]

@@ -2,8 +2,8 @@
 goes over the CPU budget, and no mutation makes the parser itself fail.
 
 20,000 cases (byte flips, truncations, duplicated lines, inserted huge runs,
-injected headers, damaged boundaries; see mutations.py): about 33 s of CPU on
-the 2-core development machine (32.7 s measured). Over budget is the budget's own verdict, not
+injected headers, damaged boundaries; see mutations.py): about 30 s of CPU on
+the 2-core development machine (29.2 s measured). Over budget is the budget's own verdict, not
 a clock read by the test.
 """
 

@@ -93,4 +93,5 @@ def _signal_deadline(seconds: float) -> Iterator[None]:
     finally:
         armed = False
         signal.setitimer(signal.ITIMER_PROF, *old_timer)
-        signal.signal(signal.SIGPROF, previous)
+        # None: the old handler was not set from Python; the timer is off by now.
+        signal.signal(signal.SIGPROF, signal.SIG_DFL if previous is None else previous)

@@ -16,9 +16,11 @@ error text, so a mailbox scan can count it and leave the message alone.
 "unparseable" with that reason.
 
 Every step is linear in the input: patterns are bounded (see addresses.py),
-header and field values are cut before matching, and MIME nesting is limited to
-MAX_BOUNDARIES multipart levels (the standard library's parser checks every line
-against every open boundary, so depth times length would be its cost).
+header and field values are cut before matching, and what the standard
+library's MIME parser gets is capped first (_bounded): header lines, part
+delimiters, blank-line blocks, and MAX_BOUNDARIES multipart or message/rfc822
+declarations (it checks every line against every open boundary, so nesting
+depth times length would be its cost).
 """
 
 from __future__ import annotations

@@ -28,5 +28,8 @@ def test_no_mutated_message_escapes_the_parser_or_its_budget():
             failures.append(f"{description}: {error}")
     assert failures == []
     # The mutations leave most messages readable: the fuzzer reaches the parsers.
-    assert kinds.get("dsn", 0) > CASES // 4
-    assert kinds.get("nonstandard", 0) > CASES // 10
+    # (seed 13: nonstandard 8,507, not_bounce 5,866, dsn 2,357, delayed 1,385,
+    # unparseable 776 (no headers left, or empty), arf 650, autoreply 459)
+    assert kinds.get("dsn", 0) > CASES // 10
+    assert kinds.get("nonstandard", 0) > CASES // 4
+    assert kinds.get("arf", 0) > 0 and kinds.get("autoreply", 0) > 0

@@ -7,6 +7,8 @@ import uuid as uuidlib
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.dateformat import format as format_date
 from django.views.decorators.http import require_http_methods, require_POST
 
 from bounces import scanning, tasks
@@ -136,16 +138,46 @@ def mailbox_delete(request: HttpRequest, uuid: uuidlib.UUID) -> HttpResponse:
     return redirect("bounce_mailboxes:index")
 
 
+def _when(moment) -> str:  # type: ignore[no-untyped-def]
+    return format_date(timezone.localtime(moment), "Y-m-d H:i:s")
+
+
 @require_POST
 def mailbox_scan(request: HttpRequest, uuid: uuidlib.UUID) -> HttpResponse:
+    """Queue a scan, unless one is running: then say so, and since when.
+
+    A running scan without progress for MailboxScan.STALE_AFTER is stale: the
+    queued scan takes it over (bounces/scanning.py).
+    """
     box = _box_or_404(_boxes(), uuid)
+    name = box["name"]
+    last = MailboxScan.objects.filter(mailbox_uuid=uuid, dry_run=False).first()
+    running = last is not None and last.status == MailboxScan.Status.RUNNING
     if not config.get_value("bounce.enabled"):
         messages.warning(
             request, "Bounce processing is disabled: enable it to scan mailboxes."
         )
+    elif running and not last.is_stale():
+        messages.info(
+            request,
+            f"A scan of {name} is already running, since {_when(last.started_at)} "
+            f"({last.done} of {last.total} messages so far): no second scan was "
+            "queued.",
+        )
     else:
         tasks.scan_mailbox.delay_on_commit(mailbox_uuid=box["uuid"])
-        messages.success(request, f"Scan of {box['name']} started.")
+        if running:
+            messages.warning(
+                request,
+                f"The scan of {name} running since {_when(last.started_at)} is "
+                f"stale (no progress since {_when(last.heartbeat_at)}): a new scan "
+                "was queued and takes it over.",
+            )
+        else:
+            messages.success(
+                request,
+                f"Scan of {name} queued: it starts as soon as a scan worker is free.",
+            )
     return redirect("bounce_mailboxes:index")
 
 
@@ -158,12 +190,14 @@ def mailbox_status(request: HttpRequest, uuid: uuidlib.UUID) -> JsonResponse:
     return JsonResponse(
         {
             "status": scan.status,
+            "stale": scan.is_stale(),
             "done": scan.done,
             "total": scan.total,
             "percent": scan.percent,
             "counts": scan.counts,
             "error": scan.error,
             "started_at": scan.started_at.isoformat(),
+            "heartbeat_at": scan.heartbeat_at.isoformat(),
             "finished_at": scan.finished_at.isoformat() if scan.finished_at else None,
         }
     )

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.db import models
 from django.utils import timezone
 
@@ -234,8 +236,20 @@ class MailboxScan(models.Model):
             )
         ]
 
+    # A running scan whose heartbeat is older than this was killed or is stuck:
+    # the next scan (beat's or "Scan now") takes it over.
+    STALE_AFTER = timedelta(minutes=10)
+
     def __str__(self) -> str:
         return f"scan {self.mailbox_name} {self.status}"
+
+    def is_stale(self, now: datetime | None = None) -> bool:
+        """Running, but without progress for STALE_AFTER."""
+        now = now or timezone.now()
+        return (
+            self.status == self.Status.RUNNING
+            and self.heartbeat_at < now - self.STALE_AFTER
+        )
 
     @property
     def percent(self) -> int:

@@ -45,11 +45,18 @@ PARSE_CAP = 2_000_000
 CHUNK = 500
 
 
+# CPU seconds one message may take to parse. Over it, the message is listed as
+# unparseable with that reason, left in the mailbox, and the scan goes on.
+PARSE_BUDGET_SECONDS = 2.0
+
+
 def parse(raw: bytes) -> ParsedMessage:
-    from bounces.parsing.message import parse_message
+    from bounces.parsing.message import parse_within_budget
 
     try:
-        return parse_message(raw, max_bytes=PARSE_CAP)
+        return parse_within_budget(
+            raw, seconds=PARSE_BUDGET_SECONDS, max_bytes=PARSE_CAP
+        )
     except Exception as e:  # noqa: BLE001 - the parser promises not to raise; be sure
         return ParsedMessage(kind="unparseable", error=f"{type(e).__name__}: {e}")
 

@@ -7,9 +7,17 @@ content hash). So a scan killed at any point loses nothing, and the next scan
 neither records nor counts a remembered message again: it only repeats the
 disposal that did not happen.
 
-Messages that are not bounces, and messages that cannot be parsed, are never
-deleted: they stay (or are moved aside on IMAP). Unparseable ones are also
-listed with the unmatched bounces so an admin sees them.
+Messages that are not bounces, and messages that cannot be parsed (or whose
+parse went over its CPU budget), are never deleted: they stay (or are moved
+aside on IMAP). Unparseable ones are also listed with the unmatched bounces so
+an admin sees them.
+
+Takeover: a running scan whose heartbeat is older than STALE_AFTER is taken
+over by the next scan, started by beat or "Scan now"; the takeover marks it
+abandoned first. The old run, if it is still alive, checks that its row is
+still running inside each batch's transaction (with the row locked) and stops
+without committing or disposing of anything when it is not: a message is never
+handled by two scans.
 """
 
 from __future__ import annotations
@@ -35,7 +43,10 @@ log = logging.getLogger(__name__)
 # Messages per batch: one transaction, a few queries, then their disposal.
 BATCH = 200
 # A running scan whose heartbeat is older than this was killed: the next one may start.
-STALE_AFTER = timedelta(minutes=10)
+STALE_AFTER = MailboxScan.STALE_AFTER
+# Beat looks for due mailboxes every 60 s (stmails/celery.py) and a scan starts a
+# moment after: without this slack, "every 2m" would wait for the third tick.
+DUE_SLACK = timedelta(seconds=30)
 
 
 class ScanError(Exception):
@@ -44,6 +55,10 @@ class ScanError(Exception):
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
+
+
+class ScanTakenOver(ScanError):
+    """This scan was marked stale and another took over: it must not commit."""
 
 
 @dataclass
@@ -115,9 +130,11 @@ def due_mailboxes(now: datetime | None = None) -> list[str]:
             .first()
         )
         if last and last.status == MailboxScan.Status.RUNNING:
+            if last.is_stale(now):
+                due.append(box["uuid"])  # the scan's _claim takes it over
             continue
         interval = timedelta(seconds=interval_seconds(box["scan_interval"]))
-        if last is None or last.started_at + interval <= now:
+        if last is None or last.started_at + interval - DUE_SLACK <= now:
             due.append(box["uuid"])
     return due
 
@@ -134,7 +151,8 @@ def _claim(box: dict) -> MailboxScan:
     ).update(
         status=MailboxScan.Status.ABANDONED,
         finished_at=now,
-        error="the scan stopped without finishing (worker killed?)",
+        error=f"taken over: no progress for {STALE_AFTER.seconds // 60} minutes "
+        "(the worker was killed or stuck)",
     )
     try:
         with transaction.atomic():
@@ -221,13 +239,30 @@ class _Scanner:
         fields["counts"] = self.result.as_dict()
         if total is not None:
             fields["total"] = total
-        MailboxScan.objects.filter(pk=self.scan.pk).update(**fields)
+        self._own_row().update(**fields)
+
+    def _own_row(self):  # type: ignore[no-untyped-def]
+        """The scan's row while it is still this scan's: not once taken over."""
+        assert self.scan is not None
+        return MailboxScan.objects.filter(
+            pk=self.scan.pk, status=MailboxScan.Status.RUNNING
+        )
+
+    def check_still_running(self) -> None:
+        """Inside a batch's transaction: lock the row, and stop if taken over."""
+        if self.scan is None:
+            return
+        if not self._own_row().select_for_update().exists():
+            self.scan.status = MailboxScan.Status.ABANDONED
+            raise ScanTakenOver(
+                f"the scan of {self.box['name']} was taken over by a newer one"
+            )
 
     def finish(self, *, failed: bool) -> None:
         if self.scan is None or self.scan.status != MailboxScan.Status.RUNNING:
             return
         status = MailboxScan.Status.FAILED if failed else MailboxScan.Status.FINISHED
-        MailboxScan.objects.filter(pk=self.scan.pk).update(
+        self._own_row().update(
             status=status,
             done=self.done,
             counts=self.result.as_dict(),
@@ -288,7 +323,10 @@ class _Scanner:
             if self.dry_run:
                 self.processor.count(messages)
             else:
-                todo.extend(self.processor.store(messages))
+                with transaction.atomic():
+                    # Commits only while this scan still owns the mailbox.
+                    self.check_still_running()
+                    todo.extend(self.processor.store(messages))
         self.done += len(keys)
         if not self.dry_run:
             # Committed above: only now may the server forget these messages.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 
 from bounces import services
 
@@ -43,9 +44,23 @@ def scan_due_mailboxes() -> list[str]:
     return due
 
 
-@shared_task(name="bounces.tasks.scan_mailbox")
+# A scan's time limits (prefork workers enforce them). Each message's parse has
+# its own CPU budget (bounces/parsing/budget.py) and each batch is one
+# transaction; the soft limit ends the scan cleanly after a committed batch or
+# rolls back the current one, the hard limit kills the process; its
+# MailboxScan row then goes stale and beat's next scan takes over.
+SCAN_SOFT_TIME_LIMIT = 30 * 60
+SCAN_TIME_LIMIT = SCAN_SOFT_TIME_LIMIT + 120
+
+
+@shared_task(
+    name="bounces.tasks.scan_mailbox",
+    soft_time_limit=SCAN_SOFT_TIME_LIMIT,
+    time_limit=SCAN_TIME_LIMIT,
+)
 def scan_mailbox(*, mailbox_uuid: str) -> dict:
-    """One scan; the MailboxScan row is the lock, so a second one just reports it."""
+    """One scan (queue "scans"); the MailboxScan row is the lock, so a second
+    one just reports it."""
     from bounces import scanning
 
     try:
@@ -53,6 +68,8 @@ def scan_mailbox(*, mailbox_uuid: str) -> dict:
         return scanning.scan_mailbox(box).as_dict()
     except scanning.ScanError as e:
         return {"error": e.message}
+    except SoftTimeLimitExceeded:
+        return {"error": f"the scan ran out of time ({SCAN_SOFT_TIME_LIMIT} s)"}
 
 
 @shared_task(name="bounces.tasks.run_due_selftest")

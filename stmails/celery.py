@@ -16,6 +16,12 @@ app = Celery("stmails")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+# Mailbox scans run on their own queue, consumed by their own worker (bin/run,
+# docker-compose.yml), with time limits on the task: a slow or stuck scan can
+# never hold webhook processing, mail or campaigns on the default queue.
+SCAN_QUEUE = "scans"
+app.conf.task_routes = {"bounces.tasks.scan_mailbox": {"queue": SCAN_QUEUE}}
+
 app.conf.beat_schedule = {
     "record-heartbeat": {
         "task": "stmails.tasks.record_beat_heartbeat",

@@ -9,16 +9,15 @@ say nothing against the subscriber, so they give no event.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from email.message import Message
 
-from .addresses import normalize_address
-from .mime import part_text
+from .addresses import normalize_address, token_address_re
+from .mime import MAX_FIELD, part_text
 
 REPORT_TYPE = "message/feedback-report"
 COMPLAINT_TYPES = {"abuse", "fraud", "virus", "other"}
-_ADDR_RE = re.compile(r"[^\s<>;:\"'(),\[\]]+@[^\s<>;:\"'(),\[\]]+")
+_ADDR_RE = token_address_re(r"\s<>;:\"'(),\[\]")
 
 
 @dataclass(frozen=True)
@@ -72,5 +71,7 @@ def _fields(part: Message) -> dict[str, list[str]]:
     for line in text.splitlines():
         name, sep, value = line.partition(":")
         if sep and name and name[0] not in " \t":
-            fields.setdefault(name.strip().lower(), []).append(value.strip())
+            values = fields.setdefault(name.strip().lower()[:100], [])
+            if len(values) < 100:  # a report names a few recipients, not thousands
+                values.append(value.strip()[:MAX_FIELD])
     return fields

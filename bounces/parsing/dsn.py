@@ -14,12 +14,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from email.message import Message
 
-from .addresses import normalize_address, plausible
-from .mime import field_blocks, parse_blocks
+from .addresses import normalize_address, plausible, token_address_re
+from .mime import MAX_FIELD, field_blocks, parse_blocks
 
 ACTIONS = ("failed", "delayed", "delivered", "relayed", "expanded")
 STATUS_TYPES = ("message/delivery-status", "message/global-delivery-status")
-_ADDR_RE = re.compile(r"[^\s<>;:\"'(),\[\]]+@[^\s<>;:\"'(),\[\]]+")
+_ADDR_RE = token_address_re(r"\s<>;:\"'(),\[\]")
+_TYPE_RE = re.compile(r"\s*[\w.-]{1,64}\s*")
+_STATUS_RE = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 
 
 @dataclass(frozen=True)
@@ -105,8 +107,9 @@ def _after_type(value: str | None) -> str | None:
     """ "rfc822; a@b" -> "a@b", "smtp; 550 ..." -> "550 ..." (the type is noise here)."""
     if not value:
         return None
+    value = value[:MAX_FIELD]  # a field is a short line; what is beyond is noise
     typ, sep, rest = value.partition(";")
-    if sep and re.fullmatch(r"\s*[\w.-]+\s*", typ):
+    if sep and len(typ) < 100 and _TYPE_RE.fullmatch(typ):
         value = rest
     value = " ".join(value.split())
     return value or None
@@ -115,5 +118,5 @@ def _after_type(value: str | None) -> str | None:
 def _status(value: str | None) -> str | None:
     if not value:
         return None
-    m = re.search(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b", value)
+    m = _STATUS_RE.search(value[:MAX_FIELD])
     return f"{m.group(1)}.{int(m.group(2))}.{int(m.group(3))}" if m else None

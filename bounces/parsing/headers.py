@@ -23,19 +23,25 @@ _UUID = (
     r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
 )
 _SUBSCRIBER_RE = re.compile(
-    rf"^[ \t>]*X-(?:Stmails|Listmonk)-Subscriber:[ \t]*\r?\n?[ \t]*({_UUID})",
+    rf"^[ \t>]*X-(?:Stmails|Listmonk)-Subscriber:[ \t]*(?:\r?\n[ \t]*)?({_UUID})",
     re.I | re.M,
 )
 _CAMPAIGN_RE = re.compile(
-    rf"^[ \t>]*X-(?:Stmails|Listmonk)-Campaign:[ \t]*\r?\n?[ \t]*({_UUID})",
+    rf"^[ \t>]*X-(?:Stmails|Listmonk)-Campaign:[ \t]*(?:\r?\n[ \t]*)?({_UUID})",
     re.I | re.M,
 )
+# Bounded repeats throughout: a Message-ID is at most 998 characters (a line),
+# an address 320, a VERP token 200; a To: line is read up to MAX_LINE.
 _MESSAGE_ID_RE = re.compile(
-    r"^[ \t>]*Message-ID:[ \t]*\r?\n?[ \t]*(<[^<>\s]+>|[^<>\s]+@[^<>\s]+)", re.I | re.M
+    r"^[ \t>]*Message-ID:[ \t]*(?:\r?\n[ \t]*)?(<[^<>\s]{1,998}>|[^<>\s@]{1,998}@[^<>\s]{1,998})",
+    re.I | re.M,
 )
 _TO_RE = re.compile(r"^[ \t>]*To:[ \t]*(.+)$", re.I | re.M)
-_ADDR_RE = re.compile(r"[\w.+'=/-]+@[\w-]+(?:\.[\w-]+)+")
-_VERP_RE = re.compile(r"bounces?\+([A-Za-z0-9._=-]+)@", re.I)
+_ADDR_RE = re.compile(
+    r"(?<![\w.+'=/-])[\w.+'=/-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,16}"
+)
+_VERP_RE = re.compile(r"bounces?\+([A-Za-z0-9._=-]{1,200})@", re.I)
+MAX_LINE = 10_000
 
 ORIGINAL_TYPES = ("message/rfc822", "text/rfc822-headers", "message/rfc822-headers")
 VERP_HEADERS = ("To", "Delivered-To", "X-Original-To", "Envelope-To", "X-Envelope-To")
@@ -95,7 +101,7 @@ def find_verp_token(msg: Message) -> str | None:
     """The <token> of a bounces+<token>@domain return address the bounce was sent to."""
     for name in VERP_HEADERS:
         for value in msg.get_all(name) or []:
-            m = _VERP_RE.search(str(value))
+            m = _VERP_RE.search(str(value)[:MAX_LINE])
             if m:
                 return m.group(1)
     return None
@@ -109,7 +115,7 @@ def _scan(text: str) -> OriginalRefs:
     to = None
     m = _TO_RE.search(text)
     if m:
-        addr = _ADDR_RE.search(m.group(1))
+        addr = _ADDR_RE.search(m.group(1)[:MAX_LINE])
         to = addr.group(0) if addr else None
     return OriginalRefs(
         subscriber_uuid=_norm_uuid(first(_SUBSCRIBER_RE)),

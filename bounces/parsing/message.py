@@ -14,30 +14,89 @@ Steps:
 
 Bad input never raises: anything unexpected becomes kind "unparseable" with the
 error text, so a mailbox scan can count it and leave the message alone.
+`parse_within_budget` adds a CPU time budget (budget.py): over it, the message is
+"unparseable" with that reason.
+
+Every step is linear in the input: patterns are bounded (see addresses.py),
+header and field values are cut before matching, and what the standard
+library's MIME parser gets is capped first (_bounded): header lines, part
+delimiters, blank-line blocks, and MAX_BOUNDARIES multipart or message/rfc822
+declarations (it checks every line against every open boundary, so nesting
+depth times length would be its cost).
 """
 
 from __future__ import annotations
 
 import email
 import re
-from email import policy
 from email.message import Message
+from email.policy import Compat32
 
 from . import arf, autoreply, dsn, families, nonstandard
+from .budget import OverBudget, check_budget, cpu_budget
 from .classify import VAGUE, classify
 from .events import BounceEvent, ParsedMessage
 from .headers import OriginalRefs, find_original_refs, find_verp_token
-from .mime import header_text, notification_text
+from .mime import MAX_HEADER, header_text, notification_text
 
 DEFAULT_MAX_BYTES = 2_000_000
-_HEADER_LINE_RE = re.compile(rb"^[!-9;-~]+:", re.M)
+DEFAULT_BUDGET_SECONDS = 2.0
+MAX_BOUNDARIES = 12
+_HEADER_LINE_RE = re.compile(rb"^[!-9;-~]{1,200}:")
 _DSN_FIELDS_RE = re.compile(r"^Final-Recipient:", re.I | re.M)
+_NESTING_RE = re.compile(rb"boundary[ \t]*=|message/rfc822", re.I)
+MAX_HEADER_LINES = 1_000
+MAX_PART_LINES = 500  # lines starting with "--": boundary delimiters, at most
+MAX_BLOCKS = 5_000  # blank lines: header/body separators and report blocks
+_PART_LINE_RE = re.compile(rb"\n--")
+_BLANK_LINE_RE = re.compile(rb"\n\r?\n")
+_LINE_END_RE = re.compile(rb"\n")
+# More than this many line ends in a row are squeezed: to the standard library
+# each blank line of a delivery-status part starts a new block (a Message), so
+# a run of 100,000 "\r" would cost 100,000 objects and every walk over them.
+MAX_BLANK_LINES = 8
+_BLANK_RUN_RE = re.compile(rb"(\r\n|\r|\n)(?:\r\n|\r|\n){%d,}" % MAX_BLANK_LINES)
+
+
+class _TextHeaders(Compat32):
+    """compat32, except that a header with 8-bit bytes reads as text (UTF-8 with
+    replacement), not as an email.header.Header object: every caller can use
+    str methods on any header (a UTF-8 Return-Path no longer breaks `.strip()`)."""
+
+    def _sanitize_header(self, name: str, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # 8-bit bytes, kept as surrogates by the parser
+            raw = value.encode("utf-8", "surrogateescape")
+            return raw.decode("utf-8", "replace")
+        return value
+
+
+TEXT_HEADERS = _TextHeaders()
+
+
+def parse_within_budget(
+    raw: bytes,
+    *,
+    seconds: float = DEFAULT_BUDGET_SECONDS,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> ParsedMessage:
+    """parse_message with a CPU time budget; over it, kind "unparseable" says so."""
+    try:
+        with cpu_budget(seconds):
+            return parse_message(raw, max_bytes=max_bytes)
+    except OverBudget as over:
+        return ParsedMessage(kind="unparseable", error=str(over))
 
 
 def parse_message(raw: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedMessage:
     """Parse one raw message; never raises."""
     try:
         return _parse(raw, max_bytes)
+    except RecursionError:
+        return ParsedMessage(kind="unparseable", error="parser error: nested too deep")
     except Exception as exc:  # noqa: BLE001 - one bad message must never stop a scan
         return ParsedMessage(
             kind="unparseable", error=f"parser error: {type(exc).__name__}: {exc}"
@@ -55,9 +114,10 @@ def _parse(raw: bytes, max_bytes: int) -> ParsedMessage:
         b"From "
     ):
         return ParsedMessage(kind="unparseable", error="no message headers found")
-    msg = email.message_from_bytes(data, policy=policy.compat32)
+    msg = email.message_from_bytes(_bounded(data), policy=TEXT_HEADERS)
     if not msg.keys():
         return ParsedMessage(kind="unparseable", error="no message headers found")
+    check_budget()
 
     subject = header_text(msg, "Subject") or ""
     result = ParsedMessage(
@@ -69,6 +129,7 @@ def _parse(raw: bytes, max_bytes: int) -> ParsedMessage:
         verp_token=find_verp_token(msg),
     )
     body = _body_text(data)
+    check_budget()
 
     if arf.is_arf(msg):
         return _from_arf(msg, body, result)
@@ -238,8 +299,60 @@ def _body_text(data: bytes) -> str:
     return data[min(ends) :].decode("utf-8", "replace").lstrip("\r\n")
 
 
+def _bounded(data: bytes) -> bytes:
+    """The bytes the standard library's MIME parser gets: its cost grows with the
+    number of header lines, parts, blocks and nesting levels, so each is capped
+    (a real bounce stays far below every cap; what is cut off is the tail of a
+    returned original)."""
+    data = _BLANK_RUN_RE.sub(lambda m: m.group(1) * MAX_BLANK_LINES, data)
+    data = _limit_header_lines(data)
+    if data.count(b"\n--") > MAX_PART_LINES:
+        data = _cut_at(data, _PART_LINE_RE, MAX_PART_LINES)
+    if data.count(b"\n\n") + data.count(b"\n\r\n") > MAX_BLOCKS:
+        data = _cut_at(data, _BLANK_LINE_RE, MAX_BLOCKS)
+    return _limit_nesting(data)
+
+
+def _cut_at(data: bytes, pattern: re.Pattern[bytes], n: int) -> bytes:
+    """The data before the n-th match of `pattern` (all of it with fewer)."""
+    for i, m in enumerate(pattern.finditer(data)):
+        if i == n:
+            return data[: m.start() + 1]
+    return data
+
+
+def _limit_header_lines(data: bytes) -> bytes:
+    """At most MAX_HEADER_LINES lines of the message's own header block (every
+    header lookup reads all of them)."""
+    end = min(
+        (i for i in (data.find(b"\n\n"), data.find(b"\n\r\n")) if i >= 0), default=-1
+    )
+    head = data if end < 0 else data[:end]
+    if head.count(b"\n") <= MAX_HEADER_LINES:
+        return data
+    cut = _cut_at(head, _LINE_END_RE, MAX_HEADER_LINES)
+    return cut + (data[end:] if end >= 0 else b"\n")
+
+
+def _limit_nesting(data: bytes) -> bytes:
+    """The message with multipart and message/rfc822 levels past MAX_BOUNDARIES
+    turned into plain text parts (their content stays readable as text)."""
+    low = data.lower()
+    if low.count(b"boundary") + low.count(b"message/rfc822") <= MAX_BOUNDARIES:
+        return data  # the common case, without a regex pass
+    marks = _NESTING_RE.finditer(data)
+    cut = next((m for i, m in enumerate(marks) if i >= MAX_BOUNDARIES), None)
+    if cut is None:
+        return data
+    tail = _NESTING_RE.sub(
+        lambda m: b"x-nested=" if m.group(0)[:1] in b"bB" else b"text/plain",
+        data[cut.start() :],
+    )
+    return data[: cut.start()] + tail
+
+
 def _clean(value: object) -> str | None:
     if value is None:
         return None
-    text = " ".join(str(value).split())
+    text = " ".join(str(value)[:MAX_HEADER].split())
     return text or None

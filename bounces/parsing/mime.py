@@ -10,26 +10,54 @@ from __future__ import annotations
 import codecs
 import re
 from collections.abc import Iterator
-from email.header import decode_header, make_header
+from email.header import decode_header
 from email.message import Message
 
-_TAG_RE = re.compile(r"<(?:script|style)\b.*?</(?:script|style)>|<[^>]+>", re.I | re.S)
-_BR_RE = re.compile(r"<(?:br|/p|/div|/tr|/li|p|div|tr|li)\b[^>]*>", re.I)
+from .budget import check_budget
+
+# Linear-time HTML stripping: a tag may not contain '<', so a long run of '<'
+# (or an unclosed "<br") is read once, not once per '<'.
+_TAG_RE = re.compile(r"<[^<>]*>")
+_BR_RE = re.compile(r"<(?:br|/p|/div|/tr|/li|p|div|tr|li)\b[^<>]*>", re.I)
+_CODE_OPEN_RE = re.compile(r"<(script|style)\b", re.I)
+_CODE_CLOSE_RE = {
+    "script": re.compile(r"</script[^<>]*>", re.I),
+    "style": re.compile(r"</style[^<>]*>", re.I),
+}
 _ENTITIES = {"&nbsp;": " ", "&lt;": "<", "&gt;": ">", "&amp;": "&", "&quot;": '"'}
+# A header or DSN field worth reading is short; beyond this it is noise (or an
+# attack): every value is cut here before any pattern sees it.
+MAX_FIELD = 2_000
+MAX_HEADER = 4_000
 
 
 def header_text(msg: Message, name: str) -> str | None:
-    """A header value decoded to text (RFC 2047 words included), or None."""
+    """A header value decoded to text (RFC 2047 words included), or None.
+
+    Each encoded word is decoded on its own: an unknown charset or a broken
+    word costs that word (read as UTF-8 with replacement), never the header.
+    """
     value = msg.get(name)
     if value is None:
         return None
-    if "=?" not in str(value):
-        return " ".join(str(value).split()) or None  # no encoded words: skip decoding
+    value = str(value)[:MAX_HEADER]
+    if "=?" not in value:
+        return " ".join(value.split()) or None  # no encoded words: skip decoding
     try:
-        text = str(make_header(decode_header(str(value))))
-    except (LookupError, UnicodeError, ValueError, TypeError, AssertionError):
-        text = str(value)
+        chunks = decode_header(value)
+    except Exception:  # noqa: BLE001 - a broken encoded word leaves the raw text
+        chunks = [(value, None)]
+    text = "".join(_chunk_text(data, charset) for data, charset in chunks)
     return " ".join(text.split()) or None
+
+
+def _chunk_text(data: bytes | str, charset: str | None) -> str:
+    if isinstance(data, str):
+        return data
+    try:
+        return data.decode(codecs.lookup(charset or "ascii").name, "replace")
+    except Exception:  # noqa: BLE001 - unknown charset name, or a codec that raises
+        return data.decode("utf-8", "replace")
 
 
 def charset_of(part: Message) -> str:
@@ -59,24 +87,48 @@ def part_text(part: Message) -> str:
 
 
 def html_to_text(html: str) -> str:
-    text = _BR_RE.sub("\n", html)
+    text = _BR_RE.sub("\n", _drop_code(html))
     text = _TAG_RE.sub(" ", text)
     for entity, char in _ENTITIES.items():
         text = text.replace(entity, char)
     return text
 
 
+def _drop_code(html: str) -> str:
+    """The HTML without <script>/<style> elements; one forward pass.
+
+    An element with no closing tag is left to be stripped as tags; once a
+    closing tag is missing, later openers of that name are not searched again
+    (each search would read to the end).
+    """
+    out: list[str] = []
+    pos = search = 0
+    unclosed: set[str] = set()
+    while (m := _CODE_OPEN_RE.search(html, search)) is not None:
+        name = m.group(1).lower()
+        close = None if name in unclosed else _CODE_CLOSE_RE[name].search(html, m.end())
+        if close is None:
+            unclosed.add(name)
+            search = m.end()
+            continue
+        out.append(html[pos : m.start()])
+        pos = search = close.end()
+    out.append(html[pos:])
+    return " ".join(out)
+
+
 def notification_parts(msg: Message) -> Iterator[Message]:
     """Leaf parts of the bounce itself, not descending into returned messages."""
-    stack = [msg]
+    stack = [msg]  # depth first, in document order: children pushed reversed
     while stack:
-        part = stack.pop(0)
+        check_budget()
+        part = stack.pop()
         ctype = part.get_content_type()
         payload = part.get_payload()
         if part.is_multipart() and isinstance(payload, list):
             if ctype.startswith("message/"):
                 continue  # the returned original (or a report block list)
-            stack[0:0] = [p for p in payload if isinstance(p, Message)]
+            stack.extend(reversed([p for p in payload if isinstance(p, Message)]))
         else:
             yield part
 
@@ -111,7 +163,10 @@ def field_blocks(part: Message) -> list[dict[str, str]]:
     ):
         blocks = []
         for block in payload:
-            fields = {k.lower(): " ".join(str(v).split()) for k, v in block.items()}
+            fields = {
+                k.lower(): " ".join(str(v)[:MAX_FIELD].split())
+                for k, v in block.items()
+            }
             # A feedback-report parsed as one message keeps later blocks in its body.
             rest = block.get_payload()
             if isinstance(rest, str) and rest.strip():
@@ -128,17 +183,22 @@ def parse_blocks(text: str) -> list[dict[str, str]]:
     blocks: list[dict[str, str]] = []
     current: dict[str, str] = {}
     last: str | None = None
-    for line in text.splitlines():
+    for n, line in enumerate(text.splitlines()):
+        if not n % 1024:
+            check_budget()
         if not line.strip():
             if current:
                 blocks.append(current)
             current, last = {}, None
         elif line[0] in " \t" and last:
-            current[last] += " " + line.strip()
+            # Values are capped: appending to a huge folded field would copy it
+            # once per continuation line.
+            if len(current[last]) < MAX_FIELD:
+                current[last] += " " + line.strip()[:MAX_FIELD]
         elif ":" in line:
             name, _, value = line.partition(":")
-            last = name.strip().lower()
-            current.setdefault(last, value.strip())
+            last = name.strip().lower()[:100]
+            current.setdefault(last, value.strip()[:MAX_FIELD])
     if current:
         blocks.append(current)
     return blocks

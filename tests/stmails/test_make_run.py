@@ -139,6 +139,12 @@ def test_it_runs_web_worker_and_beat_then_stops_them_all(launcher_env, tmp_path)
             "the worker",
         )
         wait_until(
+            lambda: " ready." in (var / "log" / "scans.log").read_text(),
+            60,
+            "the scan worker",
+        )
+        assert "scans" in (var / "log" / "scans.log").read_text()
+        wait_until(
             lambda: "beat: Starting" in (var / "log" / "beat.log").read_text(),
             60,
             "beat",

@@ -120,7 +120,7 @@ def _ses_json(msg: Message, body: str, subject: str) -> list[FamilyFailure] | No
 def _ses_notification(body: str) -> dict | None:
     text = body.lstrip()[:JSON_CAP]
     # The SNS mail ends with an unsubscribe footer after a "--" line.
-    end = re.search(r"^--\s*$", text, re.M)
+    end = re.search(r"^--[ \t]*$", text, re.M)
     text = text[: end.start()] if end else text
     try:
         data = json.loads(text)
@@ -234,7 +234,7 @@ def _google_group(msg: Message, body: str, subject: str) -> list[FamilyFailure] 
 
 # --- notices naming an address --------------------------------------------------------
 
-_TARGET_RE = re.compile(r"^\s*target (?:mail )?address\s*:", re.I | re.M)
+_TARGET_RE = re.compile(r"^[ \t]*target (?:mail )?address[ \t]*:", re.I | re.M)
 _FAILED_RE = re.compile(
     r"could not be delivered|undeliver|delivery (?:has )?failed|permanent|"
     r"user unknown|does not exist|returned mail|failed recipient",

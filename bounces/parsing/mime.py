@@ -64,8 +64,9 @@ def charset_of(part: Message) -> str:
     name = part.get_content_charset() or "utf-8"
     try:
         return codecs.lookup(name).name
-    except LookupError:
-        # An unknown charset: UTF-8 with replacement keeps every ASCII byte readable.
+    except (LookupError, ValueError):
+        # An unknown charset (or a name with a NUL in it): UTF-8 with
+        # replacement keeps every ASCII byte readable.
         return "utf-8"
 
 
@@ -124,10 +125,12 @@ def notification_parts(msg: Message) -> Iterator[Message]:
         check_budget()
         part = stack.pop()
         ctype = part.get_content_type()
-        payload = part.get_payload()
-        if part.is_multipart() and isinstance(payload, list):
+        if part.is_multipart():
+            # Only a multipart's payload is read here: a leaf's get_payload()
+            # decodes by its charset parameter, which may be any bytes at all.
             if ctype.startswith("message/"):
                 continue  # the returned original (or a report block list)
+            payload = part.get_payload()
             stack.extend(reversed([p for p in payload if isinstance(p, Message)]))
         else:
             yield part

@@ -253,3 +253,17 @@ def test_many_parts_headers_blocks_or_listed_recipients_are_capped(name):
     # The X-Failed-Recipients list names a@b.co 40,000 times: once is enough.
     listed = ["a@b.co"] if name == "huge X-Failed-Recipients" else []
     assert [e[0] for e in events] == [*listed, EXPECTED]
+
+
+def test_a_charset_name_with_a_nul_in_it_costs_only_that_part():
+    raw = (
+        b"From: MAILER-DAEMON@mx.example.net\r\nTo: b@example.test\r\n"
+        b"Subject: Undelivered Mail Returned to Sender\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: text/plain; charset="us\x00ascii"\r\n'
+        b"Content-Transfer-Encoding: 8bit\r\n\r\n"
+        b"<ann@example.org>: host mx.example.org said: 550 5.1.1 User unknown\r\n"
+        b"caf\xc3\xa9\r\n"
+    )
+    parsed = parse_message(raw)
+    assert parsed.error is None or not parsed.error.startswith("parser error")
+    assert [e.email for e in parsed.events] == ["ann@example.org"]

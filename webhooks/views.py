@@ -19,7 +19,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from bounces.models import Bounce, BounceType
-from bounces.services import BounceError, NewBounce, bounce_settings, record_bounce
+from bounces.recording import record_bounce
+from bounces.services import BounceError, NewBounce, bounce_settings
 from stmails.api_errors import BadRequest
 from subscribers.services import SubscriberError, clean_email
 
@@ -133,6 +134,7 @@ def parse_bounce_body(data: Any, idempotency_key: str = "") -> NewBounce:
         event_key=f"{EVENT_KEY_PREFIX}{event_id}" if event_id else None,
         provider_message_id=_optional_str(data, "provider_message_id", 500),
         status_code=_optional_str(data, "status_code", 20),
+        payload=data,  # kept on the Unmatched list when nobody matches
     )
 
 

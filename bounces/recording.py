@@ -11,6 +11,7 @@ UnmatchedBounce rows (Bounces -> Unmatched); the thresholds run once per
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import uuid as uuidlib
@@ -31,19 +32,18 @@ log = logging.getLogger(__name__)
 
 # Rows per INSERT and ids per IN (...): well under SQLite's 32,766 variables.
 CHUNK = 500
+# The NewBounce fields stored as they are: every one that is also a Bounce
+# column (a new field on both, such as a reason, needs nothing here).
+COPIED = tuple(
+    f.name
+    for f in dataclasses.fields(NewBounce)
+    if f.name in {c.attname for c in Bounce._meta.concrete_fields}
+    and f.name not in ("campaign_id", "meta", "created_at", "email", "event_key")
+)
 COLUMNS = (
-    "subscriber_id",
-    "campaign_id",
-    "type",
-    "source",
-    "meta",
-    "created_at",
-    "email",
-    "event_key",
-    "provider_message_id",
-    "status_code",
+    *COPIED,
+    *("subscriber_id", "campaign_id", "meta", "created_at", "email", "event_key"),
     "recorded_at",
-    "raw_message_id",
 )
 
 
@@ -260,18 +260,14 @@ def bounce_values(item: _Item, now: Any) -> dict[str, Any]:
     if data.mailbox_uuid:  # a mailbox's meta is ours; a provider's or the API's is not
         meta["matched_by"] = item.match.via
     return {
+        **{name: getattr(data, name) for name in COPIED},
         "subscriber_id": subscriber.id,
         "campaign_id": item.campaign.id if item.campaign else None,
-        "type": data.type,
-        "source": data.source,
         "meta": meta,
         "created_at": data.created_at or now,
         "email": (data.email or item.match.email or subscriber.email).strip(),
         "event_key": data.event_key or None,
-        "provider_message_id": data.provider_message_id or "",
-        "status_code": data.status_code or "",
         "recorded_at": now,
-        "raw_message_id": data.raw_message_id,
     }
 
 

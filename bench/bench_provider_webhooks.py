@@ -15,7 +15,7 @@ SendGrid's retries do. Bodies and signatures are made before the clock starts,
 and a few signed one-event requests warm each gunicorn worker up first (its
 first request imports the view and opens its database and broker connections).
 The worker records each stored request's events with one record_bounces call
-(bounces/bulk_recording.py), niced so that providers are answered first.
+(bounces/recording.py), niced so that providers are answered first.
 
     .venv/bin/python bench/bench_provider_webhooks.py [--batches 400] [--clients 4]
 """

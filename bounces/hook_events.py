@@ -1,8 +1,8 @@
 """The bounce.recorded event webhook (stmails.event_hooks), one per stored bounce.
 
-Raised in the transaction that stores the bounce, before its threshold action
-(whose subscriber.* event follows). With no endpoint listening, a single bounce
-costs one small query and a batch one for the whole batch.
+Raised by bounces.recording in the transaction that stores a batch, before its
+threshold actions (whose subscriber.* events follow). With no endpoint
+listening, a batch (a single bounce is a batch of one) costs one small query.
 """
 
 from __future__ import annotations
@@ -56,21 +56,8 @@ def bounce_data(
     }
 
 
-def bounce_recorded(
-    bounce: Bounce, subscriber: Subscriber, campaign: Campaign | None
-) -> None:
-    """record_bounce's event: the rows it has in hand, no further query."""
-    hooks = event_hooks.listeners(event_hooks.BOUNCE_RECORDED)
-    if hooks:
-        event_hooks.emit(
-            event_hooks.BOUNCE_RECORDED,
-            [bounce_data(bounce, subscriber, campaign)],
-            hook_ids=hooks,
-        )
-
-
 def bounces_recorded(bounce_ids: list[int]) -> None:
-    """The bulk path's events: the stored rows are read back only when listened to."""
+    """The batch's events: the stored rows are read back only when listened to."""
     hooks = bounce_ids and event_hooks.listeners(event_hooks.BOUNCE_RECORDED)
     if not hooks:
         return

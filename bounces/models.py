@@ -259,7 +259,8 @@ class MailboxScan(models.Model):
 
 
 class UnmatchedBounce(models.Model):
-    """A bounce (or an unparseable message) that matched no subscriber, and why."""
+    """A bounce of any source (or an unparseable message) that matched no subscriber,
+    and why: the one list of misses (Bounces -> Unmatched)."""
 
     class Reason(models.TextChoices):
         NO_RECIPIENT = "no_recipient", "no recipient found"
@@ -272,11 +273,19 @@ class UnmatchedBounce(models.Model):
     email = models.CharField(max_length=320, blank=True, default="")
     type = models.CharField(max_length=10, blank=True, default="")
     status_code = models.CharField(max_length=20, blank=True, default="")
+    # The bounce's source ("pop"/"imap", a provider slug, the API caller's name,
+    # "smtp") and its kind: mailbox | provider | api | smtp.
+    source = models.CharField(max_length=200, blank=True, default="")
+    origin = models.CharField(max_length=20, blank=True, default="mailbox")
     mailbox_uuid = models.UUIDField(null=True, blank=True)
     mailbox_name = models.CharField(max_length=200, blank=True, default="")
     raw_message = models.ForeignKey(
         RawMessage, on_delete=models.SET_NULL, null=True, blank=True
     )
+    # What a provider or the API sent (a mailbox's is raw_message).
+    payload = models.JSONField(null=True, blank=True)
+    # The bounce's own key: a retried or re-scanned miss is listed once.
+    event_key = models.CharField(max_length=255, null=True, blank=True, unique=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:

@@ -1,10 +1,14 @@
-"""One fetched batch of mailbox messages: parse, remember, match, record.
+"""One fetched batch of mailbox messages: parse, remember, record.
 
 A batch costs a handful of queries whatever its size: one for the content
-hashes already remembered, one matching every recipient and subscriber uuid
-of the batch, one for the event keys already stored, and bulk inserts of the
-raw copies, unmatched entries and memory rows. Only `record_bounce` stays per
-bounce, because it applies the thresholds in the same transaction.
+hashes already remembered, bulk inserts of the raw copies and memory rows, and
+one bounces.recording.record_bounces call for every bounce of the batch (the
+path every source takes: matching, unmatched entries, thresholds).
+
+A bounce is identified by what it says, not by its bytes (`bounce_key`): a
+DSN delivered twice, or fetched again after a move, is one bounce, enforced by
+the unique event key. The remembered content hash leaves out the trace headers
+a re-delivery adds (`content_hash`).
 
 The whole batch is one transaction, committed before any of its messages is
 disposed of. If one message breaks it, the batch is redone message by message,
@@ -19,7 +23,6 @@ however large the mailbox.
 from __future__ import annotations
 
 import copy
-import hashlib
 import logging
 import uuid as uuidlib
 from dataclasses import dataclass
@@ -31,9 +34,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from bounces import matching
-from bounces.models import Bounce, MailboxMessage, RawMessage, UnmatchedBounce
+from bounces.identity import bounce_key, content_hash
+from bounces.models import MailboxMessage, RawMessage, UnmatchedBounce
 from bounces.parsing.events import BounceEvent, ParsedMessage
-from bounces.services import NewBounce, record_bounce
+from bounces.recording import record_bounces, store_unmatched
+from bounces.services import NewBounce
 
 if TYPE_CHECKING:
     from bounces.scanning import ScanResult
@@ -78,7 +83,7 @@ class Fetched:
 
 def read_message(key: str, raw: bytes) -> Fetched:
     parsed = parse(raw)
-    fetched = Fetched(key, hashlib.sha256(raw).hexdigest(), len(raw), parsed, b"")
+    fetched = Fetched(key, content_hash(raw), len(raw), parsed, b"")
     if fetched.keeps_raw:
         fetched.data = raw[: RawMessage.RAW_CAP]
     return fetched
@@ -196,23 +201,29 @@ class BatchProcessor:
     def _outcomes(self, messages: list[Fetched]) -> list[tuple[str, str, str]]:
         """Count, match and (with write) record: (outcome, kind, detail) each."""
         result = self.result
-        events = [(e, m.parsed) for m in messages for e in m.parsed.events]
-        matches = iter(matching.match_events(events))
-        found = [[next(matches) for _ in m.parsed.events] for m in messages]
         raw_ids = self._store_raw(messages) if self.write else {}
-        stored_keys = self._stored_event_keys(messages, found) if self.write else set()
-        unmatched: list[UnmatchedBounce] = []
+        items: list[NewBounce] = []
+        for message in messages:
+            for index, event in enumerate(message.parsed.events):
+                items.append(
+                    self._new_bounce(event, message, index, raw_ids.get(message.sha))
+                )
+        matched = iter(self._record(items))
+        unparseable: list[UnmatchedBounce] = []
         outcomes = []
-        for message, message_matches in zip(messages, found, strict=True):
+        for message in messages:
             parsed = message.parsed
             result.seen += 1
             if parsed.kind == "unparseable":
                 result.unparseable += 1
-                unmatched.append(
-                    self._unmatched(
-                        UnmatchedBounce.Reason.UNPARSEABLE,
-                        parsed.error or "",
-                        raw_ids.get(message.sha),
+                unparseable.append(
+                    UnmatchedBounce(
+                        reason=UnmatchedBounce.Reason.UNPARSEABLE,
+                        detail=parsed.error or "",
+                        source=self.box["type"],
+                        mailbox_uuid=self.uuid,
+                        mailbox_name=self.box["name"],
+                        raw_message_id=raw_ids.get(message.sha),
                     )
                 )
                 outcomes.append((Outcome.UNPARSEABLE, parsed.kind, parsed.error or ""))
@@ -221,30 +232,7 @@ class BatchProcessor:
                 result.not_bounces += 1
                 outcomes.append((Outcome.NOT_BOUNCE, parsed.kind, parsed.subject or ""))
                 continue
-            recorded = 0
-            for index, event in enumerate(parsed.events):
-                match = message_matches[index]
-                if not match.matched:
-                    result.unmatched += 1
-                    unmatched.append(
-                        self._unmatched(
-                            match.reason,
-                            match.detail,
-                            raw_ids.get(message.sha),
-                            email=match.email,
-                            event=event,
-                        )
-                    )
-                    continue
-                recorded += 1
-                if not self.write:
-                    result.recorded[event.type] += 1
-                    continue
-                key = f"mbox:{message.sha}:{index}"
-                if key in stored_keys:
-                    result.duplicates += 1
-                    continue
-                self._record(event, match, message, key, raw_ids)
+            recorded = sum(next(matched) for _ in parsed.events)
             outcomes.append(
                 (
                     Outcome.RECORDED if recorded else Outcome.UNMATCHED,
@@ -252,9 +240,62 @@ class BatchProcessor:
                     f"{len(parsed.events)} event(s), {recorded} matched",
                 )
             )
-        if self.write and unmatched:
-            UnmatchedBounce.objects.bulk_create(unmatched, batch_size=CHUNK)
+        if self.write and unparseable:
+            store_unmatched(unparseable)
         return outcomes
+
+    def _record(self, items: list[NewBounce]) -> list[bool]:
+        """Record (dry run: only match) the batch's bounces; matched or not, each."""
+        result = self.result
+        if not items:
+            return []
+        if not self.write:
+            matches = matching.match_events(items)
+            for item, match in zip(items, matches, strict=True):
+                if match.matched:
+                    result.recorded[item.type] += 1
+                else:
+                    result.unmatched += 1
+            return [m.matched for m in matches]
+        # Any error breaks the batch, which is then redone message by message: a
+        # bounce stored meanwhile is found by its key, a subscriber deleted since
+        # is not matched again (an unmatched entry).
+        outcomes = record_bounces(items, config=self.config, check_enabled=False)
+        for item, outcome in zip(items, outcomes, strict=True):
+            if outcome.error is not None:
+                result.unmatched += 1
+            elif outcome.created:
+                result.recorded[item.type] += 1
+            else:
+                result.duplicates += 1
+        return [o.error is None for o in outcomes]
+
+    def _new_bounce(
+        self, event: BounceEvent, message: Fetched, index: int, raw_id: int | None
+    ) -> NewBounce:
+        parsed = message.parsed
+        meta = {
+            "mailbox": self.box["name"],
+            "status": event.status,
+            "reason": event.reason,
+            "diagnostic": (event.diagnostic or "")[:1000] or None,
+            "remote_mta": event.remote_mta,
+            "action": event.action,
+            "original_message_id": event.message_id,
+            "kind": parsed.kind,
+        }
+        return event_bounce(
+            event,
+            parsed,
+            source=self.box["type"],
+            meta={k: v for k, v in meta.items() if v},
+            created_at=bounce_date(parsed.date),
+            event_key=bounce_key(parsed, event, f"{message.sha}:{index}"),
+            provider_message_id=(parsed.message_id or "")[:500],
+            raw_message_id=raw_id,
+            mailbox_uuid=str(self.uuid),
+            mailbox_name=self.box["name"],
+        )
 
     def _store_raw(self, messages: list[Fetched]) -> dict[str, int]:
         """Insert the raw copies ({sha: id}); the same content may already be
@@ -281,94 +322,25 @@ class BatchProcessor:
             ids.update((row.sha256, row.id) for row in created)
         return ids
 
-    def _stored_event_keys(
-        self, messages: list[Fetched], found: list[list[matching.Match]]
-    ) -> set[str]:
-        keys = [
-            f"mbox:{m.sha}:{i}"
-            for m, matches in zip(messages, found, strict=True)
-            for i, match in enumerate(matches)
-            if match.matched
-        ]
-        stored: set[str] = set()
-        for start in range(0, len(keys), CHUNK):
-            stored.update(
-                Bounce.objects.filter(
-                    event_key__in=keys[start : start + CHUNK]
-                ).values_list("event_key", flat=True)
-            )
-        return stored
 
-    def _unmatched(
-        self,
-        reason: str,
-        detail: str,
-        raw_id: int | None,
-        *,
-        email: str = "",
-        event: BounceEvent | None = None,
-    ) -> UnmatchedBounce:
-        return UnmatchedBounce(
-            reason=reason,
-            detail=detail,
-            email=(email or "")[:320],
-            type=event.type if event else "",
-            status_code=((event.status if event else None) or "")[:20],
-            mailbox_uuid=self.uuid,
-            mailbox_name=self.box["name"],
-            raw_message_id=raw_id,
-        )
-
-    def _record(
-        self,
-        event: BounceEvent,
-        match: matching.Match,
-        message: Fetched,
-        event_key: str,
-        raw_ids: dict[str, int],
-    ) -> None:
-        """Record one matched bounce, without a savepoint of its own.
-
-        Any error breaks the batch, which is then redone message by message: a
-        bounce stored meanwhile is found by the event-key lookup, a subscriber
-        deleted since matching is not matched again (an unmatched entry).
-        """
-        parsed = message.parsed
-        meta = {
-            "mailbox": self.box["name"],
-            "status": event.status,
-            "reason": event.reason,
-            "diagnostic": (event.diagnostic or "")[:1000] or None,
-            "remote_mta": event.remote_mta,
-            "action": event.action,
-            "original_message_id": event.message_id,
-            "matched_by": match.via,
-            "kind": parsed.kind,
-        }
-        recorded = record_bounce(
-            NewBounce(
-                type=event.type,
-                source=self.box["type"],
-                subscriber_uuid=match.subscriber_uuid,
-                email=event.email or match.email,
-                campaign_uuid=match.campaign_uuid,
-                meta={k: v for k, v in meta.items() if v},
-                created_at=bounce_date(parsed.date),
-                event_key=event_key,
-                provider_message_id=(parsed.message_id or "")[:500],
-                status_code=(event.status or "")[:20],
-                raw_message_id=raw_ids.get(message.sha),
-                reason=event.reason or "",
-            ),
-            check_enabled=False,
-            config=self.config,
-            key_checked=True,
-            savepoint=False,
-        )
-        if recorded.created:
-            self.result.recorded[event.type] += 1
-        else:
-            self.result.duplicates += 1
+def event_bounce(event: BounceEvent, parsed: ParsedMessage, **fields: Any) -> NewBounce:
+    """A parsed message's event as the bounce every source produces (matching fields)."""
+    return NewBounce(
+        type=event.type,
+        source=fields.pop("source", "pop"),
+        subscriber_uuid=event.subscriber_uuid,
+        email=event.email,
+        campaign_uuid=event.campaign_uuid,
+        status_code=(event.status or "")[:20],
+        original_message_id=event.message_id,
+        verp_token=parsed.verp_token,
+        recipients=tuple(
+            r for r in (event.original_recipient, event.final_recipient) if r
+        ),
+        origin="mailbox",
+        reason=event.reason or "",
+        **fields,
+    )
 
 
 def bounce_date(value: str | None) -> datetime | None:

@@ -1,27 +1,25 @@
-"""The one place bounces are recorded and thresholds turn into actions.
+"""Bounce services: the one bounce type every source produces, thresholds re-applied,
+deletes and undo.
 
-Every source (POST /webhooks/bounce, mailboxes, provider webhooks, SMTP
-rejections) ends in `record_bounce`; the beat job and the Settings page end in
+Every source (POST /webhooks/bounce, mailbox scans, provider webhooks, custom
+providers, SMTP rejections) builds `NewBounce`s and records them with
+bounces.recording.record_bounces; the beat job and the Settings page end in
 `reapply_thresholds`.
 """
 
 from __future__ import annotations
 
 import logging
-import uuid as uuidlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from bounces import hook_events
-from bounces.models import Bounce, BounceAction, BounceType
-from bounces.parsing.reasons import reason_or_default
-from bounces.thresholds import apply_threshold, window_start
-from campaigns.models import Campaign
+from bounces.models import Bounce, BounceAction
+from bounces.thresholds import apply_thresholds, window_start
 from stmails.config import get_values
 from subscribers.models import Subscriber, Subscription
 from subscribers.services import blocklist_subscribers
@@ -41,6 +39,14 @@ class BounceError(Exception):
 
 @dataclass
 class NewBounce:
+    """One bounce as any source reports it: the one type the recording path takes.
+
+    Matching (bounces.matching) uses subscriber_uuid, original_message_id,
+    verp_token, email and recipients; a bounce that matches nobody is kept as
+    an UnmatchedBounce with source, mailbox and payload. A new field is one
+    line here and one in recording.bounce_values (and the model).
+    """
+
     type: str
     source: str
     subscriber_uuid: str | None = None
@@ -49,185 +55,44 @@ class NewBounce:
     campaign_id: int | None = None
     meta: dict[str, Any] = field(default_factory=dict)
     created_at: datetime | None = None
+    # Idempotency: the same bounce reported again is stored once (unique column).
     event_key: str | None = None
     provider_message_id: str = ""
     status_code: str = ""
     raw_message_id: int | None = None  # the mailbox message it came from
     reason: str = ""  # bounces.parsing.reasons; "" -> undefined (feedback if complaint)
+    # Matching only: our Message-ID the bounce refers to, the VERP token it was
+    # sent to, other addresses it names (Original-/Final-Recipient).
+    original_message_id: str | None = None
+    verp_token: str | None = None
+    recipients: tuple[str, ...] = ()
+    # Kept on the unmatched entry when nobody matches. origin: the kind of source
+    # (mailbox | provider | api | smtp), as the dashboard groups them.
+    origin: str = "api"
+    mailbox_uuid: str | None = None
+    mailbox_name: str = ""
+    payload: Any = None  # a provider's or the API's body, for the Unmatched page
 
 
 @dataclass
 class RecordResult:
-    bounce: Bounce
-    created: bool
+    """One bounce's outcome. bounce_id: the bounce stored for it (or already
+    stored under its event key); None with an error, or when a delete action
+    removed it with its subscriber. via: how it was matched."""
+
+    bounce_id: int | None = None
+    created: bool = False
+    error: BounceError | None = None
     actions: list[BounceAction] = field(default_factory=list)
+    via: str = ""
+
+    @property
+    def bounce(self) -> Bounce | None:
+        return Bounce.objects.filter(pk=self.bounce_id).first()
 
 
 def bounce_settings() -> dict[str, Any]:
     return get_values("bounce.enabled", "bounce.webhooks_enabled", "bounce.actions")
-
-
-# Every bounce goes through these lookups, so they are raw SQL: compiling the
-# equivalent ORM queries cost a third of the webhook's CPU time (bench/). Only
-# the columns the actions use; the lower(email) lookup uses its unique index.
-SUBSCRIBER_SQL = "SELECT id, uuid, email, status FROM subscribers WHERE {} LIMIT 1{}"
-CAMPAIGN_SQL = "SELECT id, uuid, name FROM campaigns WHERE {} LIMIT 1"
-
-
-def _db_uuid(model: type, value: uuidlib.UUID) -> Any:
-    # uuid columns are native on PostgreSQL and 32 hex characters on SQLite.
-    return model._meta.get_field("uuid").get_db_prep_value(value, connection)
-
-
-def find_subscriber(
-    subscriber_uuid: str | None, email: str | None, *, lock: bool = True
-) -> Subscriber:
-    """By uuid when given (it wins, as in listmonk), else by email, case-insensitively.
-
-    With lock, the row is locked (FOR UPDATE): call inside a transaction.
-    """
-    lock_sql = (
-        " FOR UPDATE" if lock and connection.features.has_select_for_update else ""
-    )
-    if subscriber_uuid:
-        try:
-            key = uuidlib.UUID(str(subscriber_uuid))
-        except ValueError:
-            raise BounceError("subscriber_uuid", "is not a valid UUID") from None
-        sql, param = (
-            SUBSCRIBER_SQL.format("uuid = %s", lock_sql),
-            _db_uuid(Subscriber, key),
-        )
-    elif email:
-        sql, param = (
-            SUBSCRIBER_SQL.format("LOWER(email) = %s", lock_sql),
-            email.strip().lower(),
-        )
-    else:
-        raise BounceError("email", "either email or subscriber_uuid is required")
-    found = next(iter(Subscriber.objects.raw(sql, [param])), None)
-    if found is None:
-        log.info(
-            "bounce unmatched: no subscriber with %s %s",
-            "uuid" if subscriber_uuid else "email",
-            subscriber_uuid or email,
-        )
-        raise BounceError(
-            "subscriber_uuid" if subscriber_uuid else "email",
-            f"bounced subscriber {subscriber_uuid or email} not found",
-            status=404,
-        )
-    return found
-
-
-def find_campaign(
-    campaign_uuid: str | None, campaign_id: int | None
-) -> Campaign | None:
-    if campaign_id:
-        sql, param = CAMPAIGN_SQL.format("id = %s"), campaign_id
-    elif campaign_uuid:
-        try:
-            key = uuidlib.UUID(str(campaign_uuid))
-        except ValueError:
-            return None
-        sql, param = CAMPAIGN_SQL.format("uuid = %s"), _db_uuid(Campaign, key)
-    else:
-        return None
-    return next(iter(Campaign.objects.raw(sql, [param])), None)
-
-
-def record_bounce(
-    data: NewBounce,
-    *,
-    check_enabled: bool = True,
-    config: dict[str, Any] | None = None,
-    key_checked: bool = False,
-    savepoint: bool = True,
-) -> RecordResult:
-    """Store one bounce and apply its type's action, in one transaction.
-
-    1. Refuse when bounce processing is off (BounceError, status 503).
-    2. With an event key already stored, return that bounce: nothing new happens.
-    3. Find the subscriber (404 if unknown) and lock its row, so two bounces
-       for one subscriber are counted one after the other.
-    4. Find the campaign; an unknown one does not refuse the bounce: its uuid
-       is kept in meta.
-    5. Store the bounce, then apply the threshold for its type.
-
-    A mailbox scan records a whole batch in its own transaction and redoes the
-    batch message by message when anything fails: it passes key_checked (it
-    looked the event keys up in bulk) and savepoint=False (any error, even a
-    duplicate stored meanwhile, is left to break its transaction).
-    """
-    if data.type not in BounceType.values:
-        raise BounceError("type", "must be hard, soft or complaint")
-    # A caller that already read the settings (the webhook checks its own switch) passes them.
-    config = config or bounce_settings()
-    if check_enabled and not config["bounce.enabled"]:
-        raise BounceError("", "bounce processing is disabled", status=503)
-    # A caller that looked its event keys up in bulk just before (a mailbox scan)
-    # skips this query; a bounce stored meanwhile still ends in the IntegrityError path.
-    if data.event_key and not key_checked:
-        existing = Bounce.objects.filter(event_key=data.event_key).first()
-        if existing:
-            return RecordResult(bounce=existing, created=False)
-    try:
-        with transaction.atomic(savepoint=savepoint):
-            return _record(data, config["bounce.actions"])
-    except IntegrityError:
-        if not savepoint:
-            raise  # the caller's transaction is broken: it redoes its work
-        # Another request stored the same event between our check and our insert.
-        existing = (
-            Bounce.objects.filter(event_key=data.event_key).first()
-            if data.event_key
-            else None
-        )
-        if existing is None:
-            raise
-        return RecordResult(bounce=existing, created=False)
-
-
-def _record(data: NewBounce, rules: dict[str, Any]) -> RecordResult:
-    # The lock serialises counting for one subscriber; a type whose action is none
-    # counts nothing, so its bounces spare the row lock (a heap write on PostgreSQL).
-    subscriber = find_subscriber(
-        data.subscriber_uuid, data.email, lock=rules[data.type]["action"] != "none"
-    )
-    campaign = find_campaign(data.campaign_uuid, data.campaign_id)
-    meta = dict(data.meta or {})
-    if campaign is None and (data.campaign_uuid or data.campaign_id):
-        meta.setdefault("unknown_campaign", data.campaign_uuid or data.campaign_id)
-    now = timezone.now()
-    bounce = Bounce.objects.create(
-        subscriber=subscriber,
-        campaign=campaign,
-        type=data.type,
-        source=data.source,
-        meta=meta,
-        created_at=data.created_at or now,
-        recorded_at=now,
-        email=(data.email or subscriber.email).strip(),
-        event_key=data.event_key or None,
-        provider_message_id=data.provider_message_id or "",
-        status_code=data.status_code or "",
-        reason=reason_or_default(data.reason, data.type),
-        raw_message_id=data.raw_message_id,
-    )
-    hook_events.bounce_recorded(bounce, subscriber, campaign)
-    action = apply_threshold(subscriber, data.type, rules, trigger="bounce")
-    log.info(
-        "bounce recorded: id=%s type=%s source=%s matched_by=%s subscriber=%s"
-        " campaign=%s action=%s",
-        bounce.id,
-        bounce.type,
-        bounce.source,
-        "uuid" if data.subscriber_uuid else "email",
-        subscriber.id,
-        campaign.id if campaign else None,
-        action.action if action else "none",
-    )
-    return RecordResult(bounce=bounce, created=True, actions=[action] if action else [])
 
 
 @dataclass
@@ -275,8 +140,10 @@ def reapply_thresholds() -> ReapplyResult:
                 if subscriber is None:
                     continue
                 result.checked += 1
-                trace = apply_threshold(subscriber, btype, rules, trigger="reapply")
-            if trace:
+                traces = apply_thresholds(
+                    [(subscriber, btype)], rules, trigger="reapply"
+                )
+            for trace in traces.values():
                 result.actions[trace.action] = result.actions.get(trace.action, 0) + 1
                 result.deleted_bounces += trace.deleted_bounces
     return result

@@ -23,7 +23,8 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from bounces.parsing.classify import classify
-from bounces.services import BounceError, NewBounce, record_bounce
+from bounces.recording import record_bounce
+from bounces.services import BounceError, NewBounce
 from campaigns.models import Delivery
 from campaigns.sending.sender import delivery_rejection
 from stmails.models import OutgoingMail
@@ -46,8 +47,8 @@ def record_smtp_rejection(mail_id: int) -> str:
     """Record the bounce of one rejected mail; returns what happened.
 
     Idempotent: the bounce's event key is "smtp:<mail id>". A rejection that
-    cannot become a bounce (processing off, address of no subscriber) is marked
-    handled with the reason logged; other errors leave it for the sweep.
+    cannot become a bounce (processing off, address of no subscriber: listed
+    as unmatched) is marked handled with the reason logged; other errors leave it for the sweep.
     """
     mail = pending_rejections().filter(pk=mail_id).first()
     if mail is None:
@@ -71,6 +72,8 @@ def record_smtp_rejection(mail_id: int) -> str:
                 provider_message_id=mail.message_id,
                 status_code=code.group(1) if code else str(mail.smtp_code or ""),
                 meta={"smtp_response": mail.smtp_response, "kind": mail.kind},
+                origin="smtp",
+                payload={"smtp_response": mail.smtp_response, "kind": mail.kind},
             )
         )
         outcome = "recorded" if result.created else "already recorded"
@@ -125,6 +128,8 @@ def record_delivery_rejection(delivery_id: int) -> str:
                 event_key=f"smtp:delivery:{delivery.pk}",
                 status_code=code.group(1) if code else str(delivery.smtp_code or ""),
                 meta={"smtp_response": delivery.last_error, "kind": "campaign"},
+                origin="smtp",
+                payload={"smtp_response": delivery.last_error, "kind": "campaign"},
             )
         )
     except BounceError as e:

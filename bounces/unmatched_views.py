@@ -1,9 +1,12 @@
-"""Unmatched bounces (what a scan could not attribute, and why), raw messages, undo."""
+"""Unmatched bounces of every source (and why), raw messages and payloads, undo."""
 
 from __future__ import annotations
 
+import json
+
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,7 +20,10 @@ DONE = {"blocklist": "blocklist lifted", "unsubscribe": "subscriptions restored"
 
 
 def unmatched(request: HttpRequest) -> HttpResponse:
-    qs = UnmatchedBounce.objects.all()
+    # The payloads stay in the database: the list only says whether there is one.
+    qs = UnmatchedBounce.objects.defer("payload").annotate(
+        has_payload=Q(payload__isnull=False)
+    )
     reason = request.GET.get("reason") or ""
     if reason in UnmatchedBounce.Reason.values:
         qs = qs.filter(reason=reason)
@@ -45,6 +51,17 @@ def unmatched_raw(request: HttpRequest, pk: int) -> HttpResponse:
         UnmatchedBounce.objects.select_related("raw_message"), pk=pk
     )
     return _download(entry.raw_message, f"unmatched-{entry.pk}.eml")
+
+
+def unmatched_payload(request: HttpRequest, pk: int) -> HttpResponse:
+    """What a provider or the API sent for an unmatched bounce, as JSON."""
+    entry = get_object_or_404(UnmatchedBounce, pk=pk, payload__isnull=False)
+    response = HttpResponse(
+        json.dumps(entry.payload, indent=2, sort_keys=True, default=str),
+        content_type="application/json",
+    )
+    response["Content-Disposition"] = f'attachment; filename="unmatched-{pk}.json"'
+    return response
 
 
 @require_POST

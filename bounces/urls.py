@@ -15,6 +15,11 @@ urlpatterns = [
     path("unmatched", unmatched_views.unmatched, name="unmatched"),
     path("unmatched/delete", unmatched_views.unmatched_delete, name="unmatched_delete"),
     path("unmatched/<int:pk>/raw", unmatched_views.unmatched_raw, name="unmatched_raw"),
+    path(
+        "unmatched/<int:pk>/payload",
+        unmatched_views.unmatched_payload,
+        name="unmatched_payload",
+    ),
     path("<int:pk>/raw", unmatched_views.bounce_raw, name="raw"),
     path("<int:pk>/raw.eml", unmatched_views.bounce_raw_download, name="raw_download"),
     path("<int:pk>/undo", unmatched_views.bounce_undo, name="undo"),

@@ -276,14 +276,20 @@ def _unmatched_rows(period: Period, sources: _Sources) -> tuple[list, dict]:
     rows: dict[tuple[str, str], int] = defaultdict(int)
     by_type: dict[str, int] = defaultdict(int)
     reasons = dict(UnmatchedBounce.Reason.choices)
-    mailbox_rows = (
+    # A provider's misses are counted from its webhook inbox just below (which
+    # also holds those from before they were listed as unmatched).
+    entry_rows = (
         UnmatchedBounce.objects.filter(**_in(period, "created_at"))
-        .values("mailbox_name", "reason", "type")
+        .exclude(origin="provider")
+        .values("origin", "source", "mailbox_name", "reason", "type")
         .annotate(n=Count("id"))
         .order_by()
     )
-    for row in mailbox_rows:
-        source = sources.get("mailbox", row["mailbox_name"] or "?")
+    for row in entry_rows:
+        if row["origin"] in ("api", "smtp"):
+            source = sources.get(row["origin"], row["origin"])
+        else:
+            source = sources.get("mailbox", row["mailbox_name"] or "?")
         source.unmatched += row["n"]
         rows[(source.label, reasons.get(row["reason"], row["reason"]))] += row["n"]
         by_type[row["type"] or ""] += row["n"]

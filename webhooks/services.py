@@ -18,7 +18,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
-from bounces.bulk_recording import record_bounces
+from bounces.recording import record_bounces
 from bounces.services import BounceError, NewBounce, bounce_settings
 from stmails.config import SettingsError, update_settings
 from webhooks.models import WebhookEvent
@@ -213,6 +213,8 @@ def _new_bounce(event: WebhookEvent) -> NewBounce:
         provider_message_id=event.message_id,
         status_code=event.status_code,
         reason=event.reason,
+        origin="provider",
+        payload=event.payload,  # kept on the Unmatched list when nobody matches
     )
 
 
@@ -221,7 +223,8 @@ def _apply(events: list[WebhookEvent], config: dict[str, Any]) -> None:
 
     Each event is validated on its own inside record_bounces: a bad one gets
     its error and the others their bounces. An unknown subscriber is final
-    (ignored, error kept); anything else leaves the event failed, to be retried.
+    (ignored, error kept, listed on Bounces -> Unmatched with the payload);
+    anything else leaves the event failed, to be retried.
     """
     now = timezone.now()
     for event in events:
@@ -303,7 +306,7 @@ def _claim(event_ids: list[int]) -> list[WebhookEvent]:
         WebhookEvent.objects.select_for_update(skip_locked=True)
         .filter(id__in=event_ids, status__in=[Status.RECEIVED, Status.FAILED])
         .order_by("id")
-        .defer("payload", "headers")
+        .defer("headers")
     )
 
 

@@ -20,7 +20,8 @@ from rest_framework.views import APIView
 
 from bounces.models import Bounce, BounceType
 from bounces.parsing.reasons import is_reason
-from bounces.services import BounceError, NewBounce, bounce_settings, record_bounce
+from bounces.recording import record_bounce
+from bounces.services import BounceError, NewBounce, bounce_settings
 from stmails.api_errors import BadRequest
 from subscribers.services import SubscriberError, clean_email
 
@@ -140,6 +141,7 @@ def parse_bounce_body(data: Any, idempotency_key: str = "") -> NewBounce:
         provider_message_id=_optional_str(data, "provider_message_id", 500),
         status_code=_optional_str(data, "status_code", 20),
         reason=reason or "",
+        payload=data,  # kept on the Unmatched list when nobody matches
     )
 
 

@@ -47,6 +47,15 @@ def parse_dsn(msg: Message) -> list[RecipientStatus]:
     )
 
 
+def arrival_date(msg: Message) -> str | None:
+    """The per-message Arrival-Date: part of what identifies a bounce (not its bytes)."""
+    for part in status_parts(msg):
+        for block in field_blocks(part):
+            if block.get("arrival-date"):
+                return block["arrival-date"].strip()[:100]
+    return None
+
+
 def parse_dsn_text(text: str) -> list[RecipientStatus]:
     """The same from raw text, for reports whose MIME structure is broken."""
     return _recipients(parse_blocks(text[:200_000]))

@@ -46,6 +46,7 @@ class ParsedMessage:
     subject: str | None = None
     from_address: str | None = None
     date: str | None = None
+    arrival_date: str | None = None  # a DSN's per-message Arrival-Date
     # The VERP return address local part (bounces+<token>@...) if found in To/Delivered-To.
     verp_token: str | None = None
 

@@ -184,6 +184,7 @@ def _from_dsn(msg: Message, body: str, result: ParsedMessage) -> ParsedMessage |
         result.kind = "delayed" if any_delayed else "not_bounce"
         return result
     result.kind = "dsn"
+    result.arrival_date = dsn.arrival_date(msg)
     for r in failed:
         # "Status: 5.0.0 (recipient reached disk quota)": the comment counts too.
         text = " ".join(t for t in (r.diagnostic, r.raw_status) if t)

@@ -8,7 +8,8 @@ import pytest
 from django.core.management import call_command
 
 from bounces.models import Bounce, BounceAction
-from bounces.services import NewBounce, record_bounce
+from bounces.recording import record_bounce
+from bounces.services import NewBounce
 from bounces.tasks import reapply_thresholds
 from subscribers.models import Subscriber, Subscription
 from tests.bounces.conftest import set_actions

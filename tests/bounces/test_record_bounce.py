@@ -10,7 +10,8 @@ from django.db import connection
 from django.utils import timezone
 
 from bounces.models import Bounce, BounceAction
-from bounces.services import BounceError, NewBounce, record_bounce
+from bounces.recording import record_bounce
+from bounces.services import BounceError, NewBounce
 from stmails.config import update_settings
 from subscribers.models import Subscriber, Subscription
 from tests.conftest import require_service

@@ -7,7 +7,8 @@ from django.template import Context, Template
 from django.test import RequestFactory
 
 from bounces.models import Bounce, BounceAction
-from bounces.services import NewBounce, record_bounce
+from bounces.recording import record_bounce
+from bounces.services import NewBounce
 from campaigns.models import Campaign
 from subscribers.models import Subscriber
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bounces.models import Bounce, BounceAction, RawMessage, UnmatchedBounce
-from bounces.services import NewBounce, record_bounce
+from bounces.recording import record_bounce
+from bounces.services import NewBounce
 from subscribers.models import Subscription
 
 RAW = b"From: MAILER-DAEMON@mx.example.net\r\nSubject: Undelivered\r\n\r\nUser unknown\r\n"

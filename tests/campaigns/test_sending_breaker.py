@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from bounces.services import NewBounce, record_bounce
+from bounces.recording import record_bounce
+from bounces.services import NewBounce
 from campaigns import services
 from campaigns.models import Campaign
 from campaigns.sending import engine, sender

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from bounces.matching import decode_verp, match_event
+from bounces.matching import decode_verp
 from bounces.models import UnmatchedBounce
 from bounces.parsing.message import parse_message
 from campaigns.sending import sender
 from stmails.config import SettingsError, update_settings
+from tests.bounces.mailbox.helpers import match_one
 from tests.bounces.mailbox.messages import dsn
 from tests.campaigns import sending_helpers
 from tests.campaigns.sending_helpers import make_campaign, start, subscribe
@@ -67,7 +68,7 @@ def test_it_matches_a_bounce_from_a_forwarded_address_by_its_verp_token(sink, se
     parsed = parse_message(bounce_to(env.mail_from, "bob.old@forward.example.net"))
     assert parsed.verp_token and parsed.events
 
-    match = match_event(parsed.events[0], parsed)
+    match = match_one(parsed.events[0], parsed)
 
     assert (match.subscriber_uuid, match.campaign_uuid, match.via) == (
         str(subs["bob@example.com"].uuid),
@@ -84,7 +85,7 @@ def test_it_matches_nobody_with_a_forged_token(sink, sent):
     parsed = parse_message(bounce_to(forged, "stranger@forward.example.net"))
     assert parsed.verp_token == forged.partition("+")[2].partition("@")[0]
 
-    match = match_event(parsed.events[0], parsed)
+    match = match_one(parsed.events[0], parsed)
 
     assert not match.matched
     assert match.reason == UnmatchedBounce.Reason.NOT_SUBSCRIBER

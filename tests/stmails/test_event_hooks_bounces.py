@@ -6,8 +6,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from bounces.bulk_recording import record_bounces
-from bounces.services import NewBounce, reapply_thresholds, record_bounce
+from bounces.recording import record_bounce, record_bounces
+from bounces.services import NewBounce, reapply_thresholds
 from campaigns.models import Campaign
 from stmails.config import update_settings
 from subscribers.models import Subscription

@@ -210,9 +210,9 @@ def test_a_delete_action_leaves_the_events_processed_without_a_bounce(
 def test_a_group_that_fails_as_a_whole_goes_one_by_one(
     on, make_subscriber, monkeypatch
 ):
-    from bounces import bulk_recording
+    from bounces import recording
 
-    real = bulk_recording.record_bounces
+    real = recording.record_bounces
 
     def fragile(items, **kw):
         if len(items) > 1:

@@ -267,7 +267,11 @@ def queue_stuck(ctx: RuleContext) -> list[Condition] | None:
 def _unmatched_between(start: datetime, end: datetime) -> int:
     """Unmatched mailbox bounces plus provider bounce events for unknown
     addresses (stored as ignored, though their type is a bounce type)."""
-    mailbox = UnmatchedBounce.objects.filter(created_at__gt=start, created_at__lte=end)
+    # A provider's misses are counted from its inbox (also those from before
+    # they were listed as unmatched).
+    mailbox = UnmatchedBounce.objects.filter(
+        created_at__gt=start, created_at__lte=end
+    ).exclude(origin="provider")
     provider = WebhookEvent.objects.filter(
         status=WebhookEvent.Status.IGNORED,
         received_at__gt=start,

@@ -7,12 +7,13 @@ import uuid
 from bounces import matching
 from bounces.parsing.events import BounceEvent, ParsedMessage
 from bounces.parsing.message import parse_message
+from tests.bounces.mailbox.helpers import as_items, match_one
 from tests.bounces.mailbox.messages import dsn
 
 
-def _events(raw: bytes) -> list[tuple]:
+def _events(raw: bytes) -> list:
     parsed = parse_message(raw)
-    return [(event, parsed) for event in parsed.events]
+    return as_items([(event, parsed) for event in parsed.events])
 
 
 def test_it_matches_the_final_recipient_when_the_original_is_no_subscriber(
@@ -20,13 +21,14 @@ def test_it_matches_the_final_recipient_when_the_original_is_no_subscriber(
 ):
     sub = make_subscriber("new@example.com")
     raw = dsn("old@example.org", final_recipient="new@example.com")
-    [(event, parsed)] = _events(raw)
+    parsed = parse_message(raw)
+    [event] = parsed.events
     assert (event.email, event.final_recipient) == (
         "old@example.org",
         "new@example.com",
     )
 
-    match = matching.match_event(event, parsed)
+    match = match_one(event, parsed)
 
     assert (match.subscriber_uuid, match.via, match.email) == (
         str(sub.uuid),
@@ -38,11 +40,10 @@ def test_it_matches_the_final_recipient_when_the_original_is_no_subscriber(
 def test_it_prefers_the_original_recipient_over_the_final_one(make_subscriber):
     old = make_subscriber("old@example.org")
     make_subscriber("new@example.com")
-    [(event, parsed)] = _events(
-        dsn("old@example.org", final_recipient="new@example.com")
-    )
+    parsed = parse_message(dsn("old@example.org", final_recipient="new@example.com"))
+    [event] = parsed.events
 
-    match = matching.match_event(event, parsed)
+    match = match_one(event, parsed)
 
     assert (match.subscriber_uuid, match.email) == (str(old.uuid), "old@example.org")
 
@@ -55,7 +56,7 @@ def test_it_names_each_recipient_once_when_nobody_matches(db):
         final_recipient="new@example.com",
     )
 
-    match = matching.match_event(event, ParsedMessage(kind="dsn", events=[event]))
+    match = match_one(event, ParsedMessage(kind="dsn", events=[event]))
 
     assert not match.matched
     assert (match.reason, match.email) == ("not_subscriber", "old@example.org")
@@ -88,7 +89,7 @@ def test_it_says_when_the_header_names_no_subscriber(db):
 
     assert (match.reason, match.detail) == (
         "unknown_subscriber",
-        f"X-Stmails-Subscriber {missing} is not a subscriber",
+        f"subscriber uuid {missing} is not a subscriber",
     )
 
 
@@ -134,7 +135,7 @@ def test_it_matches_the_original_message_id_to_a_message_stmails_sent(
         message_id="abc.123@example.com",
     )
 
-    match = matching.match_event(event, ParsedMessage(kind="dsn", events=[event]))
+    match = match_one(event, ParsedMessage(kind="dsn", events=[event]))
 
     assert (match.subscriber_uuid, match.campaign_uuid, match.via) == (
         str(sub.uuid),
@@ -149,7 +150,7 @@ def test_it_ignores_a_message_id_stmails_never_sent(make_subscriber):
         email="stranger@example.org", type="hard", message_id="<nope@example.com>"
     )
 
-    match = matching.match_event(event, ParsedMessage(kind="dsn", events=[event]))
+    match = match_one(event, ParsedMessage(kind="dsn", events=[event]))
 
     assert not match.matched
 
@@ -172,7 +173,7 @@ def test_it_matches_the_message_id_of_a_campaign_delivery(make_subscriber):
         message_id="<weekly.1@news.example.com>",
     )
 
-    match = matching.match_event(event, ParsedMessage(kind="dsn", events=[event]))
+    match = match_one(event, ParsedMessage(kind="dsn", events=[event]))
 
     assert (match.subscriber_uuid, match.campaign_uuid, match.via) == (
         str(sub.uuid),

@@ -9,9 +9,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from bounces.bulk_recording import record_bounces
 from bounces.models import Bounce, BounceAction
-from bounces.services import BounceError, NewBounce, record_bounce
+from bounces.recording import record_bounce, record_bounces
+from bounces.services import BounceError, NewBounce
 from campaigns.models import Campaign
 from stmails.config import update_settings
 from subscribers.models import Subscriber, Subscription

@@ -16,9 +16,11 @@ from campaigns.models import Campaign
 from campaigns.services import CampaignError
 from campaigns.stats import bounce_counts
 from stmails.api_errors import BadRequest
-from stmails.api_paging import page_envelope, parse_paging
+from stmails.api_paging import page_envelope, parse_paging, reject_unknown_params
 from subscribers.api import body_object, rfc3339
 
+# listmonk's listing parameters; no_body is accepted (bodies are always sent).
+LISTING_PARAMS = {"status", "query", "no_body"}
 ORDER_FIELDS = {"id", "name", "status", "created_at", "updated_at", "send_at"}
 
 
@@ -72,6 +74,7 @@ def campaign_response(pk: int) -> Response:
 
 
 def page_of_campaigns(params: QueryDict) -> dict[str, Any]:
+    reject_unknown_params(params, LISTING_PARAMS)
     qs = Campaign.objects.all()
     statuses = [s for s in params.getlist("status") if s]
     bad = [s for s in statuses if s not in Campaign.Status.values]

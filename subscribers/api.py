@@ -19,7 +19,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from stmails.api_errors import BadRequest
-from stmails.api_paging import MAX_PER_PAGE, page_envelope, parse_paging
+from stmails.api_paging import (
+    MAX_PER_PAGE,
+    page_envelope,
+    parse_paging,
+    reject_unknown_params,
+)
+from stmails.lib.input_checks import parse_id
 from subscribers import services
 from subscribers.models import Subscriber, Subscription
 from subscribers.queries import filter_subscribers, order_subscribers
@@ -28,6 +34,19 @@ from subscribers.services import SubscriberError
 # Parameters that are pagination or ordering, not filters: without any other
 # parameter the request is unfiltered and the total is a plain COUNT(*).
 NON_FILTER_PARAMS = {"page", "per_page", "order_by", "order", "query"}
+# listmonk's parameters and stmails' safe filters (see filter_subscribers).
+LISTING_PARAMS = {
+    "query",
+    "search",
+    "email",
+    "name",
+    "status",
+    "list_id",
+    "subscription_status",
+    "attribs",
+    "created_from",
+    "created_to",
+}
 # Body fields that reference lists: an unknown id there is bad input (400), not
 # a missing resource (404).
 LIST_REFERENCE_FIELDS = {"lists", "target_list_ids"}
@@ -77,12 +96,7 @@ def id_list(raw: Any, field: str) -> list[int]:
         raise BadRequest(field, "must be a non-empty list of ids")
     ids = []
     for value in raw:
-        if isinstance(value, bool):
-            raise BadRequest(field, f"invalid id {value!r}")
-        try:
-            ids.append(int(value))
-        except (TypeError, ValueError):
-            raise BadRequest(field, f"invalid id {value!r}") from None
+        ids.append(parse_id(value, field))
     return ids
 
 
@@ -215,7 +229,7 @@ def count_subscribers(params: QueryDict, qs: QuerySet[Subscriber]) -> int:
     if not filters:
         return Subscriber.objects.count()
     if filters <= {"list_id", "subscription_status"} and "list_id" in filters:
-        list_ids = {int(v) for v in params.getlist("list_id") if v}
+        list_ids = {parse_id(v, "list_id") for v in params.getlist("list_id") if v}
         members = Subscription.objects.filter(list_id__in=list_ids)
         if params.get("subscription_status"):
             members = members.filter(status=params["subscription_status"])
@@ -233,6 +247,7 @@ def page_of_subscribers(params: QueryDict) -> dict[str, Any]:
     3. Select the page's ids only, so deep offsets walk an index, not table rows.
     4. Load those rows with their memberships (two more queries, no N+1).
     """
+    reject_unknown_params(params, LISTING_PARAMS, prefixes=("attrib.",))
     if (params.get("query") or "").strip():
         raise BadRequest(
             "query",

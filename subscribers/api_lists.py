@@ -12,12 +12,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from stmails.api_paging import page_envelope, parse_paging
+from stmails.api_paging import page_envelope, parse_paging, reject_unknown_params
 from subscribers import services
 from subscribers.api import api_error, body_object, rfc3339
 from subscribers.models import MailingList, Subscription
 from subscribers.services import SubscriberError
 
+# listmonk's listing parameters; status (archived lists) is accepted, all are shown.
+LISTING_PARAMS = {"query", "status", "tag", "tag[]", "minimal"}
 ORDER_FIELDS = {"id", "name", "type", "optin", "created_at", "updated_at"}
 Counts = dict[int, dict[str, int]]
 
@@ -70,6 +72,7 @@ def list_response(lst: MailingList) -> Response:
 def page_of_lists(params: QueryDict) -> dict[str, Any]:
     """Lists are few (tens, hundreds), so tag filtering and paging happen in Python;
     that keeps the JSON tag match identical on SQLite and PostgreSQL."""
+    reject_unknown_params(params, LISTING_PARAMS)
     qs = MailingList.objects.visible()
     name = (params.get("query") or "").strip()
     if name:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 from django.http import HttpResponse, StreamingHttpResponse
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from stmails.api_errors import BadRequest
+from stmails.lib.input_checks import loads_json
 from subscribers import imports
 from subscribers.exports import export_params, export_subscribers
 from subscribers.services import SubscriberError
@@ -26,10 +25,7 @@ class ImportSubscribersView(APIView):
         raw = request.data.get("params") or "{}"
         if not isinstance(raw, str | dict):
             raise BadRequest("params", "must be a JSON object")
-        try:
-            params = json.loads(raw) if isinstance(raw, str) else raw
-        except json.JSONDecodeError:
-            raise BadRequest("params", "is not valid JSON") from None
+        params = loads_json(raw, "params") if isinstance(raw, str) else raw
         try:
             job = imports.start_import(request.FILES.get("file"), params)
         except SubscriberError as e:

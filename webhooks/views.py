@@ -7,7 +7,6 @@ bounce processing or bounce webhooks are off it answers 503 with a clear message
 
 from __future__ import annotations
 
-import json
 import uuid as uuidlib
 from datetime import datetime
 from typing import Any
@@ -21,6 +20,7 @@ from rest_framework.views import APIView
 from bounces.models import Bounce, BounceType
 from bounces.services import BounceError, NewBounce, bounce_settings, record_bounce
 from stmails.api_errors import BadRequest
+from stmails.lib.input_checks import InvalidInput, loads_json
 from subscribers.services import SubscriberError, clean_email
 
 SOURCE_MAX = Bounce._meta.get_field("source").max_length
@@ -58,9 +58,12 @@ def parse_meta(raw: Any) -> dict[str, Any]:
     if raw is None or raw == "":
         return {}
     if isinstance(raw, str):
+        # No NaN (PostgreSQL's jsonb refuses it), no deep nesting, no NUL.
         try:
-            raw = json.loads(raw)
-        except ValueError:
+            raw = loads_json(raw, "meta")
+        except InvalidInput as err:
+            if not err.message.startswith("is not valid JSON"):
+                raise
             raise BadRequest(
                 "meta", "is not valid JSON (send an object or an escaped JSON string)"
             ) from None

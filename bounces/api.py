@@ -28,6 +28,7 @@ from bounces.queries import FILTER_PARAMS, filter_bounces, order_bounces
 from bounces.services import BounceError
 from stmails.api_errors import BadRequest
 from stmails.api_paging import page_envelope, parse_paging, reject_unknown_params
+from stmails.api_schema import ID, PAGING, TEXT
 from stmails.lib.input_checks import InvalidInput, parse_id
 from subscribers.models import Subscriber
 
@@ -70,6 +71,16 @@ def bounces_query(params) -> QuerySet[Bounce]:
 
 
 class BouncesView(APIView):
+    openapi_query = {
+        "GET": {
+            **PAGING,
+            **{name: TEXT for name in sorted(FILTER_PARAMS)},
+            "campaign_id": ID,
+            "subscriber_id": ID,
+        },
+        "DELETE": {"id": ID, "all": {"type": "boolean"}},
+    }
+
     def perform_content_negotiation(self, request, force=False):
         # ?format=csv and Accept: text/csv are answered by get(), not by a DRF renderer.
         return super().perform_content_negotiation(request, force=True)

@@ -4,15 +4,21 @@ Query strings: a NUL (%00) in a parameter's name or value is refused with 400
 naming the parameter (PostgreSQL cannot compare text with NUL: it was a 500 in
 every search box). Path ids: <int:pk> accepts any number of digits, SQLite and
 PostgreSQL only 64-bit ones (an OverflowError on SQLite): a larger id cannot
-exist, so it answers 404.
+exist, so it answers 404. Last, a value that still reaches the database and is
+refused there answers 400 instead of 500 (see process_exception).
 """
 
 from __future__ import annotations
 
+import logging
+
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 
 from stmails.error_views import is_machine_path, json_error
 from stmails.lib.input_checks import MAX_ID, bad_character
+
+log = logging.getLogger(__name__)
 
 
 class BadInputMiddleware:
@@ -36,6 +42,24 @@ class BadInputMiddleware:
                 if is_machine_path(request.path):
                     return json_error(404, "not found")
                 raise Http404("not found")
+        return None
+
+    def process_exception(self, request: HttpRequest, exception: Exception):
+        """The last line for values no check above caught: the database refused a
+        value (too long, out of range, unstorable characters), or SQLite an integer
+        beyond 64 bits (OverflowError, raised before the query runs). Nothing was
+        stored (the failed statement's transaction is rolled back), so the answer
+        is 400, and the warning names the path so a check can be added."""
+        if isinstance(exception, DataError | OverflowError):
+            log.warning(
+                "bad input reached the database on %s %s: %s",
+                request.method,
+                request.path[:200],
+                type(exception).__name__,
+            )
+            return self._bad_request(
+                request, "a value is out of range or cannot be stored"
+            )
         return None
 
     @staticmethod

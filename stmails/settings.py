@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
+    "drf_spectacular",
     "stmails",
     "subscribers",
     "campaigns",
@@ -218,7 +219,28 @@ REST_FRAMEWORK = {
         "stmails.api_parsers.CheckedMultiPartParser",
     ],
     "EXCEPTION_HANDLER": "stmails.api_errors.handle_exception",
+    "DEFAULT_SCHEMA_CLASS": "stmails.openapi.ListmonkAutoSchema",
     "UNAUTHENTICATED_USER": None,
+}
+
+# The OpenAPI 3 description served at /api/openapi.json (stmails.openapi).
+SPECTACULAR_SETTINGS = {
+    "TITLE": "stmails API",
+    "DESCRIPTION": (
+        "listmonk-compatible REST API. Errors are always JSON: "
+        '{"message": "<field>: <what is wrong>"}.'
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "DISABLE_ERRORS_AND_WARNINGS": True,
+    "APPEND_COMPONENTS": {
+        "securitySchemes": {
+            "basicAuth": {"type": "http", "scheme": "basic"},
+        }
+    },
+    "SECURITY": [{"basicAuth": []}],
 }
 
 # Celery. Without CELERY_BROKER_URL, a serverless filesystem transport under var/

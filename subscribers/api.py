@@ -25,6 +25,7 @@ from stmails.api_paging import (
     parse_paging,
     reject_unknown_params,
 )
+from stmails.api_schema import ANY_OBJECT, BOOL, ID, ID_LIST, PAGING, TEXT, obj
 from stmails.lib.input_checks import parse_id
 from subscribers import services
 from subscribers.models import Subscriber, Subscription
@@ -284,7 +285,27 @@ def page_of_subscribers(params: QueryDict) -> dict[str, Any]:
     )
 
 
+SUBSCRIBER_BODY = obj(
+    email=TEXT,
+    name=TEXT,
+    status={"type": "string", "enum": ["enabled", "disabled", "blocklisted"]},
+    attribs=ANY_OBJECT,
+    lists=ID_LIST,
+    preconfirm_subscriptions=BOOL,
+)
+
+
 class SubscribersView(APIView):
+    openapi_body = {"POST": {**SUBSCRIBER_BODY, "required": ["email"]}}
+    openapi_query = {
+        "GET": {
+            **PAGING,
+            **{name: TEXT for name in sorted(LISTING_PARAMS - {"list_id"})},
+            "list_id": ID,
+        },
+        "DELETE": {"id": ID},
+    }
+
     def get(self, request: Request) -> Response:
         return Response(page_of_subscribers(request.query_params))
 
@@ -307,6 +328,8 @@ class SubscribersView(APIView):
 
 
 class SubscriberView(APIView):
+    openapi_body = {"PUT": SUBSCRIBER_BODY}
+
     def get(self, request: Request, pk: int) -> Response:
         return subscriber_response(pk)
 
@@ -333,6 +356,8 @@ class SubscriberBlocklistView(APIView):
 
 
 class BlocklistView(APIView):
+    openapi_body = {"PUT": obj(("ids",), ids=ID_LIST)}
+
     def put(self, request: Request) -> Response:
         body = body_object(request)
         services.blocklist_subscribers(id_list(body.get("ids"), "ids"))
@@ -340,6 +365,16 @@ class BlocklistView(APIView):
 
 
 class MembershipsView(APIView):
+    openapi_body = {
+        "PUT": obj(
+            ("ids", "action", "target_list_ids"),
+            ids=ID_LIST,
+            action={"type": "string", "enum": ["add", "remove", "unsubscribe"]},
+            target_list_ids=ID_LIST,
+            status=TEXT,
+        )
+    }
+
     def put(self, request: Request) -> Response:
         body = body_object(request)
         ids = id_list(body.get("ids"), "ids")

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from stmails.api_paging import page_envelope, parse_paging, reject_unknown_params
+from stmails.api_schema import BOOL, PAGING, TEXT, TEXT_LIST, obj
 from subscribers import services
 from subscribers.api import api_error, body_object, rfc3339
 from subscribers.models import MailingList, Subscription
@@ -105,7 +106,21 @@ def page_of_lists(params: QueryDict) -> dict[str, Any]:
     return page_envelope(results, total=total, page=page, per_page=per_page)
 
 
+LIST_BODY = obj(
+    name=TEXT,
+    type={"type": "string", "enum": ["public", "private"]},
+    optin={"type": "string", "enum": ["single", "double"]},
+    tags=TEXT_LIST,
+    description=TEXT,
+)
+
+
 class ListsView(APIView):
+    openapi_body = {"POST": {**LIST_BODY, "required": ["name"]}}
+    openapi_query = {
+        "GET": {**PAGING, "query": TEXT, "status": TEXT, "tag": TEXT, "minimal": BOOL}
+    }
+
     def get(self, request: Request) -> Response:
         return Response(page_of_lists(request.query_params))
 
@@ -118,6 +133,8 @@ class ListsView(APIView):
 
 
 class ListView(APIView):
+    openapi_body = {"PUT": LIST_BODY}
+
     def get(self, request: Request, pk: int) -> Response:
         return list_response(get_list(pk))
 

@@ -22,6 +22,8 @@ class ImportSubscribersView(APIView):
         return Response({"data": imports.describe_job(imports.latest_job())})
 
     def post(self, request):
+        if not hasattr(request.data, "get"):
+            raise BadRequest("", "send multipart/form-data with file and params")
         raw = request.data.get("params") or "{}"
         if not isinstance(raw, str | dict):
             raise BadRequest("params", "must be a JSON object")

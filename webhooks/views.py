@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 from bounces.models import Bounce, BounceType
 from bounces.services import BounceError, NewBounce, bounce_settings, record_bounce
 from stmails.api_errors import BadRequest
+from stmails.api_schema import ANY_OBJECT, TEXT, obj
 from stmails.lib.input_checks import InvalidInput, loads_json
 from subscribers.services import SubscriberError, clean_email
 
@@ -140,6 +141,20 @@ def parse_bounce_body(data: Any, idempotency_key: str = "") -> NewBounce:
 
 
 class BounceWebhookView(APIView):
+    openapi_body = {
+        "POST": obj(
+            ("source", "type"),
+            email=TEXT,
+            subscriber_uuid=TEXT,
+            campaign_uuid=TEXT,
+            source=TEXT,
+            type={"type": "string", "enum": ["hard", "soft", "complaint"]},
+            meta={"oneOf": [ANY_OBJECT, TEXT]},
+            event_id=TEXT,
+            created_at=TEXT,
+        )
+    }
+
     """Auth: the API default (an API user by basic auth or `Authorization: token`)."""
 
     def post(self, request: Request) -> Response:

@@ -5,7 +5,9 @@ DRF serializers, so drf-spectacular cannot infer them. A view describes itself
 with two optional attributes, read here:
 
 - `openapi_body`: {"METHOD": JSON schema of the request body};
-- `openapi_query`: {"METHOD": {"param": JSON schema}} for query parameters.
+- `openapi_query`: {"METHOD": {"param": JSON schema}} for query parameters;
+- `openapi_success_media_type`: when a success is not JSON ("text/csv");
+- `openapi_success_schema`: when a success is not {"data": ...}.
 
 Every operation answers JSON: {"data": ...} on success and {"message": "..."} on
 any error (400 naming the field, 401, 404, 405, 409, 413, 415, 429, 503).

@@ -38,10 +38,14 @@ class ListmonkAutoSchema(AutoSchema):
 
     def _get_response_bodies(self, direction="response"):
         content_type = "application/json"
+        success_type = getattr(self.view, "openapi_success_media_type", content_type)
+        success = getattr(self.view, "openapi_success_schema", SUCCESS)
+        if success_type != content_type:
+            success = {"type": "string"}
         return {
             "200": {
                 "description": "success",
-                "content": {content_type: {"schema": SUCCESS}},
+                "content": {success_type: {"schema": success}},
             },
             "default": {
                 "description": 'an error: {"message": "<field>: <what is wrong>"}',

@@ -47,6 +47,8 @@ class ImportLogsView(APIView):
 class ImportErrorsView(APIView):
     """stmails' extra: the latest import's per-row error report as CSV."""
 
+    openapi_success_media_type = "text/csv"
+
     def get(self, request):
         job = imports.latest_job()
         body = "".join(imports.error_report(job)) if job else "line,email,error\r\n"
@@ -56,6 +58,8 @@ class ImportErrorsView(APIView):
 
 
 class ExportSubscribersView(APIView):
+    openapi_success_media_type = "text/csv"
+
     def get(self, request):
         try:
             chunks = export_subscribers(export_params(request.query_params))

@@ -95,6 +95,9 @@ class PublicSubscriptionView(PublicView):
 
 
 class PublicListsView(PublicView):
+    # listmonk answers a bare array here.
+    openapi_success_schema = {"type": "array", "items": obj(uuid=TEXT, name=TEXT)}
+
     def get(self, request: Request) -> Response:
         lists = optin.public_lists().values_list("uuid", "name")
         return Response([{"uuid": str(uuid), "name": name} for uuid, name in lists])

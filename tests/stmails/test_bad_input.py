@@ -441,3 +441,25 @@ def test_settings_are_unchanged_after_refused_writes(api_client):
     send(api_client, "put", "/api/settings", {"app.site_name": NUL})
     send(api_client, "put", "/api/settings/app.site_name", DEEP)
     assert get_value("app.site_name") == name
+
+
+def test_admin_forms_refuse_huge_numbers_and_a_next_that_is_no_path(
+    client_alice, make_subscriber
+):
+    sub = make_subscriber()
+    r = client_alice.post(
+        "/subscribers/new", {"email": "n@example.com", "lists": [f"-{HUGE}"]}
+    )
+    assert r.status_code in (200, 400)
+    r = client_alice.post(
+        f"/subscribers/{sub.pk}/edit",
+        {"email": sub.email, "name": "n", "attribs": '{"a": ' + "9" * 5000 + "}"},
+    )
+    assert r.status_code in (200, 400)
+    r = client_alice.post("/subscribers/bulk", {"ids": [sub.pk], "next": "x"})
+    assert r.status_code == 302 and r["Location"] != "x"
+    assert not Subscriber.objects.filter(email="n@example.com").exists()
+
+
+def test_the_import_api_refuses_a_body_that_is_no_object(api_client):
+    assert_bad(send(api_client, "post", "/api/import/subscribers", "[1]"), "")

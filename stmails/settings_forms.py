@@ -40,7 +40,7 @@ class JSONTextField(forms.CharField):
         try:
             return loads_json(text)
         except InvalidInput as e:
-            raise forms.ValidationError(e.message) from None
+            raise forms.ValidationError(e.message.removeprefix("is ")) from None
 
 
 def _secret_field(label: str, help_text: str = "") -> forms.CharField:

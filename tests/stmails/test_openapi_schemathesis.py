@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.cache import cache
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -58,6 +60,18 @@ def test_openapi_json_needs_credentials_and_lists_the_api(api_client, client):
     assert error["required"] == ["message"]
 
 
+@pytest.fixture
+def _keep_the_test_connection():
+    """As Django's test client does: the WSGI handler would close the test's
+    database connection (and its transaction) after each request on PostgreSQL."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.mark.usefixtures("_keep_the_test_connection")
 def test_schemathesis_finds_no_5xx_and_conforming_responses(api_user, capsys):
     # Bounce processing on: /webhooks/bounce would otherwise answer 503 by design.
     update_settings({"bounce.enabled": True, "bounce.webhooks_enabled": True})

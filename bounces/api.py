@@ -24,10 +24,12 @@ from bounces.exports import (
     json_all_response,
 )
 from bounces.models import Bounce
-from bounces.queries import filter_bounces, order_bounces
+from bounces.queries import FILTER_PARAMS, filter_bounces, order_bounces
 from bounces.services import BounceError
 from stmails.api_errors import BadRequest
-from stmails.api_paging import page_envelope, parse_paging
+from stmails.api_paging import page_envelope, parse_paging, reject_unknown_params
+from stmails.api_schema import ID, PAGING, TEXT
+from stmails.lib.input_checks import InvalidInput, parse_id
 from subscribers.models import Subscriber
 
 # listmonk caps a subscriber's bounce list.
@@ -40,8 +42,8 @@ def _bad(err: BounceError) -> BadRequest:
 
 def parse_ids(values: list[str], field: str = "id") -> list[int]:
     try:
-        ids = [int(v) for v in values if str(v).strip()]
-    except ValueError:
+        ids = [parse_id(v, field) for v in values if str(v).strip()]
+    except InvalidInput:
         raise BadRequest(field, "must be a list of bounce ids") from None
     if not ids:
         raise BadRequest(field, "must be a list of bounce ids")
@@ -69,12 +71,23 @@ def bounces_query(params) -> QuerySet[Bounce]:
 
 
 class BouncesView(APIView):
+    openapi_query = {
+        "GET": {
+            **PAGING,
+            **{name: TEXT for name in sorted(FILTER_PARAMS)},
+            "campaign_id": ID,
+            "subscriber_id": ID,
+        },
+        "DELETE": {"id": ID, "all": {"type": "boolean"}},
+    }
+
     def perform_content_negotiation(self, request, force=False):
         # ?format=csv and Accept: text/csv are answered by get(), not by a DRF renderer.
         return super().perform_content_negotiation(request, force=True)
 
     def get(self, request: Request):
         params = request.query_params
+        reject_unknown_params(params, FILTER_PARAMS | {"format"})
         qs = bounces_query(params)
         if wants_csv(request):
             return csv_response(qs)

@@ -13,9 +13,21 @@ from bounces.models import Bounce, BounceType
 from bounces.parsing.reasons import REASONS
 from bounces.services import BounceError
 from stmails.lib.dates import parse_bound
+from stmails.lib.input_checks import InvalidInput, parse_id
 from subscribers.models import Subscriber
 
 # listmonk's order_by values -> columns; anything else falls back to created_at, as listmonk.
+# The filters filter_bounces reads, for GET /api/bounces to refuse any other.
+FILTER_PARAMS = {
+    "campaign_id",
+    "campaign_uuid",
+    "subscriber_id",
+    "source",
+    "type",
+    "email",
+    "from",
+    "to",
+}
 ORDER_FIELDS = {
     "created_at": "created_at",
     "email": "subscriber__email",
@@ -46,8 +58,8 @@ def _one(params: Any, name: str) -> str:
 
 def _ints(params: Any, name: str) -> list[int]:
     try:
-        return [int(v) for v in _values(params, name)]
-    except ValueError:
+        return [parse_id(v, name) for v in _values(params, name)]
+    except InvalidInput:
         raise BounceError(name, "must be a number") from None
 
 

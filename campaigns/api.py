@@ -16,9 +16,12 @@ from campaigns.models import Campaign
 from campaigns.services import CampaignError
 from campaigns.stats import bounce_counts
 from stmails.api_errors import BadRequest
-from stmails.api_paging import page_envelope, parse_paging
+from stmails.api_paging import page_envelope, parse_paging, reject_unknown_params
+from stmails.api_schema import ANY_OBJECT, BOOL, ID_LIST, PAGING, TEXT, TEXT_LIST, obj
 from subscribers.api import body_object, rfc3339
 
+# listmonk's listing parameters; no_body is accepted (bodies are always sent).
+LISTING_PARAMS = {"status", "query", "no_body"}
 ORDER_FIELDS = {"id", "name", "status", "created_at", "updated_at", "send_at"}
 
 
@@ -72,6 +75,7 @@ def campaign_response(pk: int) -> Response:
 
 
 def page_of_campaigns(params: QueryDict) -> dict[str, Any]:
+    reject_unknown_params(params, LISTING_PARAMS)
     qs = Campaign.objects.all()
     statuses = [s for s in params.getlist("status") if s]
     bad = [s for s in statuses if s not in Campaign.Status.values]
@@ -97,7 +101,25 @@ def page_of_campaigns(params: QueryDict) -> dict[str, Any]:
     return page_envelope(results, total=total, page=page, per_page=per_page)
 
 
+CAMPAIGN_BODY = obj(
+    name=TEXT,
+    subject=TEXT,
+    lists=ID_LIST,
+    from_email=TEXT,
+    type=TEXT,
+    content_type=TEXT,
+    body=TEXT,
+    altbody=TEXT,
+    send_at=TEXT,
+    tags=TEXT_LIST,
+    headers={"type": "array", "items": ANY_OBJECT},
+)
+
+
 class CampaignsView(APIView):
+    openapi_body = {"POST": CAMPAIGN_BODY}
+    openapi_query = {"GET": {**PAGING, "status": TEXT, "query": TEXT, "no_body": BOOL}}
+
     def get(self, request: Request) -> Response:
         return Response(page_of_campaigns(request.query_params))
 
@@ -110,6 +132,8 @@ class CampaignsView(APIView):
 
 
 class CampaignView(APIView):
+    openapi_body = {"PUT": CAMPAIGN_BODY}
+
     def get(self, request: Request, pk: int) -> Response:
         return campaign_response(pk)
 
@@ -131,6 +155,8 @@ class CampaignView(APIView):
 
 
 class CampaignStatusView(APIView):
+    openapi_body = {"PUT": obj(("status",), status=TEXT)}
+
     def put(self, request: Request, pk: int) -> Response:
         campaign = get_campaign(pk)
         body = body_object(request)

@@ -10,10 +10,13 @@ from rest_framework.views import APIView
 from campaigns import tx
 from campaigns.api import api_error, get_campaign
 from campaigns.services import CampaignError
+from stmails.api_schema import ANY_OBJECT, ID, TEXT, TEXT_LIST, obj
 from subscribers.api import body_object
 
 
 class CampaignTestView(APIView):
+    openapi_body = {"POST": obj(("subscribers",), subscribers=TEXT_LIST)}
+
     def post(self, request: Request, pk: int) -> Response:
         campaign = get_campaign(pk)
         body = body_object(request)
@@ -26,6 +29,21 @@ class CampaignTestView(APIView):
 
 
 class TxView(APIView):
+    openapi_body = {
+        "POST": obj(
+            subscriber_email=TEXT,
+            subscriber_id=ID,
+            subscriber_emails=TEXT_LIST,
+            subject=TEXT,
+            body=TEXT,
+            altbody=TEXT,
+            content_type={"type": "string", "enum": ["html", "markdown", "plain"]},
+            data=ANY_OBJECT,
+            from_email=TEXT,
+            headers={"type": "array", "items": ANY_OBJECT},
+        )
+    }
+
     def post(self, request: Request) -> Response:
         try:
             tx.send_tx(body_object(request))

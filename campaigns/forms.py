@@ -9,6 +9,7 @@ from django import forms
 
 from campaigns.models import Campaign
 from campaigns.services import CampaignError
+from stmails.lib.input_checks import InvalidInput, loads_json
 from subscribers.models import MailingList
 
 
@@ -82,8 +83,8 @@ class CampaignForm(forms.Form):
         if not raw:
             return []
         try:
-            return json.loads(raw)
-        except ValueError:
+            return loads_json(raw)
+        except InvalidInput:
             raise forms.ValidationError("must be valid JSON") from None
 
     def clean_tags(self) -> list[str]:

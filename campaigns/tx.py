@@ -33,6 +33,7 @@ from campaigns.services import (
     clean_headers,
 )
 from stmails import config
+from stmails.models import OutgoingMail
 from stmails.outbox import queue_mail
 from subscribers.links import list_unsubscribe_headers, unsubscribe_url
 from subscribers.models import MailingList, Subscriber
@@ -168,6 +169,15 @@ def _renderer(**kw: str) -> Renderer:
 # --- /api/tx ----------------------------------------------------------------------
 
 
+def stored_subject(subject: str) -> str:
+    """The rendered subject, refused when longer than a mail header line may be
+    (RFC 5322's 998 characters, the outbox column's size)."""
+    limit = OutgoingMail._meta.get_field("subject").max_length
+    if len(subject) > limit:
+        raise CampaignError("subject", f"must be at most {limit} characters")
+    return subject
+
+
 def send_tx(data: dict[str, Any]) -> int:
     """Queue one transactional mail per recipient; returns how many."""
     if data.get("template_id") not in (None, "", 0):
@@ -214,7 +224,7 @@ def send_tx(data: dict[str, Any]) -> int:
         mails.append(
             {
                 "to": r.email,
-                "subject": subject_renderer.render(context).subject,
+                "subject": stored_subject(subject_renderer.render(context).subject),
                 "text": rendered.text or " ",
                 "html": rendered.html,
                 "headers": mail_headers,
@@ -295,7 +305,7 @@ def send_test(
         mails.append(
             {
                 "to": s.email,
-                "subject": rendered.subject,
+                "subject": stored_subject(rendered.subject),
                 "text": rendered.text or " ",
                 "html": rendered.html,
                 "headers": headers,

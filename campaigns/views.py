@@ -19,6 +19,7 @@ from campaigns.models import Campaign
 from campaigns.rendering import Renderer, build_context
 from campaigns.services import CampaignError
 from campaigns.stats import bounce_counts, delivery_progress
+from stmails.lib.input_checks import InvalidInput, parse_id
 from subscribers.models import Subscriber
 
 SAMPLE = {
@@ -135,11 +136,12 @@ def preview(request: HttpRequest, pk: int) -> HttpResponse:
     """The campaign rendered for a chosen subscriber (?subscriber=<id>) or a sample."""
     campaign = get_object_or_404(Campaign, pk=pk)
     subscriber = SAMPLE
-    chosen = (
-        Subscriber.objects.filter(pk=request.GET.get("subscriber") or 0).first()
-        if (request.GET.get("subscriber") or "").isdigit()
-        else None
-    )
+    try:
+        chosen = Subscriber.objects.filter(
+            pk=parse_id(request.GET.get("subscriber") or "0", "subscriber")
+        ).first()
+    except InvalidInput:
+        chosen = None
     if chosen is not None:
         subscriber = {
             "name": chosen.name,

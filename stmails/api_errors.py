@@ -8,6 +8,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from stmails.lib.input_checks import InvalidInput
+
 
 def _first_message(detail, path: str = "") -> str:
     if isinstance(detail, dict):
@@ -30,6 +32,8 @@ def handle_exception(exc, context):
         exc = exceptions.NotFound(str(exc) if str(exc) else "not found")
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, InvalidInput):
+        exc = BadRequest(exc.field, exc.message)
     if not isinstance(exc, exceptions.APIException):
         return None
     headers = {}

@@ -2,7 +2,10 @@
 
 from django.urls import include, path
 
+from stmails.openapi_views import OpenApiView
+
 urlpatterns = [
+    path("openapi.json", OpenApiView.as_view(), name="api-openapi"),
     path("", include("stmails.settings_api_urls")),
     path("", include("subscribers.public_api_urls")),
     path("", include("subscribers.api_urls")),

@@ -91,6 +91,16 @@ def as_str(max_length: int = 500, *, required: bool = False) -> Validator:
     return check
 
 
+def as_host(name: str, value: Any) -> str:
+    """A host name or address that sockets can look up: IDNA-encodable, at most 255."""
+    value = as_str(255, required=True)(name, value)
+    try:
+        value.encode("idna")
+    except UnicodeError:
+        raise SettingsError(name, "is not a valid host name") from None
+    return value
+
+
 def as_int(minimum: int, maximum: int) -> Validator:
     def check(name: str, value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int):

@@ -10,9 +10,13 @@ DESC_FIRST = {"created_at", "updated_at"}
 
 
 def safe_next(request: HttpRequest, default: str) -> str:
-    """The POSTed `next` URL when it stays on this site, else the default."""
+    """The POSTed `next` URL when it stays on this site, else the default.
+
+    Only a path ("/subscribers?page=2"): redirect() would read any other word as
+    a view name to reverse, and fail.
+    """
     target = request.POST.get("next") or ""
-    if url_has_allowed_host_and_scheme(
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target

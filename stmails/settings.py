@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
+    "drf_spectacular",
     "stmails",
     "subscribers",
     "campaigns",
@@ -110,6 +111,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "stmails.content_security.ContentSecurityPolicyMiddleware",
     "stmails.chunked_bodies.ChunkedBodyMiddleware",
+    "stmails.input_middleware.BadInputMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -269,12 +271,33 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "stmails.api_parsers.CheckedJSONParser",
+        "stmails.api_parsers.CheckedFormParser",
+        "stmails.api_parsers.CheckedMultiPartParser",
     ],
     "EXCEPTION_HANDLER": "stmails.api_errors.handle_exception",
+    "DEFAULT_SCHEMA_CLASS": "stmails.openapi.ListmonkAutoSchema",
     "UNAUTHENTICATED_USER": None,
+}
+
+# The OpenAPI 3 description served at /api/openapi.json (stmails.openapi).
+SPECTACULAR_SETTINGS = {
+    "TITLE": "stmails API",
+    "DESCRIPTION": (
+        "listmonk-compatible REST API. Errors are always JSON: "
+        '{"message": "<field>: <what is wrong>"}.'
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "DISABLE_ERRORS_AND_WARNINGS": True,
+    "APPEND_COMPONENTS": {
+        "securitySchemes": {
+            "basicAuth": {"type": "http", "scheme": "basic"},
+        }
+    },
+    "SECURITY": [{"basicAuth": []}],
 }
 
 # Celery. Without CELERY_BROKER_URL, a serverless filesystem transport under var/

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from stmails import config
 from stmails.api_errors import BadRequest
+from stmails.api_schema import BOOL, TEXT, obj
 from stmails.models import ApiUser, SettingsChange
 from stmails.smtp_check import SmtpCheckError, try_server
 
@@ -65,6 +66,20 @@ class SettingKeyView(APIView):
 
 
 class SmtpTestView(APIView):
+    openapi_body = {
+        "POST": obj(
+            ("host", "port"),
+            uuid=TEXT,
+            host=TEXT,
+            port={"type": "integer", "minimum": 1, "maximum": 65535},
+            username=TEXT,
+            password=TEXT,
+            tls_type={"type": "string", "enum": ["none", "STARTTLS", "TLS"]},
+            tls_skip_verify=BOOL,
+            email=TEXT,
+        )
+    }
+
     """Body: one SMTP server's JSON, plus an optional "email" to send a test mail to."""
 
     def post(self, request):

@@ -14,6 +14,7 @@ from typing import Any
 from django import forms
 
 from stmails import config
+from stmails.lib.input_checks import InvalidInput, loads_json
 from stmails.settings_keys import SMTP_DEFAULTS
 
 
@@ -37,11 +38,9 @@ class JSONTextField(forms.CharField):
         if text.strip() == "":
             return []
         try:
-            return json.loads(text)
-        except json.JSONDecodeError as e:
-            raise forms.ValidationError(
-                f"not valid JSON: {e.msg} (line {e.lineno})"
-            ) from None
+            return loads_json(text)
+        except InvalidInput as e:
+            raise forms.ValidationError(e.message.removeprefix("is ")) from None
 
 
 def _secret_field(label: str, help_text: str = "") -> forms.CharField:

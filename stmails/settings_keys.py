@@ -9,6 +9,7 @@ from stmails.config import (
     as_bool,
     as_choice,
     as_email_address,
+    as_host,
     as_int,
     as_list_of,
     as_object,
@@ -73,7 +74,7 @@ SMTP_SERVER = as_object(
     {
         "uuid": as_uuid,
         "enabled": as_bool,
-        "host": as_str(255, required=True),
+        "host": as_host,
         "port": as_int(1, 65535),
         "auth_protocol": as_choice("login", "plain", "cram", "none"),
         "username": as_str(255),

@@ -29,3 +29,8 @@ urlpatterns = [
     path("alerts", include("webhooks.alert_urls")),
     path("campaigns/", include("campaigns.urls")),
 ]
+
+handler400 = "stmails.error_views.bad_request"
+handler403 = "stmails.error_views.permission_denied"
+handler404 = "stmails.error_views.page_not_found"
+handler500 = "stmails.error_views.server_error"

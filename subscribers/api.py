@@ -19,7 +19,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from stmails.api_errors import BadRequest
-from stmails.api_paging import MAX_PER_PAGE, page_envelope, parse_paging
+from stmails.api_paging import (
+    MAX_PER_PAGE,
+    page_envelope,
+    parse_paging,
+    reject_unknown_params,
+)
+from stmails.api_schema import ANY_OBJECT, BOOL, ID, ID_LIST, PAGING, TEXT, obj
+from stmails.lib.input_checks import parse_id
 from subscribers import services
 from subscribers.models import Subscriber, Subscription
 from subscribers.queries import filter_subscribers, order_subscribers
@@ -28,6 +35,19 @@ from subscribers.services import SubscriberError
 # Parameters that are pagination or ordering, not filters: without any other
 # parameter the request is unfiltered and the total is a plain COUNT(*).
 NON_FILTER_PARAMS = {"page", "per_page", "order_by", "order", "query"}
+# listmonk's parameters and stmails' safe filters (see filter_subscribers).
+LISTING_PARAMS = {
+    "query",
+    "search",
+    "email",
+    "name",
+    "status",
+    "list_id",
+    "subscription_status",
+    "attribs",
+    "created_from",
+    "created_to",
+}
 # Body fields that reference lists: an unknown id there is bad input (400), not
 # a missing resource (404).
 LIST_REFERENCE_FIELDS = {"lists", "target_list_ids"}
@@ -77,12 +97,7 @@ def id_list(raw: Any, field: str) -> list[int]:
         raise BadRequest(field, "must be a non-empty list of ids")
     ids = []
     for value in raw:
-        if isinstance(value, bool):
-            raise BadRequest(field, f"invalid id {value!r}")
-        try:
-            ids.append(int(value))
-        except (TypeError, ValueError):
-            raise BadRequest(field, f"invalid id {value!r}") from None
+        ids.append(parse_id(value, field))
     return ids
 
 
@@ -215,7 +230,7 @@ def count_subscribers(params: QueryDict, qs: QuerySet[Subscriber]) -> int:
     if not filters:
         return Subscriber.objects.count()
     if filters <= {"list_id", "subscription_status"} and "list_id" in filters:
-        list_ids = {int(v) for v in params.getlist("list_id") if v}
+        list_ids = {parse_id(v, "list_id") for v in params.getlist("list_id") if v}
         members = Subscription.objects.filter(list_id__in=list_ids)
         if params.get("subscription_status"):
             members = members.filter(status=params["subscription_status"])
@@ -233,6 +248,7 @@ def page_of_subscribers(params: QueryDict) -> dict[str, Any]:
     3. Select the page's ids only, so deep offsets walk an index, not table rows.
     4. Load those rows with their memberships (two more queries, no N+1).
     """
+    reject_unknown_params(params, LISTING_PARAMS, prefixes=("attrib.",))
     if (params.get("query") or "").strip():
         raise BadRequest(
             "query",
@@ -269,7 +285,27 @@ def page_of_subscribers(params: QueryDict) -> dict[str, Any]:
     )
 
 
+SUBSCRIBER_BODY = obj(
+    email=TEXT,
+    name=TEXT,
+    status={"type": "string", "enum": ["enabled", "disabled", "blocklisted"]},
+    attribs=ANY_OBJECT,
+    lists=ID_LIST,
+    preconfirm_subscriptions=BOOL,
+)
+
+
 class SubscribersView(APIView):
+    openapi_body = {"POST": {**SUBSCRIBER_BODY, "required": ["email"]}}
+    openapi_query = {
+        "GET": {
+            **PAGING,
+            **{name: TEXT for name in sorted(LISTING_PARAMS - {"list_id"})},
+            "list_id": ID,
+        },
+        "DELETE": {"id": ID},
+    }
+
     def get(self, request: Request) -> Response:
         return Response(page_of_subscribers(request.query_params))
 
@@ -292,6 +328,8 @@ class SubscribersView(APIView):
 
 
 class SubscriberView(APIView):
+    openapi_body = {"PUT": SUBSCRIBER_BODY}
+
     def get(self, request: Request, pk: int) -> Response:
         return subscriber_response(pk)
 
@@ -318,6 +356,8 @@ class SubscriberBlocklistView(APIView):
 
 
 class BlocklistView(APIView):
+    openapi_body = {"PUT": obj(("ids",), ids=ID_LIST)}
+
     def put(self, request: Request) -> Response:
         body = body_object(request)
         services.blocklist_subscribers(id_list(body.get("ids"), "ids"))
@@ -325,6 +365,16 @@ class BlocklistView(APIView):
 
 
 class MembershipsView(APIView):
+    openapi_body = {
+        "PUT": obj(
+            ("ids", "action", "target_list_ids"),
+            ids=ID_LIST,
+            action={"type": "string", "enum": ["add", "remove", "unsubscribe"]},
+            target_list_ids=ID_LIST,
+            status=TEXT,
+        )
+    }
+
     def put(self, request: Request) -> Response:
         body = body_object(request)
         ids = id_list(body.get("ids"), "ids")

@@ -12,12 +12,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from stmails.api_paging import page_envelope, parse_paging
+from stmails.api_paging import page_envelope, parse_paging, reject_unknown_params
+from stmails.api_schema import BOOL, PAGING, TEXT, TEXT_LIST, obj
 from subscribers import services
 from subscribers.api import api_error, body_object, rfc3339
 from subscribers.models import MailingList, Subscription
 from subscribers.services import SubscriberError
 
+# listmonk's listing parameters; status (archived lists) is accepted, all are shown.
+LISTING_PARAMS = {"query", "status", "tag", "tag[]", "minimal"}
 ORDER_FIELDS = {"id", "name", "type", "optin", "created_at", "updated_at"}
 Counts = dict[int, dict[str, int]]
 
@@ -70,6 +73,7 @@ def list_response(lst: MailingList) -> Response:
 def page_of_lists(params: QueryDict) -> dict[str, Any]:
     """Lists are few (tens, hundreds), so tag filtering and paging happen in Python;
     that keeps the JSON tag match identical on SQLite and PostgreSQL."""
+    reject_unknown_params(params, LISTING_PARAMS)
     qs = MailingList.objects.visible()
     name = (params.get("query") or "").strip()
     if name:
@@ -102,7 +106,21 @@ def page_of_lists(params: QueryDict) -> dict[str, Any]:
     return page_envelope(results, total=total, page=page, per_page=per_page)
 
 
+LIST_BODY = obj(
+    name=TEXT,
+    type={"type": "string", "enum": ["public", "private"]},
+    optin={"type": "string", "enum": ["single", "double"]},
+    tags=TEXT_LIST,
+    description=TEXT,
+)
+
+
 class ListsView(APIView):
+    openapi_body = {"POST": {**LIST_BODY, "required": ["name"]}}
+    openapi_query = {
+        "GET": {**PAGING, "query": TEXT, "status": TEXT, "tag": TEXT, "minimal": BOOL}
+    }
+
     def get(self, request: Request) -> Response:
         return Response(page_of_lists(request.query_params))
 
@@ -115,6 +133,8 @@ class ListsView(APIView):
 
 
 class ListView(APIView):
+    openapi_body = {"PUT": LIST_BODY}
+
     def get(self, request: Request, pk: int) -> Response:
         return list_response(get_list(pk))
 

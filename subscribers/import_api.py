@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 from django.http import HttpResponse, StreamingHttpResponse
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from stmails.api_errors import BadRequest
+from stmails.lib.input_checks import loads_json
 from subscribers import imports
 from subscribers.exports import export_params, export_subscribers
 from subscribers.services import SubscriberError
@@ -23,13 +22,12 @@ class ImportSubscribersView(APIView):
         return Response({"data": imports.describe_job(imports.latest_job())})
 
     def post(self, request):
+        if not hasattr(request.data, "get"):
+            raise BadRequest("", "send multipart/form-data with file and params")
         raw = request.data.get("params") or "{}"
         if not isinstance(raw, str | dict):
             raise BadRequest("params", "must be a JSON object")
-        try:
-            params = json.loads(raw) if isinstance(raw, str) else raw
-        except json.JSONDecodeError:
-            raise BadRequest("params", "is not valid JSON") from None
+        params = loads_json(raw, "params") if isinstance(raw, str) else raw
         try:
             job = imports.start_import(request.FILES.get("file"), params)
         except SubscriberError as e:
@@ -49,6 +47,8 @@ class ImportLogsView(APIView):
 class ImportErrorsView(APIView):
     """stmails' extra: the latest import's per-row error report as CSV."""
 
+    openapi_success_media_type = "text/csv"
+
     def get(self, request):
         job = imports.latest_job()
         body = "".join(imports.error_report(job)) if job else "line,email,error\r\n"
@@ -58,6 +58,8 @@ class ImportErrorsView(APIView):
 
 
 class ExportSubscribersView(APIView):
+    openapi_success_media_type = "text/csv"
+
     def get(self, request):
         try:
             chunks = export_subscribers(export_params(request.query_params))

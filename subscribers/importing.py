@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import codecs
 import csv
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+
+from stmails.lib.input_checks import InvalidInput, bad_character, loads_json
 
 COLUMNS = ("email", "name", "attributes")
 MODES = ("subscribe", "blocklist")
@@ -173,6 +174,12 @@ def _parse_row(
         return values[i] if i is not None and i < len(values) else ""
 
     raw_email = get("email").strip()
+    for column, i in columns.items():
+        problem = bad_character(values[i]) if i < len(values) else None
+        if problem:
+            # PostgreSQL cannot store it: one such row must not fail the whole import.
+            shown = raw_email.replace("\x00", "") if column != "email" else ""
+            return RowError(line, shown, f"{column} {problem}")
     if len(values) > len(columns):
         return RowError(
             line, raw_email, f"{len(values)} fields, but the header has {len(columns)}"
@@ -190,9 +197,11 @@ def _parse_row(
     attribs: object = {}
     if raw_attribs:
         try:
-            attribs = json.loads(raw_attribs)
-        except json.JSONDecodeError:
-            return RowError(line, email, "attributes are not valid JSON")
+            attribs = loads_json(raw_attribs, "attributes")
+        except InvalidInput as e:
+            if e.message.startswith("is not valid JSON"):
+                return RowError(line, email, "attributes are not valid JSON")
+            return RowError(line, email, f"attributes {e.message}")
         if not isinstance(attribs, dict):
             return RowError(line, email, "attributes must be a JSON object")
     return CsvRow(line, email, name, attribs)  # type: ignore[arg-type]

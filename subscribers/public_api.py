@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from stmails.api_errors import BadRequest
+from stmails.api_schema import TEXT, TEXT_LIST, obj
 from stmails.auth import client_address
 from subscribers import optin, ratelimit
 from subscribers.models import Subscriber
@@ -61,6 +62,12 @@ def _body(request: Request) -> dict[str, Any]:
 
 
 class PublicSubscriptionView(PublicView):
+    openapi_body = {
+        "POST": obj(
+            ("email", "list_uuids"), email=TEXT, name=TEXT, list_uuids=TEXT_LIST
+        )
+    }
+
     def post(self, request: Request) -> Response:
         body = _body(request)
         if body.get(HONEYPOT):
@@ -88,6 +95,9 @@ class PublicSubscriptionView(PublicView):
 
 
 class PublicListsView(PublicView):
+    # listmonk answers a bare array here.
+    openapi_success_schema = {"type": "array", "items": obj(uuid=TEXT, name=TEXT)}
+
     def get(self, request: Request) -> Response:
         lists = optin.public_lists().values_list("uuid", "name")
         return Response([{"uuid": str(uuid), "name": name} for uuid, name in lists])

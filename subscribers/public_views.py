@@ -198,7 +198,11 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
             optin.unsubscribe(subscriber)
             notice = "You are unsubscribed from every list."
         else:
-            wanted = {int(v) for v in request.POST.getlist("list") if v.isdigit()}
+            wanted = {
+                int(v)
+                for v in request.POST.getlist("list")
+                if v.isascii() and v.isdigit() and len(v) <= 18
+            }
             result = optin.update_preferences(subscriber, wanted)
             notice = "Your preferences are saved."
             if result.mail is not None:

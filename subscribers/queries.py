@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +10,7 @@ from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Lower
 
 from stmails.lib.dates import parse_bound
+from stmails.lib.input_checks import InvalidInput, loads_json, parse_id
 from subscribers.models import MailingList, Subscriber, Subscription
 from subscribers.services import SubscriberError
 
@@ -61,8 +61,8 @@ def filter_subscribers(params: dict[str, Any]) -> QuerySet[Subscriber]:
         )
     if list_ids:
         try:
-            ids = [int(v) for v in list_ids]
-        except (TypeError, ValueError):
+            ids = [parse_id(v, "list_id") for v in list_ids]
+        except InvalidInput:
             raise SubscriberError("list_id", "must be a list id") from None
         if MailingList.objects.filter(id__in=ids).count() != len(set(ids)):
             raise SubscriberError("list_id", "unknown list")
@@ -75,8 +75,8 @@ def filter_subscribers(params: dict[str, Any]) -> QuerySet[Subscriber]:
     if attribs:
         if isinstance(attribs, str):
             try:
-                attribs = json.loads(attribs)
-            except json.JSONDecodeError:
+                attribs = loads_json(attribs, "attribs")
+            except InvalidInput:
                 raise SubscriberError("attribs", "must be a JSON object") from None
         if not isinstance(attribs, dict):
             raise SubscriberError("attribs", "must be a JSON object")
@@ -93,8 +93,8 @@ def filter_subscribers(params: dict[str, Any]) -> QuerySet[Subscriber]:
         if isinstance(value, str) and key not in (attribs or {}):
             # attrib.<key>=42 in a query string also matches the number 42 (or true/null).
             try:
-                decoded = json.loads(value)
-            except json.JSONDecodeError:
+                decoded = loads_json(value)
+            except InvalidInput:
                 decoded = value
             if not isinstance(decoded, str):
                 match |= Q(**{alias: decoded})

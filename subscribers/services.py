@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -13,6 +12,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from stmails import event_hooks
+from stmails.lib.input_checks import InvalidInput, loads_json
 from subscribers import hook_events
 from subscribers.models import MailingList, Subscriber, Subscription
 
@@ -57,8 +57,8 @@ def clean_attribs(raw: Any, field: str = "attribs") -> dict:
         return {}
     if isinstance(raw, str):
         try:
-            raw = json.loads(raw)
-        except json.JSONDecodeError:
+            raw = loads_json(raw, field)
+        except InvalidInput:
             raise SubscriberError(field, "must be a JSON object") from None
     if not isinstance(raw, dict):
         raise SubscriberError(field, "must be a JSON object")

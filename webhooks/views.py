@@ -7,7 +7,6 @@ bounce processing or bounce webhooks are off it answers 503 with a clear message
 
 from __future__ import annotations
 
-import json
 import uuid as uuidlib
 from datetime import datetime
 from typing import Any
@@ -23,6 +22,8 @@ from bounces.parsing.reasons import is_reason
 from bounces.recording import record_bounce
 from bounces.services import BounceError, NewBounce, bounce_settings
 from stmails.api_errors import BadRequest
+from stmails.api_schema import ANY_OBJECT, TEXT, obj
+from stmails.lib.input_checks import InvalidInput, loads_json
 from subscribers.services import SubscriberError, clean_email
 
 SOURCE_MAX = Bounce._meta.get_field("source").max_length
@@ -60,9 +61,12 @@ def parse_meta(raw: Any) -> dict[str, Any]:
     if raw is None or raw == "":
         return {}
     if isinstance(raw, str):
+        # No NaN (PostgreSQL's jsonb refuses it), no deep nesting, no NUL.
         try:
-            raw = json.loads(raw)
-        except ValueError:
+            raw = loads_json(raw, "meta")
+        except InvalidInput as err:
+            if not err.message.startswith("is not valid JSON"):
+                raise
             raise BadRequest(
                 "meta", "is not valid JSON (send an object or an escaped JSON string)"
             ) from None
@@ -146,6 +150,20 @@ def parse_bounce_body(data: Any, idempotency_key: str = "") -> NewBounce:
 
 
 class BounceWebhookView(APIView):
+    openapi_body = {
+        "POST": obj(
+            ("source", "type"),
+            email=TEXT,
+            subscriber_uuid=TEXT,
+            campaign_uuid=TEXT,
+            source=TEXT,
+            type={"type": "string", "enum": ["hard", "soft", "complaint"]},
+            meta={"oneOf": [ANY_OBJECT, TEXT]},
+            event_id=TEXT,
+            created_at=TEXT,
+        )
+    }
+
     """Auth: the API default (an API user by basic auth or `Authorization: token`)."""
 
     def post(self, request: Request) -> Response:

@@ -132,7 +132,7 @@ def _check_record(
             "address).",
         )
     pct = tags.get("pct", "100")
-    if not pct.isdigit() or int(pct) > 100:
+    if not (pct.isascii() and pct.isdigit()) or len(pct) > 3 or int(pct) > 100:
         section.add(
             Severity.WARNING,
             f"pct={pct} is not a number from 0 to 100",

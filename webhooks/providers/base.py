@@ -251,7 +251,7 @@ def hmac_sha256_hex(key: str | bytes, data: bytes) -> str:
 def load_json(raw_body: bytes) -> Any:
     try:
         return json.loads(raw_body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise PayloadError("the body is not valid JSON") from None
 
 

@@ -96,7 +96,7 @@ class Lettermint(Provider):
         timestamp, given = parse_signature_header(
             headers.get("X-Lettermint-Signature") or ""
         )
-        if not timestamp.isdigit() or not given:
+        if not (timestamp.isascii() and timestamp.isdigit()) or not given:
             raise VerificationError(
                 "X-Lettermint-Signature missing or malformed", self.reject_status
             )
@@ -107,7 +107,7 @@ class Lettermint(Provider):
                 ok = matches(signature, expected) or ok
         if not ok:
             raise VerificationError("bad signature", self.reject_status)
-        if abs(time.time() - int(timestamp)) > TOLERANCE:
+        if len(timestamp) > 11 or abs(time.time() - int(timestamp)) > TOLERANCE:
             raise VerificationError(
                 "signature timestamp outside the 300 s window", self.reject_status
             )

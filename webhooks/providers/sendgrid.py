@@ -193,8 +193,11 @@ class SendGrid(Provider):
         timestamp = headers.get(TIMESTAMP_HEADER) or ""
         if not signature or not timestamp:
             raise VerificationError("signature headers missing", self.reject_status)
+        # ASCII digits ("²".isdigit() is true) and at most 11 of them (year 5138):
+        # anything else cannot be a time within the window, and int() or
+        # fromtimestamp() would raise on it.
         if (
-            not timestamp.isdigit()
+            not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 11)
             or abs(now() - datetime.fromtimestamp(int(timestamp), tz=UTC)) > MAX_SKEW
         ):
             raise VerificationError("timestamp outside the window", self.reject_status)

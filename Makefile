@@ -12,7 +12,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.stmails-installed
 BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/stmails_bench
 
-.PHONY: help install run test lint format bench migrations-check
+.PHONY: help install run test lint format bench migrations-check docs
 
 help:
 	@echo "make run               start web (http://127.0.0.1:9000), Celery worker and beat"
@@ -22,6 +22,7 @@ help:
 	@echo "make migrations-check  fail when a model change has no migration"
 	@echo "make bench             run bench/*.py against BENCH_DATABASE_URL or DATABASE_URL"
 	@echo "make install           create .venv and install stmails with its dev tools"
+	@echo "make docs              build the docs site (docs/, mkdocs.yml) into var/site, strictly"
 
 install:
 	@if [ ! -x $(PY) ]; then \
@@ -66,3 +67,7 @@ bench: install
 		$(PY) $$script || status=1; \
 	done; \
 	exit $$status
+
+docs: install
+	@NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
+	@echo "docs built into var/site (open var/site/index.html)"

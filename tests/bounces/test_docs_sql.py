@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import random
+import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from django.db import connection
 
 from bounces.models import Bounce
 
-DOCS_SQL = (
-    "SELECT bounces.created_at, bounces.subscriber_id, subscribers.uuid AS subscriber_uuid, "
-    "subscribers.email AS email FROM bounces LEFT JOIN subscribers ON (subscribers.id = "
-    "bounces.subscriber_id) ORDER BY bounces.created_at DESC LIMIT 1000;"
-)
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "bounces" / "index.md"
+
+
+def sql_blocks(text: str) -> list[str]:
+    return re.findall(r"```sql\n(.*?)```", text, re.S)
+
+
+# Read from the page itself, so the docs cannot drift from what is tested.
+DOCS_SQL = sql_blocks(DOCS.read_text(encoding="utf-8"))[0].strip()
 
 
 def test_it_runs_the_documented_query(make_subscriber):

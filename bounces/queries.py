@@ -24,6 +24,7 @@ FILTER_PARAMS = {
     "subscriber_id",
     "source",
     "type",
+    "reason",
     "email",
     "from",
     "to",
@@ -107,7 +108,8 @@ def filter_bounces(params: Any) -> QuerySet[Bounce]:
         bad = [r for r in reasons if r not in REASONS]
         if bad:
             raise BounceError(
-                "reason", f"unknown reason {bad[0][:40]!r}: see the README's list"
+                "reason",
+                f"unknown reason {bad[0][:40]!r}: see the docs' list (docs/bounces)",
             )
         qs = qs.filter(reason__in=reasons)
     email = _one(params, "email")

@@ -1,4 +1,4 @@
-"""stmails settings, read from the environment (see README "Configuration").
+"""stmails settings, read from the environment (see docs/configuration.md).
 
 Bad values stop the start with one clear line (ImproperlyConfigured).
 """
@@ -71,7 +71,7 @@ def _encryption_keys() -> list[bytes]:
             f"{VAR_DIR / 'encryption_key'} does not exist: set "
             "STMAILS_ENCRYPTION_KEY (or STMAILS_ENCRYPTION_KEY_FILE) to the key "
             "this installation was started with, or STMAILS_VAR_DIR to the folder "
-            "`make run` uses (see the README's Operations section on keys)"
+            "`make run` uses (see docs/operations: Keys)"
         )
     keys = []
     for part in raw.split(","):

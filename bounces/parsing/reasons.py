@@ -15,7 +15,7 @@ HARD = "hard"
 SOFT = "soft"
 COMPLAINT = "complaint"
 
-# reason -> what it means (shown in the admin filter and documented in README.md).
+# reason -> what it means (shown in the admin filter and documented in docs/bounces/index.md).
 REASONS: dict[str, str] = {
     "userunknown": "the mailbox does not exist",
     "hostunknown": "the recipient's domain does not exist or has no mail host",

@@ -139,7 +139,10 @@ class SubscriberFilterForm(forms.Form):
         ]
 
     def params(self) -> dict[str, Any]:
-        return {k: v for k, v in self.cleaned_data.items() if v not in (None, "")}
+        params = {k: v for k, v in self.cleaned_data.items() if v not in (None, "")}
+        # The admin's search box also looks in attribute values (the API's
+        # `search` keeps listmonk's email-or-name meaning).
+        return {**params, "search_attribs": True}
 
 
 class IdsField(forms.Field):

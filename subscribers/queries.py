@@ -133,16 +133,23 @@ def filter_subscribers(params: dict[str, Any]) -> QuerySet[Subscriber]:
             if not isinstance(decoded, str):
                 match |= Q(**{alias: decoded})
         qs = qs.filter(match)
-    if params.get("created_from"):
-        qs = qs.filter(
-            created_at__gte=_parse_when(
-                params["created_from"], "created_from", end=False
-            )
-        )
-    if params.get("created_to"):
-        qs = qs.filter(
-            created_at__lte=_parse_when(params["created_to"], "created_to", end=True)
-        )
+    first = (
+        _parse_when(params["created_from"], "created_from", end=False)
+        if params.get("created_from")
+        else None
+    )
+    last = (
+        _parse_when(params["created_to"], "created_to", end=True)
+        if params.get("created_to")
+        else None
+    )
+    if first and last and first > last:
+        # An inverted range would silently match nothing.
+        raise SubscriberError("created_to", "must be on or after created_from")
+    if first:
+        qs = qs.filter(created_at__gte=first)
+    if last:
+        qs = qs.filter(created_at__lte=last)
     return qs
 
 

@@ -153,6 +153,16 @@ def filter_subscribers(params: dict[str, Any]) -> QuerySet[Subscriber]:
     return qs
 
 
+def find_subscriber_by_email(email: str) -> Subscriber | None:
+    """The subscriber with this address, case-insensitively (the lower(email)
+    unique index), or None."""
+    return (
+        Subscriber.objects.annotate(lemail=Lower("email"))
+        .filter(lemail=email.strip().lower())
+        .first()
+    )
+
+
 def order_subscribers(
     qs: QuerySet, order_by: str | None, order: str | None
 ) -> QuerySet:

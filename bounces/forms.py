@@ -16,7 +16,7 @@ from bounces.models import BounceType
 from bounces.parsing.reasons import REASONS
 from bounces.settings_keys import ACTIONS, TYPES
 from campaigns.models import Campaign
-from stmails.forms import add_date_range_fields
+from stmails.forms import add_date_range_fields, check_date_range
 
 
 class CampaignChoiceField(forms.ModelChoiceField):
@@ -40,11 +40,20 @@ class BounceFilterForm(forms.Form):
         required=False,
         empty_label="All campaigns",
     )
-    email = forms.CharField(max_length=320, required=False)
+    email = forms.CharField(
+        max_length=320,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": "Part of an address"}),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         add_date_range_fields(self)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        check_date_range(self, data)
+        return data
 
     def params(self) -> dict[str, str]:
         """The cleaned filters as filter_bounces (and /api/bounces) take them."""
@@ -56,7 +65,8 @@ class BounceFilterForm(forms.Form):
             "campaign_id": str(data["campaign_id"].id)
             if data.get("campaign_id")
             else "",
-            "email": (data.get("email") or "").strip(),
+            # The page matches part of an address (the API's `email` is exact).
+            "email_contains": (data.get("email") or "").strip(),
             "from": data["from"].isoformat() if data.get("from") else "",
             "to": data["to"].isoformat() if data.get("to") else "",
         }

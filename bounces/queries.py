@@ -26,6 +26,7 @@ FILTER_PARAMS = {
     "type",
     "reason",
     "email",
+    "email_contains",
     "from",
     "to",
 }
@@ -77,6 +78,7 @@ def filter_bounces(params: Any) -> QuerySet[Bounce]:
     campaign_id, campaign_uuid, subscriber_id (repeatable), source (exact), type
     (hard|soft|complaint, repeatable), reason (bounces.parsing.reasons, repeatable;
     "" matches bounces recorded before reasons existed), email (the subscriber's, case-insensitive),
+    email_contains (part of it, case-insensitive),
     from / to (dates, inclusive, or RFC 3339 times). Raises BounceError naming the
     parameter at fault.
     """
@@ -119,12 +121,21 @@ def filter_bounces(params: Any) -> QuerySet[Bounce]:
             lemail=email.lower()
         )
         qs = qs.filter(subscriber_id__in=matching.values("id"))
+    email_part = _one(params, "email_contains")
+    if email_part:
+        # icontains escapes % and _: they match themselves.
+        qs = qs.filter(subscriber__email__icontains=email_part)
     since = _one(params, "from")
-    if since:
-        qs = qs.filter(created_at__gte=parse_when(since, "from", end=False))
+    first = parse_when(since, "from", end=False) if since else None
     until = _one(params, "to")
-    if until:
-        qs = qs.filter(created_at__lte=parse_when(until, "to", end=True))
+    last = parse_when(until, "to", end=True) if until else None
+    if first and last and first > last:
+        # An inverted range would silently match nothing.
+        raise BounceError("to", "must be on or after from")
+    if first:
+        qs = qs.filter(created_at__gte=first)
+    if last:
+        qs = qs.filter(created_at__lte=last)
     return qs
 
 

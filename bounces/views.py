@@ -72,7 +72,10 @@ def index(request: HttpRequest) -> HttpResponse:
         if form.is_valid() and not params
         else Bounce.objects.count(),
     }
-    return render(request, "bounces/index.html", context)
+    # A bad filter (an unparseable or inverted date, say) is a 400 with the
+    # error beside its field, not a silently empty table.
+    status = 400 if form.errors else 200
+    return render(request, "bounces/index.html", context, status=status)
 
 
 @require_POST

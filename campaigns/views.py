@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import TemplateSyntaxError
 from django.views.decorators.http import (
@@ -21,6 +21,7 @@ from campaigns.services import CampaignError
 from campaigns.stats import bounce_counts, delivery_progress
 from stmails.lib.input_checks import InvalidInput, parse_id
 from subscribers.models import Subscriber
+from subscribers.queries import find_subscriber_by_email
 
 SAMPLE = {
     "name": "Sample Subscriber",
@@ -133,15 +134,11 @@ def detail(
 
 
 def preview(request: HttpRequest, pk: int) -> HttpResponse:
-    """The campaign rendered for a chosen subscriber (?subscriber=<id>) or a sample."""
+    """The campaign rendered for a chosen subscriber (?email=<address> or
+    ?subscriber=<id>) or a sample; an unknown one says so beside the field."""
     campaign = get_object_or_404(Campaign, pk=pk)
     subscriber = SAMPLE
-    try:
-        chosen = Subscriber.objects.filter(
-            pk=parse_id(request.GET.get("subscriber") or "0", "subscriber")
-        ).first()
-    except InvalidInput:
-        chosen = None
+    chosen, not_found = choose_preview_subscriber(request.GET)
     if chosen is not None:
         subscriber = {
             "name": chosen.name,
@@ -173,8 +170,34 @@ def preview(request: HttpRequest, pk: int) -> HttpResponse:
         "rendered": rendered,
         "error": error,
         "subscriber": subscriber,
+        "not_found": not_found,
+        "email": (request.GET.get("email") or "").strip()[:320],
     }
     return render(request, "campaigns/preview.html", context)
+
+
+def choose_preview_subscriber(query: QueryDict) -> tuple[Subscriber | None, str]:
+    """The subscriber asked for by email (case-insensitive) or id, and a message
+    when the one asked for does not exist (the preview then uses the sample)."""
+    email = (query.get("email") or "").strip()[:320]
+    if email:
+        found = find_subscriber_by_email(email)
+        if found is None:
+            return (
+                None,
+                "No subscriber has this address: the sample subscriber is shown.",
+            )
+        return found, ""
+    raw = (query.get("subscriber") or "").strip()
+    if not raw:
+        return None, ""
+    try:
+        found = Subscriber.objects.filter(pk=parse_id(raw, "subscriber")).first()
+    except InvalidInput:
+        found = None
+    if found is None:
+        return None, "No subscriber has this id: the sample subscriber is shown."
+    return found, ""
 
 
 @require_POST

@@ -16,6 +16,14 @@ def add_date_range_fields(form: forms.Form) -> None:
         )
 
 
+def check_date_range(form: forms.Form, data: dict) -> None:
+    """An inverted range ("to" before "from") is an error beside "to", not an
+    empty list."""
+    first, last = data.get("from"), data.get("to")
+    if first and last and last < first:
+        form.add_error("to", "The last day must be on or after the first day.")
+
+
 class AdminAccountForm(forms.Form):
     """Create an admin account: the first one at setup, or more in Settings → Users."""
 

@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from django import forms
+from django.http import QueryDict
 
 from subscribers.models import MailingList, Subscriber, Subscription
 from subscribers.services import SubscriberError, clean_attribs, clean_email
@@ -138,7 +139,10 @@ class SubscriberFilterForm(forms.Form):
         ]
 
     def params(self) -> dict[str, Any]:
-        return {k: v for k, v in self.cleaned_data.items() if v not in (None, "")}
+        params = {k: v for k, v in self.cleaned_data.items() if v not in (None, "")}
+        # The admin's search box also looks in attribute values (the API's
+        # `search` keeps listmonk's email-or-name meaning).
+        return {**params, "search_attribs": True}
 
 
 class IdsField(forms.Field):
@@ -152,10 +156,6 @@ class IdsField(forms.Field):
         except (TypeError, ValueError):
             raise forms.ValidationError("invalid subscriber id") from None
 
-    def validate(self, value: list[int]) -> None:
-        if not value:
-            raise forms.ValidationError("Select at least one subscriber.")
-
 
 BULK_ACTIONS = [
     ("blocklist", "Blocklist"),
@@ -167,7 +167,16 @@ BULK_ACTIONS = [
 
 
 class BulkActionForm(forms.Form):
-    ids = IdsField()
+    """Either the checked `ids`, or scope=matching with the page's filter (its
+    query string) and the count the admin was asked to confirm."""
+
+    ids = IdsField(required=False)
+    scope = forms.ChoiceField(
+        choices=[("selected", "Selected"), ("matching", "All matching")],
+        required=False,
+    )
+    filter = forms.CharField(required=False)
+    expected = forms.IntegerField(required=False, min_value=0)
     action = forms.ChoiceField(
         choices=BULK_ACTIONS, error_messages={"required": "Choose an action."}
     )
@@ -181,6 +190,16 @@ class BulkActionForm(forms.Form):
             "list"
         ):
             self.add_error("list", "Choose a list.")
+        if data.get("scope") == "matching":
+            if data.get("expected") is None:
+                self.add_error("expected", "The confirmed count is missing.")
+            filters = SubscriberFilterForm(QueryDict(data.get("filter") or ""))
+            if filters.is_valid():
+                data["filter_params"] = filters.params()
+            else:
+                self.add_error("filter", "The filter is invalid.")
+        elif not data.get("ids") and "ids" not in self.errors:
+            self.add_error("ids", "Select at least one subscriber.")
         return data
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db import connection
+from django.db.models import BooleanField, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Lower
 
@@ -24,10 +26,39 @@ def _parse_when(raw: str, field: str, *, end: bool) -> datetime:
     return value
 
 
+def _like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def attrib_value_contains(text: str) -> RawSQL:
+    """True where some value in attribs (at any depth: strings, numbers,
+    booleans; not the keys) contains `text`, case-insensitively. The text is a
+    bound parameter, escaped for LIKE: `%`, `_` and `\\` match themselves."""
+    if connection.vendor == "postgresql":
+        sql = (
+            "EXISTS (SELECT 1 FROM jsonb_path_query("
+            "subscribers.attribs, 'lax $.**') AS v(value) "
+            "WHERE jsonb_typeof(v.value) IN ('string', 'number', 'boolean') "
+            "AND (v.value #>> '{}') ILIKE %s)"
+        )
+    else:
+        sql = (
+            "EXISTS (SELECT 1 FROM json_tree(subscribers.attribs) AS t "
+            "WHERE t.type IN ('text', 'integer', 'real', 'true', 'false') "
+            "AND lower(CAST(CASE t.type WHEN 'true' THEN 'true' "
+            "WHEN 'false' THEN 'false' ELSE t.atom END AS TEXT)) "
+            "LIKE lower(%s) ESCAPE '\\')"
+        )
+    # The SQL is constant; the only input is the bound parameter.
+    return RawSQL(sql, [_like_pattern(text)], output_field=BooleanField())  # noqa: S611
+
+
 def filter_subscribers(params: dict[str, Any]) -> QuerySet[Subscriber]:
     """Filters (all optional, combined with AND):
 
-    search: substring of email or name; email: exact address (case-insensitive);
+    search: substring of email or name (and of any attribute value with
+    search_attribs, which the admin page sets; the API keeps listmonk's meaning); email: exact address (case-insensitive);
     name: substring; status; list_id (one or several); subscription_status
     (with list_id); attribs: a JSON object whose keys must equal;
     attrib.<key>=<value> pairs; created_from / created_to: dates.
@@ -35,7 +66,10 @@ def filter_subscribers(params: dict[str, Any]) -> QuerySet[Subscriber]:
     qs = Subscriber.objects.all()
     search = (params.get("search") or "").strip()
     if search:
-        qs = qs.filter(Q(email__icontains=search) | Q(name__icontains=search))
+        match = Q(email__icontains=search) | Q(name__icontains=search)
+        if params.get("search_attribs"):
+            match |= Q(attrib_value_contains(search))
+        qs = qs.filter(match)
     email = (params.get("email") or "").strip()
     if email:
         qs = qs.annotate(lemail=Lower("email")).filter(lemail=email.lower())
@@ -99,17 +133,34 @@ def filter_subscribers(params: dict[str, Any]) -> QuerySet[Subscriber]:
             if not isinstance(decoded, str):
                 match |= Q(**{alias: decoded})
         qs = qs.filter(match)
-    if params.get("created_from"):
-        qs = qs.filter(
-            created_at__gte=_parse_when(
-                params["created_from"], "created_from", end=False
-            )
-        )
-    if params.get("created_to"):
-        qs = qs.filter(
-            created_at__lte=_parse_when(params["created_to"], "created_to", end=True)
-        )
+    first = (
+        _parse_when(params["created_from"], "created_from", end=False)
+        if params.get("created_from")
+        else None
+    )
+    last = (
+        _parse_when(params["created_to"], "created_to", end=True)
+        if params.get("created_to")
+        else None
+    )
+    if first and last and first > last:
+        # An inverted range would silently match nothing.
+        raise SubscriberError("created_to", "must be on or after created_from")
+    if first:
+        qs = qs.filter(created_at__gte=first)
+    if last:
+        qs = qs.filter(created_at__lte=last)
     return qs
+
+
+def find_subscriber_by_email(email: str) -> Subscriber | None:
+    """The subscriber with this address, case-insensitively (the lower(email)
+    unique index), or None."""
+    return (
+        Subscriber.objects.annotate(lemail=Lower("email"))
+        .filter(lemail=email.strip().lower())
+        .first()
+    )
 
 
 def order_subscribers(

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from stmails.listing import safe_next, sort_links
+from subscribers import bulk as bulk_actions
 from subscribers import services
 from subscribers.forms import (
     BulkActionForm,
@@ -32,6 +33,7 @@ COLUMNS = [
     ("status", "Status"),
     ("created_at", "Created"),
 ]
+ACTED = {"blocklist": "blocklisted", "delete": "deleted"}
 DONE = {"add": "added to", "remove": "removed from", "unsubscribe": "unsubscribed from"}
 
 
@@ -188,20 +190,20 @@ def bulk(request: HttpRequest) -> HttpResponse:
         for errors in form.errors.values():
             messages.error(request, " ".join(errors))
         return redirect(back)
-    ids, action = form.cleaned_data["ids"], form.cleaned_data["action"]
+    data = form.cleaned_data
+    action, lst = data["action"], data.get("list")
     try:
-        if action == "blocklist":
-            n = services.blocklist_subscribers(ids)
-            messages.success(request, f"{n} subscriber(s) blocklisted.")
-        elif action == "delete":
-            n = services.delete_subscribers(ids)
-            messages.success(request, f"{n} subscriber(s) deleted.")
-        else:
-            lst = form.cleaned_data["list"]
-            n = services.change_memberships(
-                subscriber_ids=ids, action=action, list_ids=[lst.pk]
+        if data.get("scope") == "matching":
+            n = bulk_actions.apply_to_matching(
+                action, data["filter_params"], lst, expected=data["expected"]
             )
-            messages.success(request, f"{n} subscriber(s) {DONE[action]} {lst.name}.")
+        else:
+            n = bulk_actions.apply(action, data["ids"], lst)
     except SubscriberError as e:
         messages.error(request, e.message)
+    else:
+        if action in ACTED:
+            messages.success(request, f"{n} subscriber(s) {ACTED[action]}.")
+        else:
+            messages.success(request, f"{n} subscriber(s) {DONE[action]} {lst.name}.")
     return redirect(back)

@@ -168,7 +168,7 @@ def test_it_stops_at_the_sliding_window_limit(sink, campaign_of):
 
 
 def test_it_paces_messages_to_the_message_rate(sink, campaign_of):
-    update_settings({"app.message_rate": 4})
+    update_settings({"app.message_rate": 4, "app.concurrency": 1})
     campaign = campaign_of(*[f"r{i}@x.org" for i in range(5)])
     now = [0.0]
     slept: list[float] = []

@@ -39,12 +39,20 @@ def test_the_ceiling_is_concurrency_times_the_message_rate(db):
 
 
 def test_each_reservation_gets_its_own_moment_an_interval_apart(db):
-    taken = [pace.reserve(500.0, 0.5) for _ in range(4)]
+    taken = [pace.reserve(500.0, 0.5) for _ in range(4)]  # no slack
     assert taken == [500.0, 500.5, 501.0, 501.5]
     assert SendPace.objects.get().next_at == 502.0
     # After a quiet spell the next message goes at once, with no burst owed.
     assert pace.reserve(900.0, 0.5) == 900.0
     assert pace.reserve(900.0, 0.5) == 900.5
+
+
+def test_late_senders_make_up_at_most_the_slack(db):
+    """After a quiet spell or a slow reply, up to slack/interval messages go at
+    once; then the spacing holds again."""
+    taken = [pace.reserve(1000.0, 0.5, slack=1.0) for _ in range(5)]
+    assert taken == [999.0, 999.5, 1000.0, 1000.5, 1001.0]
+    assert [t <= 1000.0 for t in taken] == [True, True, True, False, False]
 
 
 def test_two_processes_share_one_rate(db):
@@ -53,15 +61,16 @@ def test_two_processes_share_one_rate(db):
     time = FakeTime()
     first = pace.SharedPacer(4, time.sleep, time.clock)
     second = pace.SharedPacer(4, time.sleep, time.clock)
+    for _ in range(pace.SLACK // 2):  # both start with the slack spent
+        first.wait()
+        second.wait()
+    start_at = time.now
     moments = []
     for _ in range(3):
         for pacer in (first, second):
             pacer.wait()
-            moments.append(time.now)
-    start_at = moments[0]
-    assert [m - start_at for m in moments] == pytest.approx(
-        [0, 0.25, 0.5, 0.75, 1.0, 1.25]
-    )
+            moments.append(time.now - start_at)
+    assert moments == pytest.approx([0, 0.25, 0.5, 0.75, 1.0, 1.25])
 
 
 @pytest.fixture
@@ -82,13 +91,13 @@ def test_a_slot_running_alone_sends_at_the_full_rate(sink, campaign_of):
     """10 slots but one process: the running slot is paced at the whole
     ceiling (2 × 5 = 10/s), not at a tenth of it."""
     update_settings({"app.concurrency": 2, "app.message_rate": 5})
-    campaign = campaign_of(6)
+    campaign = campaign_of(pace.SLACK + 6)
     time = FakeTime()
 
     result = sender.send_campaign(
         campaign.pk, 0, 1, sleep=time.sleep, clock=time.clock, time_budget=1e9
     )
 
-    assert result.sent == 6
-    assert time.slept == pytest.approx([0.1] * 5)
-    assert len(recipients(sink)) == 6
+    assert result.sent == pace.SLACK + 6
+    assert time.slept == pytest.approx([0.1] * 5)  # after the slack
+    assert len(recipients(sink)) == pace.SLACK + 6

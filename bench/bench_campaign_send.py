@@ -119,7 +119,8 @@ def run(conns: int, n: int, list_id: int, port: int, sink: CountingSink) -> dict
     log = open(Path(os.environ["STMAILS_VAR_DIR"]) / f"worker{conns}.log", "wb")  # noqa: SIM115
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "stmails", "worker", "-c", str(conns),
-         "-l", "warning", "--without-gossip", "--without-mingle"],
+         "-Q", "celery,campaigns", "-l", "warning", "--without-gossip",
+         "--without-mingle"],
         cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     samples: list[tuple[float, float]] = []  # (progress, largest child RSS)

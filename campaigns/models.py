@@ -156,3 +156,20 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign_id}:{self.email}"
+
+
+class SendPace(models.Model):
+    """The one row (pk 1) pacing all campaign mail: the next free send time.
+
+    Every sending process reserves its next message here with one atomic
+    UPDATE ... RETURNING (campaigns.sending.pace), so the configured rate
+    holds across processes and machines, whatever the number of workers.
+    """
+
+    next_at = models.FloatField(default=0.0)  # Unix time, seconds
+
+    class Meta:
+        db_table = "campaign_send_pace"
+
+    def __str__(self) -> str:
+        return f"next send at {self.next_at:.3f}"

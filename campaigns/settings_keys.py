@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import re
 
-from stmails.config import Key, SettingsError, as_bool, as_int, register
+from stmails.config import (
+    Key,
+    SettingsError,
+    as_bool,
+    as_int,
+    register,
+    register_summary,
+)
 from stmails.settings_keys import as_duration
 
 SECTION = "performance"
@@ -16,7 +23,9 @@ register(
         as_int(1, 100000),
         section=SECTION,
         label="Message rate",
-        help="Messages sent per second, across all workers of a campaign.",
+        help="Messages per second per connection: all campaigns together send "
+        "at most concurrency × this rate per second, whatever the number of "
+        "worker processes.",
     )
 )
 register(
@@ -27,7 +36,7 @@ register(
         section=SECTION,
         label="Concurrency",
         help="SMTP connections a campaign uses at most (also capped by each "
-        "server's max_conns).",
+        "server's max_conns); multiplies the message rate.",
     )
 )
 register(
@@ -159,3 +168,29 @@ register(
         help="Domain of the VERP return path; its mail must reach a bounce mailbox.",
     )
 )
+
+
+def ceiling(values: dict) -> float:
+    """Campaign messages per second in force (listmonk's meaning):
+    app.concurrency × app.message_rate, for all campaigns and workers together."""
+    return float(values["app.concurrency"]) * float(values["app.message_rate"])
+
+
+def describe_limits(values: dict) -> str:
+    """The Sending page's statement of the ceiling in force."""
+    rate = f"{ceiling(values):g}"
+    text = (
+        f"In force: at most {rate} messages/s in total (concurrency "
+        f"{values['app.concurrency']} × rate {values['app.message_rate']}), "
+        "shared by all campaigns and worker processes"
+    )
+    if values["app.message_sliding_window"]:
+        return (
+            f"{text}, and the sliding window: at most "
+            f"{values['app.message_sliding_window_rate']} per "
+            f"{values['app.message_sliding_window_duration']}."
+        )
+    return f"{text}; sliding window off."
+
+
+register_summary(SECTION, describe_limits)

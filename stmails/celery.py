@@ -16,11 +16,22 @@ app = Celery("stmails")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
-# Mailbox scans run on their own queue, consumed by their own worker (bin/run,
-# docker-compose.yml), with time limits on the task: a slow or stuck scan can
-# never hold webhook processing, mail or campaigns on the default queue.
+# Lanes: each queue is consumed by its own worker (bin/run, docker-compose.yml),
+# so bulk work never holds the default queue, where system mail (opt-in
+# confirmations, test sends, alerts, transactional), beat's heartbeat, webhook
+# processing and event hooks run. Mailbox scans also carry time limits: a slow
+# or stuck scan holds only its own lane. Campaign slots and CSV imports run for
+# minutes; each has a lane of its own, so neither waits behind the other.
+DEFAULT_QUEUE = "celery"
 SCAN_QUEUE = "scans"
-app.conf.task_routes = {"bounces.tasks.scan_mailbox": {"queue": SCAN_QUEUE}}
+CAMPAIGN_QUEUE = "campaigns"
+IMPORT_QUEUE = "imports"
+app.conf.task_default_queue = DEFAULT_QUEUE
+app.conf.task_routes = {
+    "bounces.tasks.scan_mailbox": {"queue": SCAN_QUEUE},
+    "campaigns.tasks.send_campaign": {"queue": CAMPAIGN_QUEUE},
+    "subscribers.tasks.run_import": {"queue": IMPORT_QUEUE},
+}
 
 app.conf.beat_schedule = {
     "record-heartbeat": {

@@ -68,6 +68,16 @@ def register(key: Key) -> None:
     REGISTRY[key.name] = key
 
 
+# A section's one-line statement of what its values mean in force (e.g. the
+# Sending page's ceiling), registered by the app that owns the keys: the
+# settings page shows it above the form. Takes the current values.
+SUMMARIES: dict[str, Callable[[dict[str, Any]], str]] = {}
+
+
+def register_summary(section: str, summary: Callable[[dict[str, Any]], str]) -> None:
+    SUMMARIES[section] = summary
+
+
 # --- validators ----------------------------------------------------------------
 
 

@@ -93,9 +93,15 @@ def section(request, name: str):
         request,
         "settings/section.html",
         name,
-        {"form": form, "title": tab.title},
+        {"form": form, "title": tab.title, "summary": _summary(name)},
         status,
     )
+
+
+def _summary(section_name: str) -> str:
+    """What the section's saved values mean in force, when its app says."""
+    summary = config.SUMMARIES.get(section_name)
+    return summary(config.get_masked_settings()) if summary else ""
 
 
 # --- SMTP -------------------------------------------------------------------------

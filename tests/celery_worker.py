@@ -14,10 +14,12 @@ import pytest
 from django.db import connection
 from kombu import pools
 
-from stmails.celery import app
+from stmails.celery import CAMPAIGN_QUEUE, DEFAULT_QUEUE, IMPORT_QUEUE, SCAN_QUEUE, app
 from tests.conftest import require_service
 
 ROOT = Path(__file__).resolve().parents[1]
+# One test worker consumes every lane (production runs one worker per lane).
+ALL_QUEUES = ",".join((DEFAULT_QUEUE, SCAN_QUEUE, CAMPAIGN_QUEUE, IMPORT_QUEUE))
 
 
 def require_postgresql() -> None:
@@ -79,7 +81,7 @@ def start_worker(broker_url: str, var_dir: Path, log_path: Path) -> subprocess.P
     with log_path.open("wb") as log:
         return subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "stmails", "worker",
-             "--pool=solo", "-l", "info", "--without-heartbeat",
+             "--pool=solo", "-l", "info", "--queues", ALL_QUEUES, "--without-heartbeat",
              "--without-gossip", "--without-mingle"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip

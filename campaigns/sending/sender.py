@@ -34,6 +34,7 @@ from campaigns.sending.message import (
     sending_domain,
     verp_sender,
 )
+from campaigns.sending.pace import SharedPacer, ceiling
 from stmails import config
 from stmails.lib import signing
 from stmails.outbox import SendFailure
@@ -79,22 +80,6 @@ class RunResult:
     again_in: float | None = None  # seconds until this slot should run again
 
 
-class Pacer:
-    """At most `rate` messages per second from this slot."""
-
-    def __init__(self, rate: float, sleep: Callable[[float], None], clock):
-        self.interval = 1.0 / rate
-        self.sleep, self.clock = sleep, clock
-        self.next_at: float | None = None
-
-    def wait(self) -> None:
-        now = self.clock()
-        if self.next_at is not None and now < self.next_at:
-            self.sleep(self.next_at - now)
-            now = self.next_at
-        self.next_at = now + self.interval
-
-
 def server_for_slot(slot: int) -> dict | None:
     """Slots spread over the enabled servers, up to each one's max_conns."""
     servers = [s for s in config.get_value("smtp") if s.get("enabled")]
@@ -125,7 +110,7 @@ class Run:
     def __init__(self, campaign: Campaign, slot: int, slots: int, sleep, clock):
         self.campaign, self.slot, self.slots = campaign, slot, slots
         self.settings = config.get_values(
-            "app.message_rate", "app.message_sliding_window",
+            "app.message_rate", "app.concurrency", "app.message_sliding_window",
             "app.message_sliding_window_duration",
             "app.message_sliding_window_rate", "app.max_send_errors",
             "app.root_url", "app.from_email", "campaign.verp_enabled",
@@ -146,7 +131,7 @@ class Run:
         )  # fmt: skip
         self.lists = list(MailingList.objects.filter(campaign_lists__campaign=campaign))
         self.list_ids = [lst.id for lst in self.lists]
-        self.pacer = Pacer(self.settings["app.message_rate"] / slots, sleep, clock)
+        self.pacer = SharedPacer(ceiling(self.settings), sleep, clock)
         self.server: dict | None = None
         self.conn: smtplib.SMTP | None = None
         self.result = RunResult()
@@ -358,7 +343,7 @@ def send_campaign(
     *,
     time_budget: float = TIME_BUDGET,
     sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
+    clock: Callable[[], float] = time.time,  # shared with other processes: wall time
 ) -> RunResult:
     """Send this slot's queued deliveries of a running campaign; see the module docstring."""
     campaign = Campaign.objects.filter(pk=campaign_id).first()

@@ -144,6 +144,14 @@ def test_it_runs_web_worker_and_beat_then_stops_them_all(launcher_env, tmp_path)
             "the scan worker",
         )
         assert "scans" in (var / "log" / "scans.log").read_text()
+        for lane in ("campaigns", "imports"):
+            wait_until(
+                lambda lane=lane: (
+                    " ready." in (var / "log" / f"{lane}.log").read_text()
+                ),
+                60,
+                f"the {lane} worker",
+            )
         wait_until(
             lambda: "beat: Starting" in (var / "log" / "beat.log").read_text(),
             60,

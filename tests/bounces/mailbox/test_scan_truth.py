@@ -234,7 +234,8 @@ def test_scans_run_on_their_own_queue_with_time_limits():
         for name, svc in services.items()
         if isinstance(svc.get("command"), list) and "worker" in svc["command"]
     }
-    assert queues == {"worker": "--queues=celery", "scan-worker": "--queues=scans"}
+    assert queues["worker"] == "--queues=celery"
+    assert queues["scan-worker"] == "--queues=scans"
 
 
 def test_the_scan_task_reports_its_soft_time_limit(bounces_on, mail_user, monkeypatch):

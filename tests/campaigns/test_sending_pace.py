@@ -1,0 +1,103 @@
+"""The configured rate is the rate: concurrency × message_rate messages/s in
+total, shared by every sending process through one row (campaigns.sending.pace).
+Clocks and sleeps are injected: nothing here depends on time passing."""
+
+from __future__ import annotations
+
+import pytest
+
+from campaigns.models import SendPace
+from campaigns.sending import pace, sender
+from stmails.config import update_settings
+from tests.campaigns import sending_helpers
+from tests.campaigns.sending_helpers import make_campaign, recipients, start, subscribe
+
+sink = sending_helpers.sink  # the fixture
+
+pytestmark = pytest.mark.django_db
+
+
+class FakeTime:
+    """One clock for several "processes"; sleeping moves it."""
+
+    def __init__(self, now: float = 1_000_000.0):
+        self.now = now
+        self.slept: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def test_the_ceiling_is_concurrency_times_the_message_rate(db):
+    assert pace.ceiling() == 100.0  # listmonk's defaults: 10 × 10
+    update_settings({"app.concurrency": 3, "app.message_rate": 7})
+    assert pace.ceiling() == 21.0
+
+
+def test_each_reservation_gets_its_own_moment_an_interval_apart(db):
+    taken = [pace.reserve(500.0, 0.5) for _ in range(4)]  # no slack
+    assert taken == [500.0, 500.5, 501.0, 501.5]
+    assert SendPace.objects.get().next_at == 502.0
+    # After a quiet spell the next message goes at once, with no burst owed.
+    assert pace.reserve(900.0, 0.5) == 900.0
+    assert pace.reserve(900.0, 0.5) == 900.5
+
+
+def test_late_senders_make_up_at_most_the_slack(db):
+    """After a quiet spell or a slow reply, up to slack/interval messages go at
+    once; then the spacing holds again."""
+    taken = [pace.reserve(1000.0, 0.5, slack=1.0) for _ in range(5)]
+    assert taken == [999.0, 999.5, 1000.0, 1000.5, 1001.0]
+    assert [t <= 1000.0 for t in taken] == [True, True, True, False, False]
+
+
+def test_two_processes_share_one_rate(db):
+    """Two pacers (two worker processes) alternate: together they keep the
+    rate one alone would, instead of doubling it."""
+    time = FakeTime()
+    first = pace.SharedPacer(4, time.sleep, time.clock)
+    second = pace.SharedPacer(4, time.sleep, time.clock)
+    for _ in range(pace.SLACK // 2):  # both start with the slack spent
+        first.wait()
+        second.wait()
+    start_at = time.now
+    moments = []
+    for _ in range(3):
+        for pacer in (first, second):
+            pacer.wait()
+            moments.append(time.now - start_at)
+    assert moments == pytest.approx([0, 0.25, 0.5, 0.75, 1.0, 1.25])
+
+
+@pytest.fixture
+def campaign_of(make_list, make_subscriber, django_capture_on_commit_callbacks):
+    def make(count: int):
+        news = make_list()
+        for i in range(count):
+            subscribe(make_subscriber(email=f"p{i:02}@x.org"), news)
+        campaign = make_campaign(news)
+        start(campaign, django_capture_on_commit_callbacks)
+        return campaign
+
+    return make
+
+
+@pytest.mark.smtp
+def test_a_slot_running_alone_sends_at_the_full_rate(sink, campaign_of):
+    """10 slots but one process: the running slot is paced at the whole
+    ceiling (2 × 5 = 10/s), not at a tenth of it."""
+    update_settings({"app.concurrency": 2, "app.message_rate": 5})
+    campaign = campaign_of(pace.SLACK + 6)
+    time = FakeTime()
+
+    result = sender.send_campaign(
+        campaign.pk, 0, 1, sleep=time.sleep, clock=time.clock, time_budget=1e9
+    )
+
+    assert result.sent == pace.SLACK + 6
+    assert time.slept == pytest.approx([0.1] * 5)  # after the slack
+    assert len(recipients(sink)) == pace.SLACK + 6

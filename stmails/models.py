@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import secrets
@@ -200,6 +201,20 @@ class SettingsChange(models.Model):
     @property
     def new_json(self) -> str:
         return _compact_json(self.new_value)
+
+    def diff_lines(self) -> list[tuple[str, str]] | None:
+        """A line diff of old and new text as (kind, line) with kind "+", "-" or " ",
+        for multi-line text values; None when a one-line "old → new" reads better."""
+        old, new = self.old_value, self.new_value
+        if not (isinstance(old, str) and isinstance(new, str)):
+            return None
+        if "\n" not in old and "\n" not in new:
+            return None
+        lines = difflib.unified_diff(
+            old.splitlines(), new.splitlines(), n=1, lineterm=""
+        )
+        # Skip the ---/+++ file header; keep @@ hunk markers as context.
+        return [(line[:1], line[1:]) for line in list(lines)[2:]]
 
     @classmethod
     def actor_for(cls, user) -> str:

@@ -111,6 +111,16 @@ class OutgoingMail(models.Model):
         CONNECTING = "connecting"
         DATA = "data"
 
+    # kind -> what an admin reads; an unknown kind shows as itself, capitalised.
+    KIND_LABELS = {
+        "optin": "Opt-in confirmations",
+        "tx": "Transactional mails",
+        "campaign_test": "Campaign test sends",
+        "alert": "Alert mails",
+        "probe": "Self-test probe mails",
+        "system": "Other system mails",
+    }
+
     kind = models.CharField(max_length=30, default="system")
     status = models.CharField(
         max_length=20, choices=Status.choices, default=Status.QUEUED
@@ -161,6 +171,12 @@ class OutgoingMail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.to_email}: {self.subject}"
+
+    @classmethod
+    def kind_label(cls, kind: str) -> str:
+        return (
+            cls.KIND_LABELS.get(kind) or f"{kind.replace('_', ' ').capitalize()} mails"
+        )
 
     @property
     def is_done(self) -> bool:

@@ -269,12 +269,16 @@ def test_it_api_needs_auth(db):
 def test_it_shows_the_test_result_on_the_smtp_page(client_alice, stored_server):
     uuid = server(stored_server)["uuid"]
     r = client_alice.post(f"/settings/smtp/{uuid}/test")
-    assert r.status_code == 200
-    assert "Connection and login succeeded." in r.content.decode()
+    # Post/Redirect/Get: reloading the result page does not test again.
+    assert r.status_code == 302 and r["Location"] == "/settings/smtp"
+    page = client_alice.get(r["Location"]).content.decode()
+    assert f"127.0.0.1:{stored_server}: Connection and login succeeded." in page
 
     config.update_settings({"smtp": [server(stored_server, password="wrong")]})
-    r = client_alice.post(f"/settings/smtp/{uuid}/test")
-    assert "535 5.7.8 Authentication credentials invalid" in r.content.decode()
+    r = client_alice.post(f"/settings/smtp/{uuid}/test", follow=True)
+    page = r.content.decode()
+    assert "test failed: 535 5.7.8 Authentication credentials invalid" in page
+    assert "Connection and login succeeded." not in page  # shown once only
 
 
 def test_it_tests_the_edit_forms_values_with_the_stored_password(

@@ -47,13 +47,12 @@ def _render(request: HttpRequest, template: str, context: dict, status: int = 20
     return render(request, template, context, status=status)
 
 
-def mailboxes(request: HttpRequest, test_results: dict | None = None) -> HttpResponse:
+def mailboxes(request: HttpRequest) -> HttpResponse:
     boxes = _boxes()
     last = _last_scans(boxes)
     rows = [{"box": b, "scan": last.get(b["uuid"])} for b in boxes]
     context = {
         "rows": rows,
-        "test_results": test_results or {},
         "bounce_enabled": config.get_value("bounce.enabled"),
     }
     return _render(request, "bounces/mailboxes.html", context)
@@ -123,7 +122,14 @@ def mailbox_edit(request: HttpRequest, uuid: uuidlib.UUID | None = None):
 @require_POST
 def mailbox_test(request: HttpRequest, uuid: uuidlib.UUID) -> HttpResponse:
     box = _box_or_404(_boxes(), uuid)
-    return mailboxes(request, test_results={str(uuid): _test(box)})
+    ok, text = _test(box)
+    # Post/Redirect/Get: the result is a message, so a reload does not test again.
+    name = f"Bounce mailbox {box['host']}:{box['port']}"
+    if ok:
+        messages.success(request, f"{name}: {text}")
+    else:
+        messages.error(request, f"{name}: test failed: {text}")
+    return redirect("bounce_mailboxes:index")
 
 
 @require_POST

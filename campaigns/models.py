@@ -20,10 +20,10 @@ class Campaign(models.Model):
         FINISHED = "finished"
 
     class ContentType(models.TextChoices):
-        RICHTEXT = "richtext"
-        HTML = "html"
-        MARKDOWN = "markdown"
-        PLAIN = "plain"
+        RICHTEXT = "richtext", "Rich text"
+        HTML = "html", "HTML"
+        MARKDOWN = "markdown", "Markdown"
+        PLAIN = "plain", "Plain text"
 
     class Type(models.TextChoices):
         REGULAR = "regular"

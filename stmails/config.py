@@ -329,6 +329,12 @@ def validate_changes(changes: dict[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
+def _same_line_endings(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\r\n", "\n").replace("\r", "\n")
+    return value
+
+
 def _masked(key: Key, value: Any) -> Any:
     return _map_secrets(key, copy.deepcopy(value), crypto.mask)
 
@@ -355,7 +361,10 @@ def update_settings(
     for name, value in cleaned.items():
         key = REGISTRY[name]
         old = stored.get(name, copy.deepcopy(key.default))
-        new = _merge_secrets(key, value, old)
+        new = _merge_secrets(key, _same_line_endings(value), old)
+        if _same_line_endings(old) == new:
+            # A browser posts textareas with CRLF: line endings alone are no change.
+            new = old
         if new != old or name not in stored:
             Setting.objects.update_or_create(key=name, defaults={"value": new})
             if new != old:

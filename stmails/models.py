@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import secrets
@@ -110,6 +111,16 @@ class OutgoingMail(models.Model):
         CONNECTING = "connecting"
         DATA = "data"
 
+    # kind -> what an admin reads; an unknown kind shows as itself, capitalised.
+    KIND_LABELS = {
+        "optin": "Opt-in confirmations",
+        "tx": "Transactional mails",
+        "campaign_test": "Campaign test sends",
+        "alert": "Alert mails",
+        "probe": "Self-test probe mails",
+        "system": "Other system mails",
+    }
+
     kind = models.CharField(max_length=30, default="system")
     status = models.CharField(
         max_length=20, choices=Status.choices, default=Status.QUEUED
@@ -161,6 +172,12 @@ class OutgoingMail(models.Model):
     def __str__(self) -> str:
         return f"{self.to_email}: {self.subject}"
 
+    @classmethod
+    def kind_label(cls, kind: str) -> str:
+        return (
+            cls.KIND_LABELS.get(kind) or f"{kind.replace('_', ' ').capitalize()} mails"
+        )
+
     @property
     def is_done(self) -> bool:
         return self.status in (
@@ -200,6 +217,20 @@ class SettingsChange(models.Model):
     @property
     def new_json(self) -> str:
         return _compact_json(self.new_value)
+
+    def diff_lines(self) -> list[tuple[str, str]] | None:
+        """A line diff of old and new text as (kind, line) with kind "+", "-" or " ",
+        for multi-line text values; None when a one-line "old → new" reads better."""
+        old, new = self.old_value, self.new_value
+        if not (isinstance(old, str) and isinstance(new, str)):
+            return None
+        if "\n" not in old and "\n" not in new:
+            return None
+        lines = difflib.unified_diff(
+            old.splitlines(), new.splitlines(), n=1, lineterm=""
+        )
+        # Skip the ---/+++ file header; keep @@ hunk markers as context.
+        return [(line[:1], line[1:]) for line in list(lines)[2:]]
 
     @classmethod
     def actor_for(cls, user) -> str:

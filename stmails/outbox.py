@@ -224,7 +224,8 @@ def _send(mail: OutgoingMail) -> tuple[dict, str]:
             raise
         except (smtplib.SMTPException, OSError) as e:
             raise SendFailure(
-                f"{_label(server)}: {describe_error(e, server['host'], server['port'])}"
+                f"{_label(server)}: "
+                f"{describe_error(e, server['host'], server['port'], SMTP_TIMEOUT)}"
             ) from None
         finally:
             close_connection(conn)

@@ -118,13 +118,8 @@ def _server_or_404(servers: list[dict], uuid) -> dict:
     raise Http404("no such SMTP server")
 
 
-def smtp(request, test_results: dict | None = None):
-    return _render(
-        request,
-        "settings/smtp.html",
-        "smtp",
-        {"servers": _servers(), "test_results": test_results or {}},
-    )
+def smtp(request):
+    return _render(request, "settings/smtp.html", "smtp", {"servers": _servers()})
 
 
 @require_http_methods(["GET", "POST"])
@@ -191,7 +186,14 @@ def _test(server: dict, to: str | None, form=None) -> tuple[bool, str]:
 @require_POST
 def smtp_test(request, uuid: str):
     server = _server_or_404(_servers(), uuid)
-    return smtp(request, test_results={str(uuid): _test(server, None)})
+    ok, text = _test(server, None)
+    # Post/Redirect/Get: the result is a message, so a reload does not test again.
+    name = f"SMTP server {server['host']}:{server['port']}"
+    if ok:
+        messages.success(request, f"{name}: {text}")
+    else:
+        messages.error(request, f"{name}: test failed: {text}")
+    return redirect("settings:smtp")
 
 
 @require_POST

@@ -44,7 +44,26 @@ def _tls_context(server: dict) -> ssl.SSLContext:
     return context
 
 
-def describe_error(exc: BaseException, host: str, port: int) -> str:
+def _is_timeout(exc: BaseException) -> bool:
+    # smtplib turns a read that timed out into SMTPServerDisconnected("Connection
+    # unexpectedly closed: timed out"), keeping the TimeoutError as its context.
+    return isinstance(exc, TimeoutError) or isinstance(exc.__context__, TimeoutError)
+
+
+def describe_error(
+    exc: BaseException,
+    host: str,
+    port: int,
+    timeout: float | None = None,
+    *,
+    connecting: bool = False,
+) -> str:
+    """One line for an admin; `connecting` says the greeting had not arrived yet."""
+    if _is_timeout(exc):
+        within = f" within {timeout:g} s" if timeout else ""
+        if connecting:
+            return f"could not connect to {host}:{port}{within} (timed out)"
+        return f"no reply from {host}:{port}{within} (timed out)"
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         parts = [
             f"{rcpt}: {format_reply(code, text)}"
@@ -59,8 +78,6 @@ def describe_error(exc: BaseException, host: str, port: int) -> str:
         return f"TLS certificate verification failed: {exc.verify_message}"
     if isinstance(exc, ssl.SSLError):
         return f"TLS error: {exc.reason or exc}"
-    if isinstance(exc, TimeoutError):
-        return f"timed out talking to {host}:{port}"
     if isinstance(exc, socket.gaierror):
         return f"cannot resolve host {host!r}: {exc.strerror}"
     if isinstance(exc, ConnectionRefusedError | socket.herror):
@@ -90,6 +107,7 @@ def open_connection(server: dict, timeout: float) -> smtplib.SMTP:
     tls_type = server.get("tls_type", "STARTTLS")
     local = server.get("hello_hostname") or None
     conn: smtplib.SMTP | None = None
+    greeted = False
     try:
         # Connecting in the constructor sets the host name TLS verifies against.
         if tls_type == "TLS":
@@ -99,6 +117,7 @@ def open_connection(server: dict, timeout: float) -> smtplib.SMTP:
             )  # fmt: skip
         else:
             conn = smtplib.SMTP(host, port, local_hostname=local, timeout=timeout)
+        greeted = True  # the constructor connected and read the 220 greeting
         conn.ehlo_or_helo_if_needed()
         if tls_type == "STARTTLS":
             conn.starttls(context=_tls_context(server))
@@ -107,7 +126,8 @@ def open_connection(server: dict, timeout: float) -> smtplib.SMTP:
     except (smtplib.SMTPException, OSError) as e:
         if conn is not None:
             close_connection(conn)
-        raise SmtpCheckError(describe_error(e, host, port)) from None
+        message = describe_error(e, host, port, timeout, connecting=not greeted)
+        raise SmtpCheckError(message) from None
     return conn
 
 
@@ -155,7 +175,7 @@ def send_test_mail(
         if code != 250:
             raise SmtpCheckError(f"DATA: {format_reply(code, text)}")
     except (smtplib.SMTPException, OSError) as e:
-        raise SmtpCheckError(describe_error(e, host, port)) from None
+        raise SmtpCheckError(describe_error(e, host, port, timeout)) from None
     finally:
         close_connection(conn)
 

@@ -118,6 +118,14 @@ class Flow:
         return self.campaign_sent + sum(self.system_sent.values())
 
     @property
+    def system_sent_rows(self) -> list[tuple[str, str, int]]:
+        """(kind, label an admin reads, sent) per system mail kind."""
+        return [
+            (kind, OutgoingMail.kind_label(kind), n)
+            for kind, n in self.system_sent.items()
+        ]
+
+    @property
     def recorded_by_type(self) -> dict[str, int]:
         return {t: sum(s.counts[t] for s in self.sources) for t in TYPES}
 

@@ -108,11 +108,11 @@ def flow_stages(flow: Flow) -> list[Stage]:
             + [
                 Segment(
                     f"system-{kind}",
-                    f"{kind} mail",
+                    label,
                     n,
                     SYSTEM_PALETTE[i % len(SYSTEM_PALETTE)],
                 )
-                for i, (kind, n) in enumerate(flow.system_sent.items())
+                for i, (kind, label, n) in enumerate(flow.system_sent_rows)
             ],
         ),
         Stage(

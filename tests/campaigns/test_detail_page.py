@@ -82,3 +82,10 @@ def test_actions_are_reported_in_words(client_alice, campaign):
         f"/campaigns/{campaign.pk}/status", {"action": "cancel"}, follow=True
     )
     assert "Campaign Autumn news cancelled." in r.content.decode()
+
+
+def test_the_content_type_reads_as_words(client_alice, campaign):
+    html = client_alice.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert "<dt>Content</dt><dd>Rich text</dd>" in html
+    page = client_alice.get(f"/campaigns/{campaign.pk}/edit").content.decode()
+    assert ">Rich text</option>" in page and ">Richtext<" not in page

@@ -103,6 +103,20 @@ def test_it_sends_a_claimed_mail_only_once(sink, queue):
     assert len(sink.messages) == 1
 
 
+def test_an_unreachable_server_is_recorded_as_a_connect_timeout(queue, monkeypatch):
+    def never_connects(address, timeout=None, source_address=None):
+        raise TimeoutError("timed out")
+
+    monkeypatch.setattr(outbox.smtplib.socket, "create_connection", never_connects)
+    use_servers(smtp_server(2525))
+    mail = queue()
+    assert mail.status == "awaiting_retry"
+    assert mail.last_error == (
+        f"127.0.0.1:2525: could not connect to 127.0.0.1:2525 "
+        f"within {outbox.SMTP_TIMEOUT:g} s (timed out)"
+    )
+
+
 def test_it_waits_while_the_server_is_down_and_sends_after_the_retry(queue):
     port = free_port()  # nothing listens there yet
     use_servers(smtp_server(port))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from stmails import config
 from stmails.models import SettingsChange
@@ -95,3 +96,43 @@ def test_it_lists_changes_on_the_audit_page(client_alice, api_client):
 def test_it_requires_login_for_the_audit_page(client, db):
     r = client.get("/settings/audit")
     assert r.status_code in (302, 403)
+
+
+BODY = "Hello {name},\n\nconfirm here: {confirm_url}\n\nThanks"
+
+
+def test_a_textarea_that_only_changed_line_endings_records_no_change(api_client):
+    put(api_client, {"app.optin_body": BODY})
+    assert SettingsChange.objects.filter(key="app.optin_body").count() == 1
+    # What a browser posts back for the unchanged textarea: CRLF line endings.
+    r = put(api_client, {"app.optin_body": BODY.replace("\n", "\r\n")})
+    assert r.status_code == 200
+    assert SettingsChange.objects.filter(key="app.optin_body").count() == 1
+    assert config.get_value("app.optin_body") == BODY
+
+
+def test_a_crlf_textarea_is_stored_with_lf_line_endings(api_client):
+    put(api_client, {"app.optin_body": BODY.replace("\n", "\r\n")})
+    assert config.get_value("app.optin_body") == BODY
+    change = SettingsChange.objects.get(key="app.optin_body")
+    assert "\r" not in change.new_value
+
+
+def test_the_audit_page_shows_a_line_diff_of_a_changed_text(client_alice, api_client):
+    put(api_client, {"app.optin_body": BODY})
+    put(api_client, {"app.optin_body": BODY.replace("Thanks", "Cheers")})
+    html = client_alice.get("/settings/audit").content.decode()
+    assert '<span class="audit-diff-del">-Thanks</span>' in html
+    assert '<span class="audit-diff-add">+Cheers</span>' in html
+    assert '<span class="audit-diff-ctx"> </span>' in html  # the line before
+
+
+def test_the_audit_table_wraps_long_values(client_alice, api_client):
+    r = put(api_client, {"app.optin_body": "{confirm_url}" + "x" * 3000})
+    assert r.status_code == 200
+    html = client_alice.get("/settings/audit").content.decode()
+    assert 'class="settings-audit"' in html
+    css = Path("static/css/app.css").read_text()
+    rule = css.split(".settings-audit td {", 1)[1].split("}", 1)[0]
+    assert "overflow-wrap: anywhere" in rule
+    assert "table-layout: fixed" in css.split(".settings-audit {", 1)[1].split("}")[0]

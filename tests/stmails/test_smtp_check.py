@@ -7,6 +7,7 @@ buttons of Settings → SMTP.
 from __future__ import annotations
 
 import json
+import smtplib
 import socket
 import ssl
 import subprocess
@@ -129,6 +130,34 @@ def test_it_reports_connection_refused():
     assert e.value.message == f"cannot connect to 127.0.0.1:{port}: Connection refused"
 
 
+def test_a_host_that_never_greets_is_reported_as_a_connect_timeout():
+    # A listening socket nobody answers: TCP connects, the 220 greeting never comes.
+    # smtplib words this "Connection unexpectedly closed"; the admin sees a timeout.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        port = silent.getsockname()[1]
+        with pytest.raises(SmtpCheckError) as e:
+            check_smtp(server(port), timeout=0.5)
+    assert e.value.message == (
+        f"could not connect to 127.0.0.1:{port} within 0.5 s (timed out)"
+    )
+    assert "closed the connection" not in e.value.message
+
+
+def test_an_unreachable_host_is_reported_as_a_connect_timeout(monkeypatch):
+    # What a firewalled host does: the TCP connect itself times out.
+    def never_connects(address, timeout=None, source_address=None):
+        raise TimeoutError("timed out")
+
+    monkeypatch.setattr(smtplib.socket, "create_connection", never_connects)
+    with pytest.raises(SmtpCheckError) as e:
+        check_smtp(server(25, host="192.0.2.1"), timeout=10)
+    assert (
+        e.value.message == "could not connect to 192.0.2.1:25 within 10 s (timed out)"
+    )
+
+
 def test_it_does_starttls_with_skip_verify_and_fails_verification_without(smtp_plain):
     port, _ = smtp_plain
     check_smtp(server(port, tls_type="STARTTLS", tls_skip_verify=True))
@@ -240,12 +269,16 @@ def test_it_api_needs_auth(db):
 def test_it_shows_the_test_result_on_the_smtp_page(client_alice, stored_server):
     uuid = server(stored_server)["uuid"]
     r = client_alice.post(f"/settings/smtp/{uuid}/test")
-    assert r.status_code == 200
-    assert "Connection and login succeeded." in r.content.decode()
+    # Post/Redirect/Get: reloading the result page does not test again.
+    assert r.status_code == 302 and r["Location"] == "/settings/smtp"
+    page = client_alice.get(r["Location"]).content.decode()
+    assert f"127.0.0.1:{stored_server}: Connection and login succeeded." in page
 
     config.update_settings({"smtp": [server(stored_server, password="wrong")]})
-    r = client_alice.post(f"/settings/smtp/{uuid}/test")
-    assert "535 5.7.8 Authentication credentials invalid" in r.content.decode()
+    r = client_alice.post(f"/settings/smtp/{uuid}/test", follow=True)
+    page = r.content.decode()
+    assert "test failed: 535 5.7.8 Authentication credentials invalid" in page
+    assert "Connection and login succeeded." not in page  # shown once only
 
 
 def test_it_tests_the_edit_forms_values_with_the_stored_password(

@@ -387,3 +387,16 @@ def test_rates_leave_unmatched_bounces_out(make_subscriber):
     assert flow.recorded_by_type == {"hard": 0, "soft": 1, "complaint": 0}
     assert flow.bounce_rate == pytest.approx(50.0)
     assert flow.complaint_rate == 0
+
+
+def test_system_mail_rows_read_as_words_not_internal_kinds(client_alice):
+    now = timezone.now()
+    sent_mail(now - timedelta(hours=1), "optin")
+    sent_mail(now - timedelta(hours=2), "campaign_test")
+    sent_mail(now - timedelta(hours=3), "some_new_kind")
+    html = client_alice.get("/?period=7d").content.decode()
+    row = html.split('id="flow-sent"', 1)[1].split("</table>", 1)[0]
+    assert "<td>Opt-in confirmations</td>" in row
+    assert "<td>Campaign test sends</td>" in row
+    assert "<td>Some new kind mails</td>" in row
+    assert "(system)" not in row and "optin" not in row.replace('"system-optin"', "")

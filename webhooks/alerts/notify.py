@@ -106,6 +106,10 @@ def build_payload(
     }
 
 
+# Ties an alert mail to its incident, so the Alerts page shows the mail's fate.
+ALERT_HEADER = "X-Stmails-Alert"
+
+
 def notify(incident: AlertIncident, event: str, settings: dict[str, Any]) -> None:
     """Queue the mails and the POST of an opening or a recovery.
 
@@ -120,6 +124,7 @@ def notify(incident: AlertIncident, event: str, settings: dict[str, Any]) -> Non
             to=address,
             subject=f"[{site_name}] {label}: {incident.summary}"[:900],
             text=_mail_text(incident, event, page_url),
+            headers={ALERT_HEADER: f"{incident.pk} {event}"},
             kind="alert",
         )
     if not to:

@@ -144,9 +144,32 @@ def _close(incident: AlertIncident, now: datetime, reason: str, settings: dict) 
 def incidents_for_page(closed_limit: int = 100) -> dict[str, list[AlertIncident]]:
     """Open incidents (newest first), then the most recent closed ones."""
     rows = AlertIncident.objects.prefetch_related("posts")
-    return {
+    groups = {
         "open": list(rows.filter(closed_at__isnull=True).order_by("-opened_at")),
         "closed": list(
             rows.filter(closed_at__isnull=False).order_by("-closed_at")[:closed_limit]
         ),
     }
+    _attach_alert_mails(groups["open"] + groups["closed"])
+    return groups
+
+
+def _attach_alert_mails(incidents: list[AlertIncident]) -> None:
+    """Set incident.opened_mails: the opening's alert mails (OutgoingMail), so the
+    page says "mailed" only once the SMTP server accepted one, and shows failures."""
+    from stmails.models import OutgoingMail
+    from webhooks.alerts.notify import ALERT_HEADER
+
+    for incident in incidents:
+        incident.opened_mails = []
+    if not incidents:
+        return
+    by_tag = {f"{i.pk} {AlertPost.Event.OPENED}": i for i in incidents}
+    oldest = min(i.opened_at for i in incidents)
+    mails = OutgoingMail.objects.filter(kind="alert", created_at__gte=oldest).only(
+        "to_email", "status", "last_error", "headers"
+    )
+    for mail in mails.order_by("id"):
+        incident = by_tag.get((mail.headers or {}).get(ALERT_HEADER))
+        if incident is not None:
+            incident.opened_mails.append(mail)

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('campaigns', '0003_dashboard_indexes'),
+        ('campaigns', '0004_shared_send_pace'),
     ]
 
     operations = [

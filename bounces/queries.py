@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid as uuidlib
-from datetime import datetime
 from typing import Any
 
 from django.db.models import QuerySet
@@ -12,7 +11,7 @@ from django.db.models.functions import Lower
 from bounces.models import Bounce, BounceType
 from bounces.parsing.reasons import REASONS
 from bounces.services import BounceError
-from stmails.lib.dates import parse_bound
+from stmails.lib.dates import BadBound, filter_range
 from stmails.lib.input_checks import InvalidInput, parse_id
 from subscribers.models import Subscriber
 
@@ -63,13 +62,6 @@ def _ints(params: Any, name: str) -> list[int]:
         return [parse_id(v, name) for v in _values(params, name)]
     except InvalidInput:
         raise BounceError(name, "must be a number") from None
-
-
-def parse_when(raw: str, field: str, *, end: bool) -> datetime:
-    value = parse_bound(raw, end=end)
-    if value is None:
-        raise BounceError(field, "must be a date (YYYY-MM-DD) or an RFC 3339 time")
-    return value
 
 
 def filter_bounces(params: Any) -> QuerySet[Bounce]:
@@ -125,18 +117,12 @@ def filter_bounces(params: Any) -> QuerySet[Bounce]:
     if email_part:
         # icontains escapes % and _: they match themselves.
         qs = qs.filter(subscriber__email__icontains=email_part)
-    since = _one(params, "from")
-    first = parse_when(since, "from", end=False) if since else None
-    until = _one(params, "to")
-    last = parse_when(until, "to", end=True) if until else None
-    if first and last and first > last:
-        # An inverted range would silently match nothing.
-        raise BounceError("to", "must be on or after from")
-    if first:
-        qs = qs.filter(created_at__gte=first)
-    if last:
-        qs = qs.filter(created_at__lte=last)
-    return qs
+    try:
+        return filter_range(
+            qs, "created_at", ("from", _one(params, "from")), ("to", _one(params, "to"))
+        )
+    except BadBound as e:
+        raise BounceError(e.field, e.message) from None
 
 
 def order_bounces(qs: QuerySet, order_by: str | None, order: str | None) -> QuerySet:

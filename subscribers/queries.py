@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from django.db import connection
@@ -11,19 +10,12 @@ from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Lower
 
-from stmails.lib.dates import parse_bound
+from stmails.lib.dates import BadBound, filter_range
 from stmails.lib.input_checks import InvalidInput, loads_json, parse_id
 from subscribers.models import MailingList, Subscriber, Subscription
 from subscribers.services import SubscriberError
 
 ORDER_FIELDS = {"id", "email", "name", "status", "created_at", "updated_at"}
-
-
-def _parse_when(raw: str, field: str, *, end: bool) -> datetime:
-    value = parse_bound(raw, end=end)
-    if value is None:
-        raise SubscriberError(field, "must be a date (YYYY-MM-DD) or RFC 3339 time")
-    return value
 
 
 def _like_pattern(text: str) -> str:
@@ -133,23 +125,15 @@ def filter_subscribers(params: dict[str, Any]) -> QuerySet[Subscriber]:
             if not isinstance(decoded, str):
                 match |= Q(**{alias: decoded})
         qs = qs.filter(match)
-    first = (
-        _parse_when(params["created_from"], "created_from", end=False)
-        if params.get("created_from")
-        else None
-    )
-    last = (
-        _parse_when(params["created_to"], "created_to", end=True)
-        if params.get("created_to")
-        else None
-    )
-    if first and last and first > last:
-        # An inverted range would silently match nothing.
-        raise SubscriberError("created_to", "must be on or after created_from")
-    if first:
-        qs = qs.filter(created_at__gte=first)
-    if last:
-        qs = qs.filter(created_at__lte=last)
+    try:
+        qs = filter_range(
+            qs,
+            "created_at",
+            ("created_from", params.get("created_from")),
+            ("created_to", params.get("created_to")),
+        )
+    except BadBound as e:
+        raise SubscriberError(e.field, e.message) from None
     return qs
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.timezone import make_aware
@@ -29,3 +30,36 @@ def parse_bound(raw: str, *, end: bool) -> datetime | None:
         if value is None:
             return None
     return make_aware(value) if value.tzinfo is None else value
+
+
+class BadBound(ValueError):
+    """A range bound that is no date, or a range ending before it starts."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def filter_range(
+    qs: Any, column: str, since: tuple[str, str | None], until: tuple[str, str | None]
+) -> Any:
+    """qs limited to since <= column <= until, each a (field name, raw value).
+
+    Raises BadBound naming the field: an unreadable bound, or an inverted range
+    (which would silently match nothing).
+    """
+    bounds = []
+    for (field, raw), end in ((since, False), (until, True)):
+        value = parse_bound(raw, end=end) if raw else None
+        if raw and value is None:
+            raise BadBound(field, "must be a date (YYYY-MM-DD) or an RFC 3339 time")
+        bounds.append(value)
+    first, last = bounds
+    if first and last and first > last:
+        raise BadBound(until[0], f"must be on or after {since[0]}")
+    if first:
+        qs = qs.filter(**{f"{column}__gte": first})
+    if last:
+        qs = qs.filter(**{f"{column}__lte": last})
+    return qs

@@ -1,5 +1,7 @@
 from datetime import UTC, datetime
 
+import pytest
+
 from stmails.lib.dates import parse_bound
 
 
@@ -20,3 +22,26 @@ def test_it_refuses_what_is_not_a_date():
     assert parse_bound("yesterday", end=False) is None
     assert parse_bound("2024-13-45", end=False) is None
     assert parse_bound("2024-08-02T25:00:00", end=False) is None
+
+
+def test_filter_range_names_the_bound_at_fault():
+    from stmails.lib.dates import BadBound, filter_range
+
+    class Rows:  # records the filters it is given
+        def __init__(self, seen=()):
+            self.seen = list(seen)
+
+        def filter(self, **kw):
+            return Rows([*self.seen, kw])
+
+    rows = filter_range(Rows(), "created_at", ("from", "2024-08-01"), ("to", None))
+    assert list(rows.seen[0]) == ["created_at__gte"]
+    with pytest.raises(BadBound) as bad:
+        filter_range(Rows(), "created_at", ("from", "soon"), ("to", None))
+    assert bad.value.field == "from"
+    with pytest.raises(BadBound) as bad:
+        filter_range(Rows(), "t", ("since", "2024-08-02"), ("until", "2024-08-01"))
+    assert (bad.value.field, bad.value.message) == (
+        "until",
+        "must be on or after since",
+    )

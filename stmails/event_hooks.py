@@ -151,9 +151,7 @@ def emit(
 
 
 def enqueue(ids: list[int]) -> None:
-    from stmails import tasks
-
-    durable_queue.enqueue(tasks.deliver_event, "delivery_id", ids)
+    durable_queue.enqueue("stmails.tasks.deliver_event", "delivery_id", ids)
 
 
 # --- endpoints (Settings → Event webhooks) --------------------------------------------

@@ -123,9 +123,7 @@ def queue_mail(
 
 
 def _enqueue(ids: list[int]) -> None:
-    from stmails import tasks
-
-    durable_queue.enqueue(tasks.send_mail, "mail_id", ids)
+    durable_queue.enqueue("stmails.tasks.send_mail", "mail_id", ids)
 
 
 @dataclass

@@ -25,7 +25,8 @@ from django.db.models.functions import Concat, Lower
 from django.utils import timezone
 
 from stmails import event_hooks
-from subscribers import hook_events, tasks
+from stmails.durable_queue import send_task_on_commit
+from subscribers import hook_events
 from subscribers.importing import (
     CsvFileError,
     CsvRow,
@@ -134,7 +135,7 @@ def start_import(upload: UploadedFile | None, params: dict[str, Any]) -> ImportJ
                     f"queued {upload.name!s}: {total} rows, mode {parsed.mode}"
                 ),
             )
-            tasks.run_import.delay_on_commit(job_id=job.id)
+            send_task_on_commit("subscribers.tasks.run_import", job_id=job.id)
     except CsvFileError as e:
         path.unlink(missing_ok=True)
         raise SubscriberError("file", str(e)) from None

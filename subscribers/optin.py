@@ -28,7 +28,7 @@ from subscribers.links import (  # list_unsubscribe_headers: for campaigns too
     read_optin_token,
 )
 from subscribers.models import MailingList, Subscriber, Subscription
-from subscribers.services import SubscriberError, clean_email, clean_name
+from subscribers.validation import SubscriberError, clean_email, clean_name
 
 log = logging.getLogger(__name__)
 

@@ -7,11 +7,11 @@ from celery import shared_task
 from subscribers import imports
 
 
-@shared_task
+@shared_task(name="subscribers.tasks.run_import")
 def run_import(*, job_id: int) -> str:
     return imports.run_import(job_id).status
 
 
-@shared_task
+@shared_task(name="subscribers.tasks.clean_stale_imports")
 def clean_stale_imports() -> int:
     return imports.clean_stale_imports()

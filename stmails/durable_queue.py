@@ -10,7 +10,7 @@ broker lost".
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from celery import current_app
@@ -50,6 +50,16 @@ def enqueue(task_name: str, arg: str, ids: list[int]) -> None:
             send_task(task_name, **{arg: row_id})
         except (OperationalError, OSError) as e:
             log.warning("cannot enqueue %s(%s=%s): %s", task_name, arg, row_id, e)
+
+
+def next_try_at(
+    attempts: int, backoff: Sequence[int], now: datetime, *, final: bool = False
+) -> datetime | None:
+    """After a failed attempt: when to try again, or None when the row has
+    failed for good (a final error, or all len(backoff) + 1 attempts made)."""
+    if final or attempts > len(backoff):
+        return None
+    return now + timedelta(seconds=backoff[attempts - 1])
 
 
 def requeue_due_retries(

@@ -123,11 +123,10 @@ def _record_failure(
     code: int | None = None,
     final: bool = False,
 ) -> str:
-    if final or delivery.attempts >= MAX_ATTEMPTS:
-        status, next_try_at = Status.FAILED, None
-    else:
-        status = Status.AWAITING_RETRY
-        next_try_at = now + timedelta(seconds=BACKOFF[delivery.attempts - 1])
+    next_try_at = durable_queue.next_try_at(
+        delivery.attempts, BACKOFF, now, final=final
+    )
+    status = Status.AWAITING_RETRY if next_try_at else Status.FAILED
     # Filtered by the claim: a row recovered from a stuck worker and claimed
     # again belongs to its new worker.
     EventDelivery.objects.filter(pk=delivery.pk, claimed_at=delivery.claimed_at).update(

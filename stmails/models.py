@@ -178,14 +178,6 @@ class OutgoingMail(models.Model):
             cls.KIND_LABELS.get(kind) or f"{kind.replace('_', ' ').capitalize()} mails"
         )
 
-    @property
-    def is_done(self) -> bool:
-        return self.status in (
-            self.Status.SENT,
-            self.Status.SENT_UNCONFIRMED,
-            self.Status.FAILED,
-        )
-
 
 class SettingsChange(models.Model):
     """One settings key changed: who, when, old and new value (credentials masked).
@@ -294,9 +286,6 @@ class EventHook(models.Model):
     def masked_secret(self) -> str:
         return f"{self.secret_hint}\u2026" if self.secret_hint else ""
 
-    def listens_to(self, event_type: str) -> bool:
-        return self.enabled and event_type in self.events
-
 
 class EventDelivery(models.Model):
     """One event for one EventHook: the row is the queue (stmails.event_hook_delivery).
@@ -364,10 +353,6 @@ class EventDelivery(models.Model):
     @property
     def data(self) -> dict:
         return json.loads(self.payload)
-
-    @property
-    def can_retry(self) -> bool:
-        return self.status == self.Status.FAILED
 
 
 class AuthThrottle(models.Model):

@@ -342,10 +342,6 @@ class SubscribeResult:
     pending: list[MailingList] = field(default_factory=list)
     mail: Any = None
 
-    @property
-    def needs_confirmation(self) -> bool:
-        return bool(self.pending)
-
 
 def public_lists() -> QuerySet[MailingList]:
     return MailingList.objects.filter(type=MailingList.Type.PUBLIC).order_by(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from celery.exceptions import NotRegistered
@@ -39,3 +40,12 @@ def test_a_broker_error_is_logged_and_the_other_ids_still_go(caplog, monkeypatch
 def test_an_unknown_task_name_raises_instead_of_reaching_the_broker():
     with pytest.raises(NotRegistered):
         durable_queue.send_task("stmails.tasks.no_such_task", mail_id=1)
+
+
+def test_next_try_follows_the_backoff_until_the_attempts_are_used_up():
+    now = datetime(2024, 8, 2, tzinfo=UTC)
+    backoff = (60, 300)
+    assert durable_queue.next_try_at(1, backoff, now) == now + timedelta(seconds=60)
+    assert durable_queue.next_try_at(2, backoff, now) == now + timedelta(seconds=300)
+    assert durable_queue.next_try_at(3, backoff, now) is None
+    assert durable_queue.next_try_at(1, backoff, now, final=True) is None

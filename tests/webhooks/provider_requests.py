@@ -1,4 +1,5 @@
-"""Second-wave providers: posting helpers and their entries for the contract suite.
+"""Signed requests for the providers posted through these helpers (Mailgun ...
+Azure): posting helpers and their entries for the contract suite.
 
 `CONTRACTS` rows are (slug, enable, build, email, reject_status, missing_status),
 turned into `Contract`s by tests/webhooks/test_contract.py. Each `build(kind)`

@@ -1,7 +1,7 @@
-"""Settings keys of the second-wave webhooks that the provider registry does not cover.
+"""Settings key of the custom provider, which the provider registry does not cover.
 
-The second-wave providers (bounce.mailgun ... bounce.azure) register their own
-object keys through the registry (webhooks/settings_keys.py). This module adds
+The listed providers (bounce.ses ... bounce.azure) register their own object
+keys through the registry (webhooks/settings_keys.py). This module adds
 bounce.custom_providers: the admin-defined endpoints of the custom provider
 (webhooks/providers/custom.py), a list of objects matched by uuid, whose
 `secret` and `previous_secret` are encrypted at rest and masked on read.

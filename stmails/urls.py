@@ -23,7 +23,7 @@ urlpatterns = [
     path("settings/", include("stmails.settings_urls")),
     path("", include("subscribers.public_urls")),
     path("", include("subscribers.urls")),
-    path("", include("subscribers.import_urls")),
+    path("", include("subscribers.imports.urls")),
     path("bounces/", include("bounces.urls")),
     path("", include("bounces.deliverability_urls")),
     path("alerts", include("webhooks.alert_urls")),

@@ -8,7 +8,7 @@ import json
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from subscribers import imports
+from subscribers.imports import jobs
 from subscribers.models import Subscription
 from tests.subscribers.optin_helpers import confirm_link, confirmations, optin_mails
 
@@ -104,7 +104,7 @@ def run_import(settings, tmp_path, capture, text, **params):
     upload = SimpleUploadedFile("people.csv", text.encode(), content_type="text/csv")
     # The eager import task runs on commit; the mails it queues are not sent here.
     with capture(execute=False) as callbacks:
-        job = imports.start_import(upload, params)
+        job = jobs.start_import(upload, params)
     for callback in callbacks:
         callback()
     job.refresh_from_db()
@@ -136,7 +136,7 @@ def test_an_unconfirmed_import_sends_to_new_and_existing_subscribers(
         "new@example.com",
     ]
     assert "Weekly" in optin_mails("new@example.com").get().text
-    assert imports.describe_job(imports.latest_job())["confirmations"] == 2
+    assert jobs.describe_job(jobs.latest_job())["confirmations"] == 2
 
 
 def test_an_import_mails_nobody_unless_asked_as_in_listmonk(

@@ -7,8 +7,8 @@ from django.http import HttpResponseBadRequest, JsonResponse, StreamingHttpRespo
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from subscribers import imports
 from subscribers.exports import export_params, export_subscribers
+from subscribers.imports import jobs
 from subscribers.models import ImportJob, MailingList, Subscription
 from subscribers.services import SubscriberError
 
@@ -76,12 +76,12 @@ def upload(request):
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            job = imports.start_import(form.cleaned_data["file"], form.import_params())
+            job = jobs.start_import(form.cleaned_data["file"], form.import_params())
         except SubscriberError as e:
             form.add_error(e.field if e.field in form.fields else None, e.message)
         else:
             return redirect("imports:progress", job_id=job.id)
-    context = {"form": form, "job": imports.latest_job(), "nav": "import"}
+    context = {"form": form, "job": jobs.latest_job(), "nav": "import"}
     return render(
         request, "subscribers/import.html", context, status=400 if form.errors else 200
     )
@@ -98,14 +98,14 @@ def progress(request, job_id: int):
 def status(request, job_id: int):
     job = get_object_or_404(ImportJob, pk=job_id)
     return JsonResponse(
-        {**imports.describe_job(job), "state": job.status, "running": job.is_running}
+        {**jobs.describe_job(job), "state": job.status, "running": job.is_running}
     )
 
 
 @require_POST
 def stop(request, job_id: int):
     get_object_or_404(ImportJob, pk=job_id)
-    imports.stop_import()
+    jobs.stop_import()
     return redirect("imports:progress", job_id=job_id)
 
 
@@ -113,7 +113,7 @@ def stop(request, job_id: int):
 def errors_csv(request, job_id: int):
     job = get_object_or_404(ImportJob, pk=job_id)
     response = StreamingHttpResponse(
-        imports.error_report(job), content_type="text/csv; charset=utf-8"
+        jobs.error_report(job), content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = (
         f'attachment; filename="import-{job.id}-errors.csv"'

@@ -7,9 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from subscribers.importing import CsvFileError, CsvRow, RowError, parse_csv, scan_csv
+from subscribers.imports.csv_reader import (
+    CsvFileError,
+    CsvRow,
+    RowError,
+    parse_csv,
+    scan_csv,
+)
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "csv"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "csv"
 
 
 def parse_file(name: str, **kw) -> list:

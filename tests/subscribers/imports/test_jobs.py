@@ -9,7 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from subscribers import imports
+from subscribers.imports import jobs
 from subscribers.models import ImportJob, Subscriber, Subscription
 from subscribers.services import SubscriberError
 
@@ -29,7 +29,7 @@ def csv_file(text: str | bytes, name: str = "people.csv") -> SimpleUploadedFile:
 def run(text, capture, **params) -> ImportJob:
     """Start an import and let the (eager) task run on commit."""
     with capture(execute=True):
-        job = imports.start_import(csv_file(text), params)
+        job = jobs.start_import(csv_file(text), params)
     job.refresh_from_db()
     return job
 
@@ -147,7 +147,7 @@ def test_it_reports_row_errors_and_imports_the_rest(django_capture_on_commit_cal
         (4, "x@example.com"),
         (5, "OK@example.com"),
     ]
-    report = "".join(imports.error_report(job)).splitlines()
+    report = "".join(jobs.error_report(job)).splitlines()
     assert report[0] == "line,email,error"
     assert report[3] == "5,OK@example.com,duplicate of line 2"
 
@@ -155,7 +155,7 @@ def test_it_reports_row_errors_and_imports_the_rest(django_capture_on_commit_cal
 def test_it_imports_in_batches_with_progress(
     monkeypatch, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(imports, "BATCH_SIZE", 3)
+    monkeypatch.setattr(jobs, "BATCH_SIZE", 3)
     rows = "".join(f"u{i}@example.com\n" for i in range(8))
     job = run("email\n" + rows, django_capture_on_commit_callbacks)
     assert (job.imported, job.total, job.percent) == (8, 8, 100)
@@ -177,7 +177,7 @@ def test_it_imports_in_batches_with_progress(
 )
 def test_it_rejects_bad_params_by_field(params, field):
     with pytest.raises(SubscriberError) as e:
-        imports.start_import(csv_file("email\na@example.com\n"), params)
+        jobs.start_import(csv_file("email\na@example.com\n"), params)
     assert e.value.field == field
     assert not ImportJob.objects.exists()
 
@@ -195,7 +195,7 @@ def test_it_rejects_bad_params_by_field(params, field):
 )
 def test_it_fails_bad_files_up_front(content, message, settings):
     with pytest.raises(SubscriberError, match=message) as e:
-        imports.start_import(csv_file(content), {})
+        jobs.start_import(csv_file(content), {})
     assert e.value.field == "file"
     assert not ImportJob.objects.exists()
     assert not any(Path(settings.STMAILS_IMPORT_DIR).glob("*"))
@@ -204,7 +204,7 @@ def test_it_fails_bad_files_up_front(content, message, settings):
 def test_it_refuses_files_over_the_size_limit(settings):
     settings.STMAILS_MAX_UPLOAD_BYTES = 10
     with pytest.raises(SubscriberError, match="upload limit") as e:
-        imports.start_import(csv_file("email\nlong-enough@example.com\n"), {})
+        jobs.start_import(csv_file("email\nlong-enough@example.com\n"), {})
     assert e.value.field == "file"
     assert not ImportJob.objects.exists()
 
@@ -212,33 +212,33 @@ def test_it_refuses_files_over_the_size_limit(settings):
 def test_it_refuses_a_second_import_while_one_runs():
     ImportJob.objects.create(name="busy", file_path="/nowhere", status="importing")
     with pytest.raises(SubscriberError) as e:
-        imports.start_import(csv_file("email\na@example.com\n"), {})
+        jobs.start_import(csv_file("email\na@example.com\n"), {})
     assert e.value.status == 409
 
 
 def test_it_enqueues_the_task_on_commit(django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        job = imports.start_import(csv_file("email\na@example.com\n"), {})
+        job = jobs.start_import(csv_file("email\na@example.com\n"), {})
     assert len(callbacks) == 1
     assert job.status == "queued"
     assert not Subscriber.objects.exists()
 
 
 def test_it_stops_between_batches(monkeypatch, django_capture_on_commit_callbacks):
-    monkeypatch.setattr(imports, "BATCH_SIZE", 2)
+    monkeypatch.setattr(jobs, "BATCH_SIZE", 2)
     with django_capture_on_commit_callbacks(execute=False):
-        job = imports.start_import(
+        job = jobs.start_import(
             csv_file("email\n" + "".join(f"s{i}@example.com\n" for i in range(6))), {}
         )
-    real_write = imports._write_batch
+    real_write = jobs._write_batch
 
     def write_then_stop(job, items, lists):
         done = real_write(job, items, lists)
-        imports.stop_import()
+        jobs.stop_import()
         return done
 
-    monkeypatch.setattr(imports, "_write_batch", write_then_stop)
-    job = imports.run_import(job.id)
+    monkeypatch.setattr(jobs, "_write_batch", write_then_stop)
+    job = jobs.run_import(job.id)
     assert (job.status, job.imported) == ("stopped", 2)
     assert Subscriber.objects.count() == 2
     assert "stop requested" in job.log
@@ -246,17 +246,17 @@ def test_it_stops_between_batches(monkeypatch, django_capture_on_commit_callback
 
 def test_it_stops_a_queued_job_before_it_starts(django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
-        job = imports.start_import(csv_file("email\na@example.com\n"), {})
-    assert imports.stop_import().status == "stopped"
-    assert imports.run_import(job.id).status == "stopped"
+        job = jobs.start_import(csv_file("email\na@example.com\n"), {})
+    assert jobs.stop_import().status == "stopped"
+    assert jobs.run_import(job.id).status == "stopped"
     assert not Subscriber.objects.exists()
 
 
 def test_clear_dismisses_a_finished_job(django_capture_on_commit_callbacks):
     run("email\na@example.com\n", django_capture_on_commit_callbacks)
-    assert imports.stop_import(clear=True) is None
-    assert imports.latest_job() is None
-    assert imports.describe_job(None)["status"] == "none"
+    assert jobs.stop_import(clear=True) is None
+    assert jobs.latest_job() is None
+    assert jobs.describe_job(None)["status"] == "none"
 
 
 def test_it_fails_when_a_target_list_vanished(
@@ -264,11 +264,11 @@ def test_it_fails_when_a_target_list_vanished(
 ):
     news = make_list()
     with django_capture_on_commit_callbacks(execute=False):
-        job = imports.start_import(
+        job = jobs.start_import(
             csv_file("email\na@example.com\n"), {"lists": [news.id]}
         )
     news.delete()
-    job = imports.run_import(job.id)
+    job = jobs.run_import(job.id)
     assert job.status == "failed"
     assert not Subscriber.objects.exists()
 
@@ -292,17 +292,17 @@ def test_it_cleans_stale_jobs_and_old_files(tmp_path):
         status="finished",
         finished_at=now - timedelta(days=8),
     )
-    assert imports.clean_stale_imports(now) == 2
+    assert jobs.clean_stale_imports(now) == 2
     stale.refresh_from_db(), fresh.refresh_from_db(), old.refresh_from_db()
     assert (stale.status, fresh.status) == ("failed", "importing")
     assert old.file_path == "" and not upload.exists()
-    assert imports.clean_stale_imports(now) == 0
+    assert jobs.clean_stale_imports(now) == 0
 
 
 def test_the_task_runs_the_import(django_capture_on_commit_callbacks):
     from subscribers import tasks
 
     with django_capture_on_commit_callbacks(execute=False):
-        job = imports.start_import(csv_file("email\nt@example.com\n"), {})
+        job = jobs.start_import(csv_file("email\nt@example.com\n"), {})
     assert tasks.run_import.apply(kwargs={"job_id": job.id}).get() == "finished"
     assert emails() == {"t@example.com"}

@@ -8,8 +8,8 @@ from rest_framework.views import APIView
 
 from stmails.api_errors import BadRequest
 from stmails.lib.input_checks import loads_json
-from subscribers import imports
 from subscribers.exports import export_params, export_subscribers
+from subscribers.imports import jobs
 from subscribers.services import SubscriberError
 
 
@@ -19,7 +19,7 @@ def _error(e: SubscriberError) -> Response:
 
 class ImportSubscribersView(APIView):
     def get(self, request):
-        return Response({"data": imports.describe_job(imports.latest_job())})
+        return Response({"data": jobs.describe_job(jobs.latest_job())})
 
     def post(self, request):
         if not hasattr(request.data, "get"):
@@ -29,18 +29,18 @@ class ImportSubscribersView(APIView):
             raise BadRequest("params", "must be a JSON object")
         params = loads_json(raw, "params") if isinstance(raw, str) else raw
         try:
-            job = imports.start_import(request.FILES.get("file"), params)
+            job = jobs.start_import(request.FILES.get("file"), params)
         except SubscriberError as e:
             return _error(e)
-        return Response({"data": imports.describe_job(job)})
+        return Response({"data": jobs.describe_job(job)})
 
     def delete(self, request):
-        return Response({"data": imports.describe_job(imports.stop_import(clear=True))})
+        return Response({"data": jobs.describe_job(jobs.stop_import(clear=True))})
 
 
 class ImportLogsView(APIView):
     def get(self, request):
-        job = imports.latest_job()
+        job = jobs.latest_job()
         return Response({"data": job.log if job else ""})
 
 
@@ -50,8 +50,8 @@ class ImportErrorsView(APIView):
     openapi_success_media_type = "text/csv"
 
     def get(self, request):
-        job = imports.latest_job()
-        body = "".join(imports.error_report(job)) if job else "line,email,error\r\n"
+        job = jobs.latest_job()
+        body = "".join(jobs.error_report(job)) if job else "line,email,error\r\n"
         response = HttpResponse(body, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="import-errors.csv"'
         return response

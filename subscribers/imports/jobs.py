@@ -27,7 +27,7 @@ from django.utils import timezone
 from stmails import event_hooks
 from stmails.durable_queue import send_task_on_commit
 from subscribers import hook_events
-from subscribers.importing import (
+from subscribers.imports.csv_reader import (
     CsvFileError,
     CsvRow,
     ParamError,

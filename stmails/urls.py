@@ -21,7 +21,7 @@ urlpatterns = [
     path("settings/", include("webhooks.settings_urls")),
     path("", include("bounces.probe_urls")),
     path("settings/", include("stmails.settings_urls")),
-    path("", include("subscribers.public_urls")),
+    path("", include("subscribers.subscription.urls")),
     path("", include("subscribers.urls")),
     path("", include("subscribers.imports.urls")),
     path("bounces/", include("bounces.urls")),

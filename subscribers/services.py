@@ -12,7 +12,7 @@ from django.utils import timezone
 from stmails import event_hooks
 from subscribers import hook_events
 from subscribers.models import MailingList, Subscriber, Subscription
-from subscribers.optin import send_optin_confirmation
+from subscribers.subscription.optin import send_optin_confirmation
 from subscribers.validation import (
     SubscriberError,
     clean_attribs,

@@ -37,8 +37,8 @@ from subscribers.imports.csv_reader import (
     scan_csv,
 )
 from subscribers.models import ImportJob, MailingList, Subscriber, Subscription
-from subscribers.optin import send_optin_confirmations
 from subscribers.services import SubscriberError
+from subscribers.subscription.optin import send_optin_confirmations
 
 log = logging.getLogger(__name__)
 

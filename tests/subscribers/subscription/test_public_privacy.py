@@ -9,9 +9,13 @@ import pytest
 from django.test import Client
 
 from campaigns.sending.engine import eligible_subscriptions
-from subscribers import optin
 from subscribers.models import Subscription
-from tests.subscribers.optin_helpers import confirm_link, optin_mails, path_of
+from subscribers.subscription import optin
+from tests.subscribers.subscription.optin_helpers import (
+    confirm_link,
+    optin_mails,
+    path_of,
+)
 
 pytestmark = pytest.mark.django_db
 

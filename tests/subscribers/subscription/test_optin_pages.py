@@ -12,7 +12,7 @@ from stmails.models import OutgoingMail
 from subscribers import links
 from subscribers.models import Subscription
 from subscribers.services import create_subscriber
-from tests.subscribers.optin_helpers import (
+from tests.subscribers.subscription.optin_helpers import (
     confirm_link,
     confirmations,
     optin_mails,

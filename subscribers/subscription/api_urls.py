@@ -2,18 +2,18 @@
 
 from django.urls import path
 
-from subscribers import public_api
+from subscribers.subscription import api
 
 urlpatterns = [
     path(
         "public/subscription",
-        public_api.PublicSubscriptionView.as_view(),
+        api.PublicSubscriptionView.as_view(),
         name="api-public-subscription",
     ),
-    path("public/lists", public_api.PublicListsView.as_view(), name="api-public-lists"),
+    path("public/lists", api.PublicListsView.as_view(), name="api-public-lists"),
     path(
         "subscribers/<int:pk>/optin",
-        public_api.ResendOptinView.as_view(),
+        api.ResendOptinView.as_view(),
         name="api-subscriber-optin",
     ),
 ]

@@ -22,9 +22,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from stmails import config
 from stmails.auth import client_address
-from subscribers import links, optin, ratelimit
+from subscribers import links, ratelimit
 from subscribers.models import Subscriber
 from subscribers.services import SubscriberError
+from subscribers.subscription import optin
 
 HONEYPOT = "nonce"
 TOO_MANY = "Too many attempts. Please wait a while and try again."

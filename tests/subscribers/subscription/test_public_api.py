@@ -10,7 +10,7 @@ from stmails.config import update_settings
 from subscribers import ratelimit
 from subscribers.models import Subscriber, Subscription
 from tests.conftest import basic_auth
-from tests.subscribers.optin_helpers import confirmations, optin_mails
+from tests.subscribers.subscription.optin_helpers import confirmations, optin_mails
 
 pytestmark = pytest.mark.django_db
 

@@ -20,10 +20,11 @@ from rest_framework.views import APIView
 from stmails.api_errors import BadRequest
 from stmails.api_schema import TEXT, TEXT_LIST, obj
 from stmails.auth import client_address
-from subscribers import optin, ratelimit
+from subscribers import ratelimit
 from subscribers.models import Subscriber
-from subscribers.public_views import HONEYPOT, page_enabled
 from subscribers.services import SubscriberError
+from subscribers.subscription import optin
+from subscribers.subscription.views import HONEYPOT, page_enabled
 
 
 class TooManyAttempts(exceptions.APIException):

@@ -17,7 +17,7 @@ from tests.stmails.outbox_helpers import (
     start_sink,
     use_servers,
 )
-from tests.subscribers.optin_helpers import LINK, path_of
+from tests.subscribers.subscription.optin_helpers import LINK, path_of
 
 pytestmark = [pytest.mark.smtp, pytest.mark.django_db]
 

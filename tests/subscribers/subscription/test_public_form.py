@@ -8,7 +8,7 @@ from django.test import Client
 from stmails.config import update_settings
 from subscribers import ratelimit
 from subscribers.models import Subscriber, Subscription
-from tests.subscribers.optin_helpers import optin_mails
+from tests.subscribers.subscription.optin_helpers import optin_mails
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from subscribers.imports import jobs
 from subscribers.models import Subscription
-from tests.subscribers.optin_helpers import confirm_link, confirmations, optin_mails
+from tests.subscribers.subscription.optin_helpers import (
+    confirm_link,
+    confirmations,
+    optin_mails,
+)
 
 pytestmark = pytest.mark.django_db
 

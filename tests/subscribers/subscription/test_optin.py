@@ -9,10 +9,11 @@ import pytest
 from django.core import signing
 
 from stmails.config import SettingsError, get_values, update_settings
-from subscribers import links, optin
+from subscribers import links
 from subscribers.models import Subscription
 from subscribers.services import create_subscriber
-from tests.subscribers.optin_helpers import (
+from subscribers.subscription import optin
+from tests.subscribers.subscription.optin_helpers import (
     confirm_link,
     confirmations,
     optin_mails,

@@ -238,7 +238,7 @@ def _compact_json(value) -> str:
 
 
 class EventHook(models.Model):
-    """An admin-set URL that gets signed event POSTs (stmails.event_hooks).
+    """An admin-set URL that gets signed event POSTs (stmails.event_hooks.services).
 
     Secrets are stored encrypted (stmails.lib.crypto). After a rotation the
     previous secret still signs until `previous_secret_until`, so a receiver
@@ -288,7 +288,7 @@ class EventHook(models.Model):
 
 
 class EventDelivery(models.Model):
-    """One event for one EventHook: the row is the queue (stmails.event_hook_delivery).
+    """One event for one EventHook: the row is the queue (stmails.event_hooks.delivery).
 
     `payload` is the exact JSON body, so every attempt sends the same bytes
     under the same `message_id` (the webhook-id header receivers dedupe by).

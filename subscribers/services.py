@@ -9,16 +9,16 @@ from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from stmails import event_hooks
+from stmails.event_hooks import services as event_hooks
 from subscribers import hook_events
 from subscribers.models import MailingList, Subscriber, Subscription
 from subscribers.subscription.optin import send_optin_confirmation
 from subscribers.validation import (
     SubscriberError,
     clean_attribs,
-    clean_email,
     clean_name,
     clean_status,
+    validate_subscriber_email,
 )
 
 
@@ -97,7 +97,7 @@ def create_subscriber(
     list_ids: Iterable[Any] = (),
     preconfirm: bool = False,
 ) -> Subscriber:
-    email = clean_email(email)
+    email = validate_subscriber_email(email)
     name = clean_name(name, email)
     attribs = clean_attribs(attribs)
     status = clean_status(status)
@@ -133,7 +133,7 @@ def update_subscriber(
 ) -> Subscriber:
     """Change the given fields; `list_ids`, when given, becomes the full set of lists."""
     if email is not None:
-        email = clean_email(email)
+        email = validate_subscriber_email(email)
         if email_taken(email, exclude_id=subscriber.id):
             raise SubscriberError("email", f"{email} is already subscribed", status=409)
         subscriber.email = email

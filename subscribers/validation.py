@@ -22,7 +22,8 @@ class SubscriberError(Exception):
         self.status = status
 
 
-def clean_email(raw: Any, field: str = "email") -> str:
+def validate_subscriber_email(raw: Any, field: str = "email") -> str:
+    """A subscriber's address as stored (domain lowercased), or SubscriberError."""
     if not isinstance(raw, str) or not raw.strip():
         raise SubscriberError(field, "an email address is required")
     email = raw.strip()

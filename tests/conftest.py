@@ -57,7 +57,7 @@ def basic_auth(name: str, secret: str) -> str:
 @pytest.fixture(autouse=True)
 def forget_event_listeners():
     """A rolled-back test's endpoints must not linger in the listeners cache."""
-    from stmails.event_hooks import forget_listeners
+    from stmails.event_hooks.services import forget_listeners
 
     forget_listeners()
     yield

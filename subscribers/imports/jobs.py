@@ -24,8 +24,8 @@ from django.db.models import F, TextField, Value
 from django.db.models.functions import Concat, Lower
 from django.utils import timezone
 
-from stmails import event_hooks
 from stmails.durable_queue import send_task_on_commit
+from stmails.event_hooks import services as event_hooks
 from subscribers import hook_events
 from subscribers.imports.csv_reader import (
     CsvFileError,

@@ -19,7 +19,8 @@ from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from stmails import config, event_hooks
+from stmails import config
+from stmails.event_hooks import services as event_hooks
 from stmails.outbox import queue_mail
 from subscribers import hook_events
 from subscribers.links import (  # list_unsubscribe_headers: for campaigns too
@@ -28,7 +29,11 @@ from subscribers.links import (  # list_unsubscribe_headers: for campaigns too
     read_optin_token,
 )
 from subscribers.models import MailingList, Subscriber, Subscription
-from subscribers.validation import SubscriberError, clean_email, clean_name
+from subscribers.validation import (
+    SubscriberError,
+    clean_name,
+    validate_subscriber_email,
+)
 
 log = logging.getLogger(__name__)
 
@@ -434,7 +439,7 @@ def public_subscribe(
     A blocklisted address gets the same answer and nothing changes, so the
     form does not reveal who is blocklisted.
     """
-    email = clean_email(email)
+    email = validate_subscriber_email(email)
     name = clean_name(name, email)
     lists = find_public_lists(list_uuids)
     subscriber, created = _find_or_create(email, name)

@@ -36,11 +36,11 @@ from webhooks.providers.base import (
     ProviderEvent,
     VerificationError,
     basic_auth_ok,
-    clean_email,
     clip_key,
     load_json,
     matches,
     parse_time,
+    recipient_address,
     secrets,
     stable_key,
 )
@@ -110,7 +110,7 @@ def _email(value: Any) -> str:
     # A one-element recipient list ("to": ["a@b"]) is common; more is ambiguous.
     if isinstance(value, list) and len(value) == 1:
         value = value[0]
-    return clean_email(value)
+    return recipient_address(value)
 
 
 def _time(value: Any) -> Any:

@@ -10,9 +10,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from stmails import event_hooks
-from stmails.event_hook_delivery import BACKOFF, MAX_ATTEMPTS
-from stmails.event_hook_forms import EventHookForm
+from stmails.event_hooks import services as event_hooks
+from stmails.event_hooks.delivery import BACKOFF, MAX_ATTEMPTS
+from stmails.event_hooks.forms import EventHookForm
 from stmails.models import EventDelivery, EventHook
 from stmails.settings_views import TABS
 

@@ -8,7 +8,7 @@ Apps raise events inside the transaction that makes the change:
 the type, and enqueues their sending when the transaction commits (the same
 durable pattern as stmails.outbox.queue_mail): a rolled-back change sends
 nothing, a committed one is sent even if the broker was down (the beat sweep
-re-enqueues). Sending, signing and retries: stmails.event_hook_delivery.
+re-enqueues). Sending, signing and retries: stmails.event_hooks.delivery.
 
 With no endpoint configured an event costs at most one small query every two
 seconds (`listeners`), and callers that need queries to build their data call

@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from django.db import transaction
 
-from stmails import event_hooks
+from stmails.event_hooks import services as event_hooks
 from stmails.models import EventDelivery, EventHook
 
 

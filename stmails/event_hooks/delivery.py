@@ -25,7 +25,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from stmails import durable_queue
-from stmails.event_hooks import enqueue
+from stmails.event_hooks.services import enqueue
 from stmails.lib import crypto, http, standard_webhooks
 from stmails.models import EventDelivery, EventHook
 

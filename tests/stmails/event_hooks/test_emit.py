@@ -6,12 +6,12 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from stmails import event_hooks
+from stmails.event_hooks import services as event_hooks
 from stmails.models import EventDelivery, EventHook
 from subscribers import services
 from subscribers.models import Subscriber, Subscription
 from subscribers.subscription import optin
-from tests.stmails.event_hook_helpers import deliveries, make_hook
+from tests.stmails.event_hooks.helpers import deliveries, make_hook
 
 # The receivers listen on 127.0.0.1, which outgoing HTTP refuses by default.
 pytestmark = [

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from django import forms
 from django.conf import settings
 
-from stmails.event_hooks import EVENT_TYPES
+from stmails.event_hooks.services import EVENT_TYPES
 from stmails.lib import destinations
 from stmails.models import EventHook
 

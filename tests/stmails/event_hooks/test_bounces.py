@@ -12,7 +12,7 @@ from campaigns.models import Campaign
 from stmails.config import update_settings
 from subscribers.models import Subscription
 from tests.bounces.conftest import set_actions
-from tests.stmails.event_hook_helpers import deliveries, make_hook
+from tests.stmails.event_hooks.helpers import deliveries, make_hook
 
 # The receivers listen on 127.0.0.1, which outgoing HTTP refuses by default.
 pytestmark = [

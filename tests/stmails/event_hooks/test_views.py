@@ -10,7 +10,7 @@ from standardwebhooks import Webhook
 
 from stmails.lib import crypto
 from stmails.models import EventDelivery, EventHook
-from tests.stmails.event_hook_helpers import Receiver, make_hook
+from tests.stmails.event_hooks.helpers import Receiver, make_hook
 
 # The receivers listen on 127.0.0.1, which outgoing HTTP refuses by default.
 pytestmark = [

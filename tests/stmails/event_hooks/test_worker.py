@@ -9,10 +9,11 @@ import pytest
 from django.db import transaction
 from standardwebhooks import Webhook
 
-from stmails import event_hook_delivery, event_hooks
+from stmails.event_hooks import delivery
+from stmails.event_hooks import services as event_hooks
 from stmails.models import EventDelivery
 from tests.celery_worker import real_broker, start_worker, stop_worker
-from tests.stmails.event_hook_helpers import Receiver, make_hook
+from tests.stmails.event_hooks.helpers import Receiver, make_hook
 
 BROKER = "redis://127.0.0.1:6379/13"
 
@@ -49,7 +50,7 @@ def test_a_worker_delivers_after_a_failed_attempt(worker):
             [row] = event_hooks.emit("subscriber.deleted", [{"reason": "admin"}])
         wait_for(row, "awaiting_retry", worker)
         assert row.last_status_code == 500
-        event_hook_delivery.deliver_due(now=row.next_try_at + timedelta(seconds=1))
+        delivery.deliver_due(now=row.next_try_at + timedelta(seconds=1))
         wait_for(row, "delivered", worker)
     finally:
         receiver.stop()

@@ -9,11 +9,11 @@ import pytest
 from django.utils import timezone
 from standardwebhooks import Webhook
 
-from stmails import event_hook_delivery as delivery_mod
-from stmails import event_hooks
+from stmails.event_hooks import delivery as delivery_mod
+from stmails.event_hooks import services as event_hooks
 from stmails.lib import standard_webhooks as sw
 from stmails.models import EventDelivery
-from tests.stmails.event_hook_helpers import Receiver, make_hook
+from tests.stmails.event_hooks.helpers import Receiver, make_hook
 from tests.stmails.outbox_helpers import free_port
 
 # The receivers listen on 127.0.0.1, which outgoing HTTP refuses by default.

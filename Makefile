@@ -12,11 +12,12 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.stmails-installed
 BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/stmails_bench
 
-.PHONY: help install run test lint format bench migrations-check docs
+.PHONY: help install run test test-fast lint format bench migrations-check docs
 
 help:
 	@echo "make run               start web (http://127.0.0.1:9000), Celery worker and beat"
 	@echo "make test              run the whole test suite (SQLite unless DATABASE_URL is set)"
+	@echo "make test-fast         the inner loop: every test not marked slow (pytest -m 'not slow')"
 	@echo "make lint              ruff check + ruff format --check"
 	@echo "make format            ruff format + ruff check --fix"
 	@echo "make migrations-check  fail when a model change has no migration"
@@ -45,6 +46,11 @@ test: install
 	@status=0; $(VENV)/bin/pytest $(PYTEST_ARGS) || status=$$?; \
 	if [ $$status = 5 ]; then echo "make test: FAILED: pytest collected no tests" >&2; fi; \
 	exit $$status
+
+# The inner loop: what `make test` runs minus the tests marked slow (real
+# services, browsers, fuzzing; see docs/development/testing.md).
+test-fast: install
+	@$(MAKE) --no-print-directory test PYTEST_ARGS='-m "not slow" $(PYTEST_ARGS)'
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -11,4 +11,5 @@ class BouncesConfig(AppConfig):
             probe_settings_keys,  # noqa: F401  (probe.*, the self-test)
             settings_keys,  # noqa: F401  (registers the bounce.* keys)
             smtp_rejections,  # noqa: F401  (connects smtp_rejection)
+            tasks,  # noqa: F401  (enqueued by name: stmails.durable_queue.send_task)
         )

@@ -21,6 +21,8 @@ from django.db.models import F, Func, QuerySet, TextField, Value
 from django.db.models.functions import Cast
 from django.http import StreamingHttpResponse
 
+from stmails.lib.dates import rfc3339
+
 CHUNK_SIZE = 2000
 # Rows written per yielded piece: small pieces would cost a socket write each.
 ROWS_PER_PIECE = 500
@@ -63,12 +65,6 @@ CSV_HEADER = (
     "provider_message_id",
     "meta",
 )
-
-
-def rfc3339(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return value.isoformat().replace("+00:00", "Z")
 
 
 def bounce_item(row: dict[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The bounce.recorded event webhook (stmails.event_hooks), one per stored bounce.
+"""The bounce.recorded event webhook (stmails.event_hooks.services), one per stored bounce.
 
 Raised by bounces.recording in the transaction that stores a batch, before its
 threshold actions (whose subscriber.* events follow). With no endpoint
@@ -14,7 +14,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 
 from bounces.models import Bounce
 from campaigns.models import Campaign
-from stmails import event_hooks
+from stmails.event_hooks import services as event_hooks
 from subscribers.models import Subscriber
 
 # A bounce's meta (provider event, DSN fields) is sent when its JSON is at most

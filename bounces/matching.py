@@ -24,7 +24,7 @@ import logging
 import uuid as uuidlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import connection
@@ -33,6 +33,7 @@ from bounces.models import UnmatchedBounce
 from campaigns.models import Campaign, Delivery
 from campaigns.sending.message import VERP_SALT
 from stmails.lib import signing
+from stmails.lib.raw_sql import db_value
 from stmails.models import OutgoingMail
 from subscribers.models import Subscriber
 
@@ -174,11 +175,6 @@ def candidates(item: NewBounce) -> list[str]:
     return out
 
 
-def _db_uuid(value: uuidlib.UUID) -> Any:
-    # uuid columns are native on PostgreSQL and 32 hex characters on SQLite.
-    return Subscriber._meta.get_field("uuid").get_db_prep_value(value, connection)
-
-
 def find_subscribers(
     uuids: set[uuidlib.UUID], emails: set[str], *, lock: bool
 ) -> list[Subscriber]:
@@ -198,7 +194,7 @@ def find_subscribers(
         wheres, params = [], []
         if some_uuids:
             wheres.append(f"uuid IN ({', '.join(['%s'] * len(some_uuids))})")
-            params += [_db_uuid(u) for u in some_uuids]
+            params += [db_value(Subscriber, "uuid", u) for u in some_uuids]
         if some_emails:
             wheres.append(f"LOWER(email) IN ({', '.join(['%s'] * len(some_emails))})")
             params += some_emails

@@ -16,7 +16,6 @@ import json
 import logging
 import uuid as uuidlib
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from django.db import connection, transaction
@@ -28,6 +27,8 @@ from bounces.parsing.reasons import reason_or_default
 from bounces.services import BounceError, NewBounce, RecordResult, bounce_settings
 from bounces.thresholds import apply_thresholds
 from campaigns.models import Campaign
+from stmails.lib.dates import json_default
+from stmails.lib.raw_sql import db_value
 
 log = logging.getLogger(__name__)
 
@@ -235,10 +236,7 @@ def _attach_campaigns(pending: list[_Item]) -> None:
         params += ids
     if uuids:
         wheres.append(f"uuid IN ({', '.join(['%s'] * len(uuids))})")
-        params += [
-            Campaign._meta.get_field("uuid").get_db_prep_value(u, connection)
-            for u in uuids
-        ]
+        params += [db_value(Campaign, "uuid", u) for u in uuids]
     sql = f"SELECT id, uuid, name FROM campaigns WHERE {' OR '.join(wheres)}"  # noqa: S608 (placeholders only)
     found: dict[tuple[str, Any], Campaign] = {}
     for campaign in Campaign.objects.raw(sql, params):
@@ -291,18 +289,12 @@ def _insert_sql(items: list[_Item], now: Any) -> tuple[str, list[Any]]:
             f"INSERT INTO {table} ({columns}) SELECT {columns}"  # noqa: S608 (no input in the SQL)
             f" FROM json_populate_recordset(NULL::{table}, %s::json)"
         )
-        return sql + INSERT_TAIL, [json.dumps(rows, default=_iso)]
+        return sql + INSERT_TAIL, [json.dumps(rows, default=json_default)]
     placeholders = "(" + ", ".join(["%s"] * len(COLUMNS)) + ")"
     sql = f"INSERT INTO {table} ({columns}) VALUES " + ", ".join(  # noqa: S608 (placeholders only)
         [placeholders] * len(items)
     )
     return sql + INSERT_TAIL, [v for item in items for v in _row(item, now)]
-
-
-def _iso(value: Any) -> str:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def _insert(pending: list[_Item], results: list[RecordResult]) -> list[_Item]:

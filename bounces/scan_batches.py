@@ -25,10 +25,10 @@ from __future__ import annotations
 import copy
 import logging
 import uuid as uuidlib
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -40,14 +40,52 @@ from bounces.parsing.events import BounceEvent, ParsedMessage
 from bounces.recording import record_bounces, store_unmatched
 from bounces.services import NewBounce
 
-if TYPE_CHECKING:
-    from bounces.scanning import ScanResult
-
 log = logging.getLogger(__name__)
 Outcome = MailboxMessage.Outcome
 PARSE_CAP = 2_000_000
 # Rows per INSERT or IN (...) list: SQLite allows 32,766 parameters per query.
 CHUNK = 500
+
+
+@dataclass
+class ScanResult:
+    """What one scan did; BatchProcessor counts into it (bounces.scanning)."""
+
+    mailbox: str
+    dry_run: bool = False
+    total: int = 0  # messages in the mailbox
+    seen: int = 0  # new messages looked at
+    skipped: int = 0  # processed by an earlier scan (only their disposal is repeated)
+    recorded: dict[str, int] = field(
+        default_factory=lambda: {"hard": 0, "soft": 0, "complaint": 0}
+    )
+    duplicates: int = 0  # bounces already stored (same event)
+    unmatched: int = 0
+    not_bounces: int = 0
+    unparseable: int = 0
+    errors: int = 0
+    deleted: int = 0
+    moved: int = 0
+    flagged: int = 0
+    error: str = ""  # the mailbox-level failure, e.g. the server's login error
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def lines(self) -> list[str]:
+        rec = ", ".join(f"{t} {n}" for t, n in self.recorded.items())
+        head = f"{self.mailbox}{' (dry run)' if self.dry_run else ''}"
+        out = [
+            f"{head}: {self.seen} new message(s) of {self.total}, "
+            f"{self.skipped} already processed",
+            f"  bounces recorded: {rec} ({self.duplicates} already stored)",
+            f"  unmatched: {self.unmatched}, not bounces: {self.not_bounces}, "
+            f"unparseable: {self.unparseable}, errors: {self.errors}",
+            f"  deleted: {self.deleted}, moved: {self.moved}, flagged: {self.flagged}",
+        ]
+        if self.error:
+            out.append(f"  failed: {self.error}")
+        return out
 
 
 # CPU seconds one message may take to parse. Over it, the message is listed as

@@ -25,7 +25,6 @@ from __future__ import annotations
 import logging
 import uuid as uuidlib
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,7 +34,13 @@ from django.utils import timezone
 from bounces.mailbox import MailboxClient, MailboxError, open_mailbox
 from bounces.mailbox_settings_keys import interval_seconds
 from bounces.models import MailboxMessage, MailboxScan
-from bounces.scan_batches import BatchProcessor, Stored, disposal, read_message
+from bounces.scan_batches import (
+    BatchProcessor,
+    ScanResult,
+    Stored,
+    disposal,
+    read_message,
+)
 from bounces.services import bounce_settings
 from stmails.config import get_value
 
@@ -59,45 +64,6 @@ class ScanError(Exception):
 
 class ScanTakenOver(ScanError):
     """This scan was marked stale and another took over: it must not commit."""
-
-
-@dataclass
-class ScanResult:
-    mailbox: str
-    dry_run: bool = False
-    total: int = 0  # messages in the mailbox
-    seen: int = 0  # new messages looked at
-    skipped: int = 0  # processed by an earlier scan (only their disposal is repeated)
-    recorded: dict[str, int] = field(
-        default_factory=lambda: {"hard": 0, "soft": 0, "complaint": 0}
-    )
-    duplicates: int = 0  # bounces already stored (same event)
-    unmatched: int = 0
-    not_bounces: int = 0
-    unparseable: int = 0
-    errors: int = 0
-    deleted: int = 0
-    moved: int = 0
-    flagged: int = 0
-    error: str = ""  # the mailbox-level failure, e.g. the server's login error
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def lines(self) -> list[str]:
-        rec = ", ".join(f"{t} {n}" for t, n in self.recorded.items())
-        head = f"{self.mailbox}{' (dry run)' if self.dry_run else ''}"
-        out = [
-            f"{head}: {self.seen} new message(s) of {self.total}, "
-            f"{self.skipped} already processed",
-            f"  bounces recorded: {rec} ({self.duplicates} already stored)",
-            f"  unmatched: {self.unmatched}, not bounces: {self.not_bounces}, "
-            f"unparseable: {self.unparseable}, errors: {self.errors}",
-            f"  deleted: {self.deleted}, moved: {self.moved}, flagged: {self.flagged}",
-        ]
-        if self.error:
-            out.append(f"  failed: {self.error}")
-        return out
 
 
 # --- mailboxes from the settings -------------------------------------------------

@@ -27,6 +27,7 @@ from bounces.recording import record_bounce
 from bounces.services import BounceError, NewBounce
 from campaigns.models import Delivery
 from campaigns.sending.sender import delivery_rejection
+from stmails.durable_queue import send_task
 from stmails.models import OutgoingMail
 from stmails.outbox import smtp_rejection
 from subscribers.models import Subscriber
@@ -97,9 +98,7 @@ def record_smtp_rejections() -> int:
 
 @receiver(smtp_rejection, dispatch_uid="bounces.smtp_rejection")
 def _on_smtp_rejection(sender, mail_id: int, **kwargs) -> None:
-    from bounces import tasks
-
-    tasks.record_smtp_rejection.delay(mail_id=mail_id)
+    send_task("bounces.tasks.record_smtp_rejection", mail_id=mail_id)
 
 
 def record_delivery_rejection(delivery_id: int) -> str:

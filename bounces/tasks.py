@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
-from bounces import services
+from bounces import probe, probe_check, scanning, services, smtp_rejections
 
 
 @shared_task(name="bounces.tasks.reapply_thresholds")
@@ -20,24 +20,18 @@ def reapply_thresholds() -> dict:
 
 @shared_task(name="bounces.tasks.record_smtp_rejection")
 def record_smtp_rejection(*, mail_id: int) -> str:
-    from bounces import smtp_rejections
-
     return smtp_rejections.record_smtp_rejection(mail_id)
 
 
 @shared_task(name="bounces.tasks.record_smtp_rejections")
 def record_smtp_rejections() -> int:
     """Beat: rejections whose task got lost (see bounces/smtp_rejections.py)."""
-    from bounces import smtp_rejections
-
     return smtp_rejections.record_smtp_rejections()
 
 
 @shared_task(name="bounces.tasks.scan_due_mailboxes")
 def scan_due_mailboxes() -> list[str]:
     """Beat: enqueue a scan of each enabled mailbox whose interval has passed."""
-    from bounces import scanning
-
     due = scanning.due_mailboxes()
     for mailbox_uuid in due:
         scan_mailbox.delay(mailbox_uuid=mailbox_uuid)
@@ -61,8 +55,6 @@ SCAN_TIME_LIMIT = SCAN_SOFT_TIME_LIMIT + 120
 def scan_mailbox(*, mailbox_uuid: str) -> dict:
     """One scan (queue "scans"); the MailboxScan row is the lock, so a second
     one just reports it."""
-    from bounces import scanning
-
     try:
         box = scanning.find_mailbox(mailbox_uuid)
         return scanning.scan_mailbox(box).as_dict()
@@ -75,8 +67,6 @@ def scan_mailbox(*, mailbox_uuid: str) -> dict:
 @shared_task(name="bounces.tasks.run_due_selftest")
 def run_due_selftest() -> int | None:
     """Beat: start a self-test when it is enabled and due (bounces/probe.py)."""
-    from bounces import probe
-
     run = probe.run_due_selftest()
     return run.pk if run else None
 
@@ -84,8 +74,6 @@ def run_due_selftest() -> int | None:
 @shared_task(name="bounces.tasks.check_probe_runs")
 def check_probe_runs() -> list[int]:
     """Beat: enqueue one check of each running self-test or round trip."""
-    from bounces import probe
-
     run_ids = probe.running_run_ids()
     for run_id in run_ids:
         check_probe_run.delay(run_id=run_id)
@@ -95,6 +83,4 @@ def check_probe_runs() -> list[int]:
 @shared_task(name="bounces.tasks.check_probe_run")
 def check_probe_run(*, run_id: int) -> str:
     """One look in the mailbox; the run's lease makes a duplicate harmless."""
-    from bounces import probe_check
-
     return probe_check.check_run(run_id).status

@@ -20,7 +20,7 @@ from django.db import connection
 from django.utils import timezone
 
 from bounces.models import Bounce, BounceAction
-from stmails import event_hooks
+from stmails.event_hooks import services as event_hooks
 from subscribers import hook_events as subscriber_hook_events
 from subscribers.models import Subscriber, Subscription
 from subscribers.services import blocklist_subscribers, unsubscribe_from_all

@@ -18,7 +18,8 @@ from campaigns.stats import bounce_counts
 from stmails.api_errors import BadRequest
 from stmails.api_paging import page_envelope, parse_paging, reject_unknown_params
 from stmails.api_schema import ANY_OBJECT, BOOL, ID_LIST, PAGING, TEXT, TEXT_LIST, obj
-from subscribers.api import body_object, rfc3339
+from stmails.lib.dates import rfc3339
+from subscribers.api import body_object
 
 # listmonk's listing parameters; no_body is accepted (bodies are always sent).
 LISTING_PARAMS = {"status", "query", "no_body"}

@@ -5,4 +5,6 @@ class CampaignsConfig(AppConfig):
     name = "campaigns"
 
     def ready(self) -> None:
-        from campaigns import settings_keys  # noqa: F401  (registers app.message_rate, ...)
+        # settings_keys registers app.message_rate, ...; tasks registers the Celery
+        # tasks that services enqueue by name (stmails.durable_queue.send_task).
+        from campaigns import settings_keys, tasks  # noqa: F401

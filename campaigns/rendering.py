@@ -83,7 +83,7 @@ class Renderer:
         if self.altbody is not None:
             text = self.altbody.render(Context(ctx, autoescape=False))
         else:
-            text = html_to_text(body)
+            text = text_part_from_html(body)
         return Rendered(subject=subject, html=body, text=text)
 
 
@@ -127,7 +127,10 @@ class _TextExtractor(HTMLParser):
             self.parts.append(re.sub(r"\s+", " ", data))
 
 
-def html_to_text(source: str) -> str:
+def text_part_from_html(source: str) -> str:
+    """The text/plain alternative of a campaign's HTML body (readable text,
+    scripts and styles dropped); bounces.parsing.mime has its own cruder one
+    for reading DSN bodies."""
     parser = _TextExtractor()
     parser.feed(source)
     parser.close()

@@ -7,9 +7,9 @@ from stmails.openapi_views import OpenApiView
 urlpatterns = [
     path("openapi.json", OpenApiView.as_view(), name="api-openapi"),
     path("", include("stmails.settings_api_urls")),
-    path("", include("subscribers.public_api_urls")),
+    path("", include("subscribers.subscription.api_urls")),
     path("", include("subscribers.api_urls")),
-    path("", include("subscribers.import_api_urls")),
+    path("", include("subscribers.imports.api_urls")),
     path("", include("bounces.api_urls")),
     path("", include("campaigns.api_urls")),
 ]

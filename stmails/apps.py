@@ -6,4 +6,6 @@ class StmailsConfig(AppConfig):
     verbose_name = "stmails core"
 
     def ready(self) -> None:
-        from stmails import settings_keys  # noqa: F401  (registers the keys)
+        # settings_keys registers the keys; tasks registers the Celery tasks that
+        # services enqueue by name (stmails.durable_queue.send_task).
+        from stmails import settings_keys, tasks  # noqa: F401

@@ -10,10 +10,11 @@ broker lost".
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
-from django.db import models
+from celery import current_app
+from django.db import models, transaction
 
 log = logging.getLogger(__name__)
 
@@ -22,16 +23,43 @@ AWAITING_RETRY = "awaiting_retry"
 SWEEP_BATCH = 1000
 
 
-def enqueue(task, arg: str, ids: list[int]) -> None:
-    """`task.delay(<arg>=id)` for each id; a broker error is only logged, since
-    the row is committed and the beat sweep enqueues it again later."""
+def send_task(name: str, **kwargs: object) -> None:
+    """Enqueue the Celery task registered as `name` (keyword arguments only).
+
+    Services enqueue by name and never import a tasks module: tasks import
+    services, so the other way round would be an import cycle
+    (docs/development/layers.md). Every app's ready() imports its tasks module,
+    so the name resolves in web, worker and test processes alike (and
+    CELERY_TASK_ALWAYS_EAGER and the queue routes apply); an unknown name raises
+    NotRegistered instead of going to a broker no worker reads for it."""
+    current_app.tasks[name].delay(**kwargs)
+
+
+def send_task_on_commit(name: str, **kwargs: object) -> None:
+    """send_task once the caller's transaction commits (the row is visible)."""
+    transaction.on_commit(lambda: send_task(name, **kwargs))
+
+
+def enqueue(task_name: str, arg: str, ids: list[int]) -> None:
+    """`send_task(task_name, <arg>=id)` for each id; a broker error is only
+    logged, since the row is committed and the beat sweep enqueues it again."""
     from kombu.exceptions import OperationalError
 
     for row_id in ids:
         try:
-            task.delay(**{arg: row_id})
+            send_task(task_name, **{arg: row_id})
         except (OperationalError, OSError) as e:
-            log.warning("cannot enqueue %s(%s=%s): %s", task.name, arg, row_id, e)
+            log.warning("cannot enqueue %s(%s=%s): %s", task_name, arg, row_id, e)
+
+
+def next_try_at(
+    attempts: int, backoff: Sequence[int], now: datetime, *, final: bool = False
+) -> datetime | None:
+    """After a failed attempt: when to try again, or None when the row has
+    failed for good (a final error, or all len(backoff) + 1 attempts made)."""
+    if final or attempts > len(backoff):
+        return None
+    return now + timedelta(seconds=backoff[attempts - 1])
 
 
 def requeue_due_retries(

@@ -178,14 +178,6 @@ class OutgoingMail(models.Model):
             cls.KIND_LABELS.get(kind) or f"{kind.replace('_', ' ').capitalize()} mails"
         )
 
-    @property
-    def is_done(self) -> bool:
-        return self.status in (
-            self.Status.SENT,
-            self.Status.SENT_UNCONFIRMED,
-            self.Status.FAILED,
-        )
-
 
 class SettingsChange(models.Model):
     """One settings key changed: who, when, old and new value (credentials masked).
@@ -246,7 +238,7 @@ def _compact_json(value) -> str:
 
 
 class EventHook(models.Model):
-    """An admin-set URL that gets signed event POSTs (stmails.event_hooks).
+    """An admin-set URL that gets signed event POSTs (stmails.event_hooks.services).
 
     Secrets are stored encrypted (stmails.lib.crypto). After a rotation the
     previous secret still signs until `previous_secret_until`, so a receiver
@@ -294,12 +286,9 @@ class EventHook(models.Model):
     def masked_secret(self) -> str:
         return f"{self.secret_hint}\u2026" if self.secret_hint else ""
 
-    def listens_to(self, event_type: str) -> bool:
-        return self.enabled and event_type in self.events
-
 
 class EventDelivery(models.Model):
-    """One event for one EventHook: the row is the queue (stmails.event_hook_delivery).
+    """One event for one EventHook: the row is the queue (stmails.event_hooks.delivery).
 
     `payload` is the exact JSON body, so every attempt sends the same bytes
     under the same `message_id` (the webhook-id header receivers dedupe by).
@@ -364,10 +353,6 @@ class EventDelivery(models.Model):
     @property
     def data(self) -> dict:
         return json.loads(self.payload)
-
-    @property
-    def can_retry(self) -> bool:
-        return self.status == self.Status.FAILED
 
 
 class AuthThrottle(models.Model):

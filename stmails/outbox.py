@@ -123,9 +123,7 @@ def queue_mail(
 
 
 def _enqueue(ids: list[int]) -> None:
-    from stmails import tasks
-
-    durable_queue.enqueue(tasks.send_mail, "mail_id", ids)
+    durable_queue.enqueue("stmails.tasks.send_mail", "mail_id", ids)
 
 
 @dataclass
@@ -261,12 +259,10 @@ def _reply_failure(stage: str, code: int, text: bytes | str) -> SendFailure:
 
 
 def _record_failure(mail: OutgoingMail, failure: SendFailure) -> str:
-    now = timezone.now()
-    if failure.permanent or mail.attempts >= MAX_ATTEMPTS:
-        status, next_try_at = Status.FAILED, None
-    else:
-        status = Status.AWAITING_RETRY
-        next_try_at = now + timedelta(seconds=BACKOFF[mail.attempts - 1])
+    next_try_at = durable_queue.next_try_at(
+        mail.attempts, BACKOFF, timezone.now(), final=failure.permanent
+    )
+    status = Status.AWAITING_RETRY if next_try_at else Status.FAILED
     OutgoingMail.objects.filter(pk=mail.pk, claimed_at=mail.claimed_at).update(
         status=status,
         phase=Phase.NONE,

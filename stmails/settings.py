@@ -120,7 +120,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "stmails.setup.FirstRunMiddleware",
+    "stmails.first_run.FirstRunMiddleware",
     "stmails.runtime_logging.RuntimeLoggingMiddleware",
 ]
 

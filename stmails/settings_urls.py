@@ -1,7 +1,7 @@
 from django.urls import path
 
-from stmails import event_hook_views as hook_views
 from stmails import settings_views as views
+from stmails.event_hooks import views as hook_views
 
 app_name = "settings"
 

@@ -6,7 +6,8 @@ from celery import shared_task
 from celery.signals import heartbeat_sent, task_prerun, worker_ready
 from django.utils import timezone
 
-from stmails import event_hook_delivery, outbox, runtime_logging
+from stmails import outbox, runtime_logging
+from stmails.event_hooks import delivery
 from stmails.models import Heartbeat
 
 
@@ -46,13 +47,13 @@ def send_due_mail() -> dict:
 @shared_task(name="stmails.tasks.deliver_event", acks_late=True, ignore_result=True)
 def deliver_event(*, delivery_id: int) -> str:
     """POST one event webhook; the row's status makes a redelivery harmless."""
-    return event_hook_delivery.deliver(delivery_id)
+    return delivery.deliver(delivery_id)
 
 
 @shared_task(name="stmails.tasks.deliver_due_events", ignore_result=True)
 def deliver_due_events() -> dict:
     """Beat: event webhook retries that are due, lost messages, dead workers."""
-    return asdict(event_hook_delivery.deliver_due())
+    return asdict(delivery.deliver_due())
 
 
 @task_prerun.connect

@@ -10,8 +10,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from stmails import auth, lockout, services
+from stmails.first_run import admin_exists
 from stmails.forms import AdminAccountForm
-from stmails.setup import admin_exists
 
 
 @login_not_required

@@ -8,7 +8,6 @@ Shapes follow listmonk v6: one subscriber is {"data": {...}}, a page is
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
 from typing import Any
 
 from django.db.models import QuerySet
@@ -26,6 +25,7 @@ from stmails.api_paging import (
     reject_unknown_params,
 )
 from stmails.api_schema import ANY_OBJECT, BOOL, ID, ID_LIST, PAGING, TEXT, obj
+from stmails.lib.dates import rfc3339
 from stmails.lib.input_checks import parse_id
 from subscribers import services
 from subscribers.models import Subscriber, Subscription
@@ -64,12 +64,6 @@ def api_error(err: SubscriberError) -> ApiError:
     if status == 404 and err.field in LIST_REFERENCE_FIELDS:
         status = 400
     return ApiError(str(err), status)
-
-
-def rfc3339(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return value.isoformat().replace("+00:00", "Z")
 
 
 # --- parsing ----------------------------------------------------------------------

@@ -14,8 +14,9 @@ from rest_framework.views import APIView
 
 from stmails.api_paging import page_envelope, parse_paging, reject_unknown_params
 from stmails.api_schema import BOOL, PAGING, TEXT, TEXT_LIST, obj
+from stmails.lib.dates import rfc3339
 from subscribers import services
-from subscribers.api import api_error, body_object, rfc3339
+from subscribers.api import api_error, body_object
 from subscribers.models import MailingList, Subscription
 from subscribers.services import SubscriberError
 

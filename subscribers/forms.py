@@ -13,7 +13,11 @@ from django import forms
 from django.http import QueryDict
 
 from subscribers.models import MailingList, Subscriber, Subscription
-from subscribers.services import SubscriberError, clean_attribs, clean_email
+from subscribers.services import (
+    SubscriberError,
+    clean_attribs,
+    validate_subscriber_email,
+)
 
 
 class ListChoiceField(forms.ModelMultipleChoiceField):
@@ -64,7 +68,7 @@ class SubscriberForm(forms.Form):
 
     def clean_email(self) -> str:
         try:
-            return clean_email(self.cleaned_data["email"])
+            return validate_subscriber_email(self.cleaned_data["email"])
         except SubscriberError as e:
             raise forms.ValidationError(e.message) from None
 

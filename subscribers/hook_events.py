@@ -1,4 +1,4 @@
-"""Event webhooks for subscriber changes (stmails.event_hooks).
+"""Event webhooks for subscriber changes (stmails.event_hooks.services).
 
 The services call these inside their transaction and BEFORE they write, so
 one query finds exactly the subscribers the change affects (not the ones
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from stmails import event_hooks
+from stmails.event_hooks import services as event_hooks
 from subscribers.models import Subscriber, Subscription
 
 # Ids per IN (...): well under SQLite's 32,766 variables.

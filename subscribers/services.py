@@ -5,74 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email as django_validate_email
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from stmails import event_hooks
-from stmails.lib.input_checks import InvalidInput, loads_json
+from stmails.event_hooks import services as event_hooks
 from subscribers import hook_events
 from subscribers.models import MailingList, Subscriber, Subscription
-
-
-class SubscriberError(Exception):
-    """A message safe to show users; `field` names the input at fault."""
-
-    def __init__(self, field: str, message: str, *, status: int = 400):
-        super().__init__(f"{field}: {message}" if field else message)
-        self.field = field
-        self.message = message
-        self.status = status
-
-
-def clean_email(raw: Any, field: str = "email") -> str:
-    if not isinstance(raw, str) or not raw.strip():
-        raise SubscriberError(field, "an email address is required")
-    email = raw.strip()
-    if len(email) > 320:
-        raise SubscriberError(field, "the email address is too long")
-    try:
-        django_validate_email(email)
-    except ValidationError:
-        raise SubscriberError(field, f"invalid email address {email!r}") from None
-    local, _, domain = email.rpartition("@")
-    return f"{local}@{domain.lower()}"
-
-
-def clean_name(raw: Any, email: str, field: str = "name") -> str:
-    if raw is None or raw == "":
-        return email.split("@")[0]
-    if not isinstance(raw, str):
-        raise SubscriberError(field, "must be a string")
-    name = raw.strip()
-    if len(name) > 500:
-        raise SubscriberError(field, "must be at most 500 characters")
-    return name
-
-
-def clean_attribs(raw: Any, field: str = "attribs") -> dict:
-    if raw is None or raw == "":
-        return {}
-    if isinstance(raw, str):
-        try:
-            raw = loads_json(raw, field)
-        except InvalidInput:
-            raise SubscriberError(field, "must be a JSON object") from None
-    if not isinstance(raw, dict):
-        raise SubscriberError(field, "must be a JSON object")
-    return raw
-
-
-def clean_status(raw: Any, field: str = "status") -> str:
-    if raw in (None, ""):
-        return Subscriber.Status.ENABLED
-    if raw not in Subscriber.Status.values:
-        raise SubscriberError(
-            field, f"must be one of {', '.join(Subscriber.Status.values)}"
-        )
-    return raw
+from subscribers.subscription.optin import send_optin_confirmation
+from subscribers.validation import (
+    SubscriberError,
+    clean_attribs,
+    clean_name,
+    clean_status,
+    validate_subscriber_email,
+)
 
 
 def find_lists(list_ids: Iterable[Any], field: str = "lists") -> list[MailingList]:
@@ -136,9 +83,6 @@ def subscribe_to_lists(
         if sub.status == Subscription.Status.UNCONFIRMED:
             pending.append(sub)
     if pending and not subscriber.is_blocklisted:
-        # Imported here: optin builds on this module.
-        from subscribers.optin import send_optin_confirmation
-
         send_optin_confirmation(subscriber, [sub.list for sub in pending])
     return pending
 
@@ -153,7 +97,7 @@ def create_subscriber(
     list_ids: Iterable[Any] = (),
     preconfirm: bool = False,
 ) -> Subscriber:
-    email = clean_email(email)
+    email = validate_subscriber_email(email)
     name = clean_name(name, email)
     attribs = clean_attribs(attribs)
     status = clean_status(status)
@@ -189,7 +133,7 @@ def update_subscriber(
 ) -> Subscriber:
     """Change the given fields; `list_ids`, when given, becomes the full set of lists."""
     if email is not None:
-        email = clean_email(email)
+        email = validate_subscriber_email(email)
         if email_taken(email, exclude_id=subscriber.id):
             raise SubscriberError("email", f"{email} is already subscribed", status=409)
         subscriber.email = email

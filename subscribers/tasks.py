@@ -1,17 +1,17 @@
-"""Celery tasks for subscribers: thin wrappers that take ids and call imports."""
+"""Celery tasks for subscribers: thin wrappers that take ids and call subscribers.imports.jobs."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
-from subscribers import imports
+from subscribers.imports import jobs
 
 
-@shared_task
+@shared_task(name="subscribers.tasks.run_import")
 def run_import(*, job_id: int) -> str:
-    return imports.run_import(job_id).status
+    return jobs.run_import(job_id).status
 
 
-@shared_task
+@shared_task(name="subscribers.tasks.clean_stale_imports")
 def clean_stale_imports() -> int:
-    return imports.clean_stale_imports()
+    return jobs.clean_stale_imports()

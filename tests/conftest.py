@@ -16,6 +16,22 @@ from subscribers.models import MailingList, Subscriber
 ADMIN_PASSWORD = "correct-horse-battery-staple"
 
 
+# `make test-fast` runs -m "not slow". Besides the modules that say
+# `pytestmark = pytest.mark.slow` (fuzzing, the bad-input battery, the schema
+# run, manage.py processes, killed scans), these are slow wherever they are: a
+# real Chromium, Postfix and Exim, a Celery worker on Redis, and Dovecot.
+SLOW_MARKERS = {"browser", "mta", "redis"}
+SLOW_FIXTURES = {"dovecot_server"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects anything
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        marked = {mark.name for mark in item.iter_markers()}
+        if SLOW_MARKERS & marked or SLOW_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.slow)
+
+
 def service_reachable(host: str, port: int, timeout: float = 1.0) -> bool:
     try:
         with socket.create_connection((host, port), timeout=timeout):
@@ -41,7 +57,7 @@ def basic_auth(name: str, secret: str) -> str:
 @pytest.fixture(autouse=True)
 def forget_event_listeners():
     """A rolled-back test's endpoints must not linger in the listeners cache."""
-    from stmails.event_hooks import forget_listeners
+    from stmails.event_hooks.services import forget_listeners
 
     forget_listeners()
     yield

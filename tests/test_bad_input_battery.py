@@ -7,7 +7,7 @@ import pytest
 
 from tests.bad_input_battery import discover_routes, run_battery
 
-pytestmark = pytest.mark.django_db(transaction=False)
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=False)]
 
 
 @pytest.fixture(autouse=True)

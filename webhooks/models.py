@@ -71,10 +71,6 @@ class WebhookEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.provider}:{self.event_key} ({self.status})"
 
-    @property
-    def is_actionable(self) -> bool:
-        return self.status in (self.Status.RECEIVED, self.Status.FAILED)
-
 
 # --- alerts (webhooks/alerts/) ---------------------------------------------------
 

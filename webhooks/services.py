@@ -11,7 +11,7 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from django.db import connection, transaction
@@ -21,6 +21,8 @@ from django.utils import timezone
 from bounces.recording import record_bounces
 from bounces.services import BounceError, NewBounce, bounce_settings
 from stmails.config import SettingsError, update_settings
+from stmails.lib.dates import json_default
+from stmails.lib.raw_sql import db_value
 from webhooks.models import WebhookEvent
 from webhooks.providers.base import IGNORED, ProviderEvent, provider_reason
 
@@ -128,13 +130,7 @@ def _insert_from_json(
         f"INSERT INTO webhook_events ({columns}) SELECT {columns}"  # noqa: S608 (no input in the SQL)
         " FROM json_populate_recordset(NULL::webhook_events, %s::json)" + INSERT_TAIL
     )
-    return sql, [json.dumps(rows, default=_iso)]
-
-
-def _iso(value: Any) -> str:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+    return sql, [json.dumps(rows, default=json_default)]
 
 
 def _json_row(
@@ -261,9 +257,7 @@ def _save_statuses(events: list[WebhookEvent]) -> None:
     """
     if not events:
         return
-    processed_at = WebhookEvent._meta.get_field("processed_at").get_db_prep_value(
-        events[0].processed_at, connection
-    )
+    processed_at = db_value(WebhookEvent, "processed_at", events[0].processed_at)
     table = WebhookEvent._meta.db_table
     if connection.vendor == "postgresql":
         # One JSON parameter (see _insert_from_json).
@@ -430,7 +424,3 @@ def provider_summaries(slugs: list[str]) -> dict[str, dict[str, Any]]:
         if summary["last_received"] is None or row["last"] > summary["last_received"]:
             summary["last_received"] = row["last"]
     return out
-
-
-def payload_text(event: WebhookEvent) -> str:
-    return json.dumps(event.payload, indent=2, sort_keys=True, default=str)

@@ -24,7 +24,7 @@ from bounces.services import BounceError, NewBounce, bounce_settings
 from stmails.api_errors import BadRequest
 from stmails.api_schema import ANY_OBJECT, TEXT, obj
 from stmails.lib.input_checks import InvalidInput, loads_json
-from subscribers.services import SubscriberError, clean_email
+from subscribers.services import SubscriberError, validate_subscriber_email
 
 SOURCE_MAX = Bounce._meta.get_field("source").max_length
 EVENT_KEY_MAX = Bounce._meta.get_field("event_key").max_length
@@ -109,7 +109,7 @@ def parse_bounce_body(data: Any, idempotency_key: str = "") -> NewBounce:
     email = data.get("email")
     if email not in (None, ""):
         try:
-            email = clean_email(email)
+            email = validate_subscriber_email(email)
         except SubscriberError as e:
             raise BadRequest("email", e.message) from None
     else:

@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, Delivery
 from stmails import config
+from stmails.durable_queue import send_task
 from stmails.outbox import SENDING_TIMEOUT
 from subscribers.models import MailingList, Subscriber, Subscription
 
@@ -144,12 +145,15 @@ def _insert(batch: list[Delivery]) -> int:
 def enqueue(campaign_id: int, slots: int | None = None) -> None:
     from kombu.exceptions import OperationalError
 
-    from campaigns import tasks
-
     slots = slots or slot_count()
     for slot in range(slots):
         try:
-            tasks.send_campaign.delay(campaign_id=campaign_id, slot=slot, slots=slots)
+            send_task(
+                "campaigns.tasks.send_campaign",
+                campaign_id=campaign_id,
+                slot=slot,
+                slots=slots,
+            )
         except (OperationalError, OSError) as e:
             # The campaign is running: recover_stalled enqueues it again later.
             log.warning("cannot enqueue campaign %s: %s", campaign_id, e)

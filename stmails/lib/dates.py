@@ -63,3 +63,17 @@ def filter_range(
     if last:
         qs = qs.filter(**{f"{column}__lte": last})
     return qs
+
+
+def rfc3339(value: datetime | None) -> str | None:
+    """An aware datetime as the API shows it (UTC as "Z"), None as None."""
+    if value is None:
+        return None
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def json_default(value: Any) -> str:
+    """json.dumps(default=...) for rows holding datetimes (ISO 8601)."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")

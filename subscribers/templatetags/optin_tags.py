@@ -14,9 +14,9 @@ from django.urls import reverse
 
 from stmails import config
 from stmails.models import OutgoingMail
-from subscribers import optin
 from subscribers.models import MailingList, Subscriber
-from subscribers.public_views import HONEYPOT
+from subscribers.subscription import optin
+from subscribers.subscription.views import HONEYPOT
 
 register = template.Library()
 

@@ -7,7 +7,7 @@ from standardwebhooks import Webhook
 
 from stmails.models import EventHook
 from tests.browser.conftest import log_in
-from tests.stmails.event_hook_helpers import Receiver
+from tests.stmails.event_hooks.helpers import Receiver
 
 # The receiver listens on 127.0.0.1, which outgoing HTTP refuses by default.
 pytestmark = [

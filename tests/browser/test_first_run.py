@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 
-from stmails.setup import FirstRunMiddleware
+from stmails.first_run import FirstRunMiddleware
 from subscribers.models import MailingList, Subscriber, Subscription
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -10,7 +10,7 @@ import pytest
 from stmails.config import update_settings
 from subscribers.models import MailingList, Subscription
 from tests.stmails.outbox_helpers import Sink, smtp_server, start_sink, use_servers
-from tests.subscribers.optin_helpers import LINK
+from tests.subscribers.subscription.optin_helpers import LINK
 
 pytestmark = [
     pytest.mark.browser,

@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 from django.template import TemplateSyntaxError
 
-from campaigns.rendering import Renderer, build_context, html_to_text, markdown_to_html
+from campaigns.rendering import (
+    Renderer,
+    build_context,
+    markdown_to_html,
+    text_part_from_html,
+)
 
 SUB = {
     "name": "Ann <b>&",
@@ -86,7 +91,7 @@ def test_it_renders_markdown_campaigns_with_escaped_values():
 
 
 def test_it_makes_text_from_html_without_scripts_or_styles():
-    text = html_to_text(
+    text = text_part_from_html(
         "<html><head><style>p{}</style></head><body><h1>T</h1><p>a &amp; b</p>"
         "<script>x()</script><ul><li>one</li><li>two</li></ul></body></html>"
     )

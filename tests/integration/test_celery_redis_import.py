@@ -7,7 +7,7 @@ import time
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from subscribers import imports
+from subscribers.imports import jobs
 from subscribers.models import ImportJob, Subscriber, Subscription
 from tests.celery_worker import real_broker, start_worker, stop_worker
 
@@ -34,7 +34,7 @@ def test_it_imports_through_a_real_worker(settings, tmp_path, make_list, worker)
         "big.csv", f"email,name\n{rows}not-an-email,X\n".encode()
     )
 
-    job = imports.start_import(
+    job = jobs.start_import(
         upload, {"lists": [news.id], "subscription_status": "confirmed"}
     )
 

@@ -1,7 +1,9 @@
-from datetime import UTC, datetime
+import json
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from stmails.lib import dates
 from stmails.lib.dates import parse_bound
 
 
@@ -45,3 +47,20 @@ def test_filter_range_names_the_bound_at_fault():
         "until",
         "must be on or after since",
     )
+
+
+def test_rfc3339_writes_utc_as_z_and_keeps_other_offsets():
+    utc = datetime(2024, 8, 2, 9, 30, tzinfo=UTC)
+    plus2 = datetime(2024, 8, 2, 9, 30, tzinfo=timezone(timedelta(hours=2)))
+    assert dates.rfc3339(utc) == "2024-08-02T09:30:00Z"
+    assert dates.rfc3339(plus2) == "2024-08-02T09:30:00+02:00"
+    assert dates.rfc3339(None) is None
+
+
+def test_json_default_writes_datetimes_and_refuses_the_rest():
+    at = datetime(2024, 8, 2, 9, 30, tzinfo=UTC)
+    assert json.dumps({"at": at}, default=dates.json_default) == (
+        '{"at": "2024-08-02T09:30:00+00:00"}'
+    )
+    with pytest.raises(TypeError, match="set is not JSON serializable"):
+        json.dumps({"x": {1}}, default=dates.json_default)

@@ -11,6 +11,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD_KEY = "dGVzdC1vbmx5LWVuY3J5cHRpb24ta2V5LTMyYnl0ZXM="
+# One manage.py process per case: about 80 s in all.
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture

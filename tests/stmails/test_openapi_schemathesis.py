@@ -26,7 +26,7 @@ from stmails.config import update_settings
 from tests.bad_input_battery import network_cut
 from tests.conftest import basic_auth
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
 EXAMPLES_PER_OPERATION = 25
 CHECKS = [

@@ -16,10 +16,11 @@ import threading
 
 import pytest
 
-from stmails import config, event_hooks
+from stmails import config
+from stmails.event_hooks import services as event_hooks
 from stmails.lib import destinations, http
 from stmails.models import EventDelivery
-from tests.stmails.event_hook_helpers import Receiver
+from tests.stmails.event_hooks.helpers import Receiver
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ import pytest
 
 from bounces.models import Bounce
 from tests.webhooks.conftest import expected, outcome, sample, samples
-from tests.webhooks.wave2 import enable, post
+from tests.webhooks.provider_requests import enable, post
 from webhooks.models import WebhookEvent
 from webhooks.providers.azure import Azure, classify
 from webhooks.providers.base import VerificationError

@@ -29,7 +29,7 @@ from webhooks.providers.base import hmac_sha256_hex
 from webhooks.service_views import MAX_BODY_BYTES
 
 from .conftest import SNS_TOPIC, sample, sendgrid_keys, sns_envelope, sns_sign
-from .wave2 import CONTRACTS as WAVE2_CONTRACTS
+from .provider_requests import CONTRACTS as PROVIDER_CONTRACTS
 
 Request = tuple[bytes, dict[str, str]]
 
@@ -192,8 +192,8 @@ PROVIDERS: list[Contract] = [
     Contract(
         "sendamatic", sendamatic_enable, sendamatic_build, "gone@example.org", 401
     ),
-    # second wave (helper K): builders in tests/webhooks/wave2.py
-    *[Contract(*row) for row in WAVE2_CONTRACTS],
+    # Their builders live in tests/webhooks/provider_requests.py.
+    *[Contract(*row) for row in PROVIDER_CONTRACTS],
 ]
 
 

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from tests.conftest import basic_auth
+from webhooks.custom_provider_settings_keys import CUSTOM_DEFAULTS
 from webhooks.providers.base import PayloadError, VerificationError
 from webhooks.providers.custom import (
     CustomProvider,
@@ -15,7 +16,6 @@ from webhooks.providers.custom import (
     map_type,
     resolve,
 )
-from webhooks.settings_keys_wave2 import CUSTOM_DEFAULTS
 
 DATA = {
     "events": [{"email": "a@x.org", "tags": ["t0", "t1"]}, {"email": "b@x.org"}],

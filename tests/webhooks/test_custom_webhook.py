@@ -7,10 +7,10 @@ from django.test import Client
 
 from bounces.models import Bounce
 from stmails.config import get_masked_settings, get_value, update_settings
+from webhooks.custom_provider_settings_keys import CUSTOM_DEFAULTS
 from webhooks.models import WebhookEvent
 from webhooks.providers.base import hmac_sha256_hex
 from webhooks.service_views import MAX_BODY_BYTES
-from webhooks.settings_keys_wave2 import CUSTOM_DEFAULTS
 
 BODY = b'{"events": [{"id": "e1", "type": "bounced", "to": "gone@example.com"}, {"id": "e2", "type": "opened", "to": "gone@example.com"}]}'
 

@@ -9,7 +9,7 @@ import pytest
 from bounces.models import Bounce
 from tests.conftest import basic_auth
 from tests.webhooks.conftest import expected, outcome, sample, samples
-from tests.webhooks.wave2 import enable, post
+from tests.webhooks.provider_requests import enable, post
 from webhooks.models import WebhookEvent
 from webhooks.providers.base import PayloadError, VerificationError
 from webhooks.providers.sparkpost import SparkPost

@@ -41,11 +41,11 @@ from webhooks.providers.base import (
     Provider,
     ProviderEvent,
     VerificationError,
-    clean_email,
     clip_key,
     load_json,
     matches,
     parse_time,
+    recipient_address,
     secrets,
     smtp_status,
     stable_key,
@@ -183,7 +183,7 @@ class Azure(Provider):
             if _event_type(event) == DELIVERY_REPORT
             else IGNORED
         )
-        email = clean_email(data.get("recipient"))
+        email = recipient_address(data.get("recipient"))
         message_id = str(data.get("internetMessageId") or data.get("messageId") or "")
         key = event.get("id") or stable_key(data.get("messageId"), email, status)
         when = data.get("deliveryAttemptTimestamp") or data.get(

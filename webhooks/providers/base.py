@@ -290,7 +290,9 @@ def parse_time(value: Any) -> datetime | None:
         return None
 
 
-def clean_email(value: Any) -> str:
+def recipient_address(value: Any) -> str:
+    """The bare, lowercased address in a provider's recipient field ("" when it
+    is not a string). Lenient: matching, not validation, decides what it is."""
     if not isinstance(value, str):
         return ""
     value = value.strip()

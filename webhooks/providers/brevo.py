@@ -33,11 +33,11 @@ from webhooks.providers.base import (
     VerificationError,
     as_uuid_or_none,
     basic_auth_ok,
-    clean_email,
     header_value,
     load_json,
     matches,
     parse_time,
+    recipient_address,
     secrets,
     smtp_status,
     stable_key,
@@ -124,7 +124,7 @@ class Brevo(Provider):
 
     def _event(self, item: dict) -> ProviderEvent:
         name = str(item.get("event"))
-        email = clean_email(item.get("email"))
+        email = recipient_address(item.get("email"))
         message_id = str(item.get("message-id") or "")
         custom = _custom(item.get("X-Mailin-custom"))
         reason = str(item.get("reason") or "").strip()

@@ -1,7 +1,7 @@
 """Custom provider: an admin-defined endpoint for a sender stmails does not ship.
 
 POST /webhooks/service/custom/<slug>. Each endpoint is one object in the
-settings key bounce.custom_providers (webhooks/settings_keys_wave2.py):
+settings key bounce.custom_providers (webhooks/custom_provider_settings_keys.py):
 
 - auth: "basic" (username + secret), "bearer" (secret is the token) or "hmac"
   (HMAC-SHA256 of the raw body with the secret, in `signature_header`, hex or
@@ -36,11 +36,11 @@ from webhooks.providers.base import (
     ProviderEvent,
     VerificationError,
     basic_auth_ok,
-    clean_email,
     clip_key,
     load_json,
     matches,
     parse_time,
+    recipient_address,
     secrets,
     stable_key,
 )
@@ -110,7 +110,7 @@ def _email(value: Any) -> str:
     # A one-element recipient list ("to": ["a@b"]) is common; more is ambiguous.
     if isinstance(value, list) and len(value) == 1:
         value = value[0]
-    return clean_email(value)
+    return recipient_address(value)
 
 
 def _time(value: Any) -> Any:

@@ -27,10 +27,10 @@ from webhooks.providers.base import (
     Provider,
     ProviderEvent,
     as_uuid_or_none,
-    clean_email,
     header_value,
     load_json,
     parse_time,
+    recipient_address,
     stable_key,
     verify_body_hmac,
 )
@@ -75,7 +75,7 @@ class ForwardEmail(Provider):
             raise PayloadError("expected a Forward Email bounce object with recipient")
         bounce = data.get("bounce") if isinstance(data.get("bounce"), dict) else {}
         category = str(bounce.get("category") or "").lower()
-        email = clean_email(data.get("recipient"))
+        email = recipient_address(data.get("recipient"))
         echoed = data.get("headers")
         return [
             ProviderEvent(

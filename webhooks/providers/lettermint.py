@@ -30,13 +30,13 @@ from webhooks.providers.base import (
     ProviderEvent,
     VerificationError,
     as_uuid_or_none,
-    clean_email,
     clip_key,
     header_value,
     hmac_sha256_hex,
     load_json,
     matches,
     parse_time,
+    recipient_address,
     secrets,
     smtp_status,
     stable_key,
@@ -118,7 +118,7 @@ class Lettermint(Provider):
             raise PayloadError('expected a Lettermint webhook object with "event"')
         data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
         name = str(payload.get("event"))
-        email = clean_email(data.get("recipient"))
+        email = recipient_address(data.get("recipient"))
         response = (
             data.get("response") if isinstance(data.get("response"), dict) else {}
         )

@@ -24,11 +24,11 @@ from webhooks.providers.base import (
     Provider,
     ProviderEvent,
     as_uuid_or_none,
-    clean_email,
     clip_key,
     header_value,
     load_json,
     parse_time,
+    recipient_address,
     smtp_status,
     stable_key,
     verify_body_hmac,
@@ -89,7 +89,7 @@ class MailerSend(Provider):
             )
         data = payload["data"]
         email_obj = _dict(data.get("email"))
-        email = clean_email(_dict(email_obj.get("recipient")).get("email"))
+        email = recipient_address(_dict(email_obj.get("recipient")).get("email"))
         message_id = str(_dict(email_obj.get("message")).get("id") or "")
         btype = TYPES.get(str(payload.get("type")), IGNORED)
         morph = _dict(data.get("morph"))

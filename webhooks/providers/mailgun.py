@@ -38,13 +38,13 @@ from webhooks.providers.base import (
     ProviderEvent,
     VerificationError,
     as_uuid_or_none,
-    clean_email,
     clip_key,
     header_value,
     hmac_sha256_hex,
     load_json,
     matches,
     parse_time,
+    recipient_address,
     secrets,
     smtp_status,
     stable_key,
@@ -151,7 +151,7 @@ class Mailgun(Provider):
             btype = COMPLAINT
         else:
             btype = IGNORED
-        email = clean_email(event.get("recipient"))
+        email = recipient_address(event.get("recipient"))
         message = event.get("message") if isinstance(event.get("message"), dict) else {}
         msg_headers = (
             message.get("headers") if isinstance(message.get("headers"), dict) else {}

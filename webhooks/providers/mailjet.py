@@ -31,10 +31,10 @@ from webhooks.providers.base import (
     PayloadError,
     ProviderEvent,
     as_uuid_or_none,
-    clean_email,
     header_value,
     load_json,
     parse_time,
+    recipient_address,
     smtp_status,
     stable_key,
 )
@@ -103,7 +103,7 @@ class Mailjet(BasicAuthProvider):
         return [self._event(item) for item in items]
 
     def _event(self, item: dict) -> ProviderEvent:
-        email = clean_email(item.get("email"))
+        email = recipient_address(item.get("email"))
         message_id = item.get("MessageID")
         message_id = "" if message_id is None else str(message_id)
         payload = _payload(item.get("Payload"))

@@ -27,11 +27,11 @@ from webhooks.providers.base import (
     Provider,
     ProviderEvent,
     as_uuid_or_none,
-    clean_email,
     clip_key,
     header_value,
     load_json,
     parse_time,
+    recipient_address,
     smtp_status,
     stable_key,
     verify_body_hmac,
@@ -86,7 +86,7 @@ class Mailtrap(Provider):
         return [self._event(item) for item in items]
 
     def _event(self, item: dict) -> ProviderEvent:
-        email = clean_email(item.get("email"))
+        email = recipient_address(item.get("email"))
         name = str(item.get("event") or "")
         variables = item.get("custom_variables")
         response = str(item.get("response") or item.get("reason") or "")

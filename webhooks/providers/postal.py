@@ -35,10 +35,10 @@ from webhooks.providers.base import (
     Provider,
     ProviderEvent,
     VerificationError,
-    clean_email,
     clip_key,
     load_json,
     parse_time,
+    recipient_address,
     secrets,
     smtp_status,
     stable_key,
@@ -162,7 +162,7 @@ class Postal(Provider):
             btype = HARD
         else:
             btype = IGNORED
-        email = clean_email(message.get("to"))
+        email = recipient_address(message.get("to"))
         details = str(payload.get("details") or "")
         output = str(payload.get("output") or "")
         key = data.get("uuid") or stable_key(

@@ -30,11 +30,11 @@ from webhooks.providers.base import (
     PayloadError,
     ProviderEvent,
     as_uuid_or_none,
-    clean_email,
     clip_key,
     header_value,
     load_json,
     parse_time,
+    recipient_address,
     smtp_status,
     stable_key,
 )
@@ -126,7 +126,7 @@ class Postmark(BasicAuthProvider):
             btype = COMPLAINT
         else:  # Delivery, Open, Click, SubscriptionChange: nothing to record.
             btype = IGNORED
-        email = clean_email(data.get("Email") or data.get("Recipient"))
+        email = recipient_address(data.get("Email") or data.get("Recipient"))
         if data.get("ID") is not None:
             key = f"{record_type}:{data['ID']}"
         else:

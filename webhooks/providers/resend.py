@@ -38,12 +38,12 @@ from webhooks.providers.base import (
     ProviderEvent,
     VerificationError,
     as_uuid_or_none,
-    clean_email,
     clip_key,
     header_value,
     load_json,
     matches,
     parse_time,
+    recipient_address,
     secrets,
     smtp_status,
     stable_key,
@@ -142,7 +142,7 @@ class Resend(Provider):
         btype = TYPES.get(str(payload.get("type")), IGNORED)
         if len(recipients) != 1:
             btype = IGNORED  # which recipient bounced is unknown: see the module doc
-        email = clean_email(recipients[0]) if recipients else ""
+        email = recipient_address(recipients[0]) if recipients else ""
         bounce = data.get("bounce") if isinstance(data.get("bounce"), dict) else {}
         tags = data.get("tags")
         echoed = data.get("headers")

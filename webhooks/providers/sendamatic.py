@@ -32,9 +32,9 @@ from webhooks.providers.base import (
     Provider,
     ProviderEvent,
     VerificationError,
-    clean_email,
     load_json,
     matches,
+    recipient_address,
     secrets,
     smtp_status,
     stable_key,
@@ -57,13 +57,13 @@ def classify_bounce(bounce: Mapping[str, Any]) -> str:
 def complaint_recipient(complaint: Mapping[str, Any]) -> str:
     m = RCPT_RE.search(str(complaint.get("report") or ""))
     if m:
-        return clean_email(m.group(1))
+        return recipient_address(m.group(1))
     m = TO_RE.search(str(complaint.get("original") or ""))
     if m:
         addresses = getaddresses([m.group(1)])
         if addresses:
-            return clean_email(addresses[0][1])
-    return clean_email(complaint.get("recipient"))
+            return recipient_address(addresses[0][1])
+    return recipient_address(complaint.get("recipient"))
 
 
 class Sendamatic(Provider):
@@ -113,7 +113,7 @@ class Sendamatic(Provider):
         kind = str(data.get("notification_type"))
         detail = data.get(kind) if isinstance(data.get(kind), dict) else {}
         if kind == "bounce":
-            email = clean_email(
+            email = recipient_address(
                 detail.get("original_recipient") or detail.get("recipient")
             )
             btype = classify_bounce(detail)
@@ -123,7 +123,11 @@ class Sendamatic(Provider):
             btype = COMPLAINT
             diagnostic = str(detail.get("description") or "")
         else:  # unsubscription (shape unpublished) and anything new
-            email, btype, diagnostic = clean_email(detail.get("recipient")), IGNORED, ""
+            email, btype, diagnostic = (
+                recipient_address(detail.get("recipient")),
+                IGNORED,
+                "",
+            )
         message_id = str(detail.get("message_id") or "")
         return [
             ProviderEvent(

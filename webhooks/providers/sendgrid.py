@@ -50,11 +50,11 @@ from webhooks.providers.base import (
     ProviderEvent,
     VerificationError,
     as_uuid_or_none,
-    clean_email,
     clip_key,
     header_value,
     load_json,
     parse_time,
+    recipient_address,
     smtp_status,
     stable_key,
 )
@@ -228,7 +228,7 @@ class SendGrid(Provider):
         for item in data:
             if not isinstance(item, dict):
                 raise PayloadError("each SendGrid event must be a JSON object")
-            email = clean_email(item.get("email"))
+            email = recipient_address(item.get("email"))
             key = item.get("sg_event_id") or stable_key(
                 item.get("sg_message_id"),
                 item.get("event"),

@@ -54,11 +54,11 @@ from webhooks.providers.base import (
     ProviderEvent,
     VerificationError,
     as_uuid_or_none,
-    clean_email,
     clip_key,
     header_value,
     load_json,
     parse_time,
+    recipient_address,
 )
 
 log = logging.getLogger(__name__)
@@ -348,7 +348,7 @@ def parse_ses_event(event: dict[str, Any], sns_message_id: str) -> list[Provider
     for rcpt in recipients:
         if not isinstance(rcpt, dict):
             continue
-        email = clean_email(rcpt.get("emailAddress"))
+        email = recipient_address(rcpt.get("emailAddress"))
         status = str(rcpt.get("status") or "")
         if kind == "Bounce":
             if bounce_type == "Permanent" or status == "5.4.4":

@@ -30,11 +30,11 @@ from webhooks.providers.base import (
     PayloadError,
     ProviderEvent,
     as_uuid_or_none,
-    clean_email,
     clip_key,
     header_value,
     load_json,
     parse_time,
+    recipient_address,
     smtp_status,
     stable_key,
 )
@@ -84,7 +84,7 @@ class SparkPost(BasicAuthProvider):
         return events
 
     def _event(self, event: dict) -> ProviderEvent:
-        email = clean_email(event.get("raw_rcpt_to") or event.get("rcpt_to"))
+        email = recipient_address(event.get("raw_rcpt_to") or event.get("rcpt_to"))
         meta: dict = {}
         for name in ("rcpt_meta", "metadata"):
             if isinstance(event.get(name), dict):

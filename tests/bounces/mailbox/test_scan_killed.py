@@ -43,7 +43,7 @@ TOTAL = 5 * scanning.BATCH
 # Only a guard against a hung scanner, not a speed target.
 GIVE_UP_AFTER = 120
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 def _start_scan(box: dict, var_dir: Path, log_path: Path) -> subprocess.Popen:

@@ -9,9 +9,13 @@ a clock read by the test.
 
 from __future__ import annotations
 
+import pytest
+
 from bounces.parsing.message import DEFAULT_BUDGET_SECONDS, parse_within_budget
 
 from .mutations import cases
+
+pytestmark = pytest.mark.slow
 
 SEED = 13
 CASES = 20_000

@@ -1,0 +1,252 @@
+"""Public pages: subscription form, opt-in confirmation, unsubscribe, preferences.
+
+No login. Writes happen only on POST, never on GET: link scanners (mail
+security gateways, previews) open every link in a mail, and a GET that confirmed
+or unsubscribed would let them confirm subscriptions nobody asked for or drop
+people from lists. So each link opens a page with one button.
+
+The POSTs are exempt from CSRF checks: the signed token in the URL is what
+authorizes them (a forger cannot make one), mail clients send RFC 8058 one-click
+POSTs without cookies, and the subscription form is meant to be embedded on
+other sites. The form is guarded by a honeypot and rate limits instead.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from stmails import config
+from stmails.auth import client_address
+from subscribers import links, ratelimit
+from subscribers.models import Subscriber
+from subscribers.services import SubscriberError
+from subscribers.subscription import optin
+
+HONEYPOT = "nonce"
+TOO_MANY = "Too many attempts. Please wait a while and try again."
+
+
+def page_enabled() -> bool:
+    return bool(config.get_value("app.enable_public_subscription_page"))
+
+
+def _message(
+    request: HttpRequest, title: str, text: str, *, status: int = 200, kind: str = ""
+) -> HttpResponse:
+    context = {"title": title, "text": text, "kind": kind}
+    return render(request, "subscription/message.html", context, status=status)
+
+
+def _form(
+    request: HttpRequest, *, values: dict, errors: dict, status: int = 200
+) -> HttpResponse:
+    context = {
+        "lists": optin.public_lists(),
+        "values": values,
+        "errors": errors,
+        "honeypot": HONEYPOT,
+    }
+    return render(request, "subscription/form.html", context, status=status)
+
+
+@login_not_required
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def subscription_form(request: HttpRequest) -> HttpResponse:
+    if not page_enabled():
+        raise Http404("the public subscription page is disabled")
+    if request.method == "GET":
+        values = {"l": request.GET.getlist("l")}
+        return _form(request, values=values, errors={})
+    values = {
+        "email": request.POST.get("email", ""),
+        "name": request.POST.get("name", ""),
+        "l": request.POST.getlist("l"),
+    }
+    if request.POST.get(HONEYPOT):
+        # A bot filled the hidden field: answer as for a person, do nothing.
+        return _done(request, values["email"])
+    if not ratelimit.allow_ip(client_address(request)) or (
+        values["email"].strip() and not ratelimit.allow_address(values["email"])
+    ):
+        return _message(request, "Please wait", TOO_MANY, status=429, kind="error")
+    try:
+        optin.public_subscribe(
+            email=values["email"],
+            name=values["name"],
+            list_uuids=values["l"],
+            ip=client_address(request),
+        )
+    except SubscriberError as e:
+        field = "l" if e.field == "list_uuids" else e.field
+        return _form(request, values=values, errors={field: e.message}, status=400)
+    return _done(request, values["email"])
+
+
+def _done(request: HttpRequest, email: str) -> HttpResponse:
+    """The same answer whatever became of the address (new, already confirmed,
+    returning, blocklisted): the form must not reveal who is on which list."""
+    context = {"email": email.strip(), "confirmations": optin.confirmations_enabled()}
+    return render(request, "subscription/done.html", context)
+
+
+@login_not_required
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def optin_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """GET: the page with a "Confirm" button; POST: confirm (scanner-safe)."""
+    if request.method == "POST" and request.POST.get("action") == "resend":
+        return _resend_expired(request, token)
+    try:
+        subscriber = links.read_optin_token(token)
+    except links.TokenError as e:
+        return render(
+            request,
+            "subscription/optin.html",
+            {"error": str(e), "expired": e.expired},
+            status=410 if e.expired else 404,
+        )
+    if request.method == "POST":
+        result = optin.confirm_optin(token)
+        return render(
+            request,
+            "subscription/optin.html",
+            {"subscriber": subscriber, "confirmed": result.confirmed, "done": True},
+        )
+    pending = [s.list for s in optin.pending_double_optin(subscriber)]
+    if subscriber.is_blocklisted:
+        pending = []
+    return render(
+        request,
+        "subscription/optin.html",
+        {"subscriber": subscriber, "pending": pending},
+    )
+
+
+def _resend_expired(request: HttpRequest, token: str) -> HttpResponse:
+    """An expired link's page offers a new one: its signature proves whose it is."""
+    try:
+        subscriber = links.read_optin_token(token, allow_expired=True)
+    except links.TokenError as e:
+        return _message(request, "Invalid link", str(e), status=404, kind="error")
+    if not ratelimit.allow_address(subscriber.email):
+        return _message(request, "Please wait", TOO_MANY, status=429, kind="error")
+    mail = optin.send_optin_confirmation(subscriber)
+    if mail is None:
+        return _message(
+            request,
+            "Nothing to confirm",
+            "There is no subscription waiting for confirmation.",
+        )
+    return _message(
+        request,
+        "Check your inbox",
+        f"We sent a new confirmation link to {subscriber.email}. "
+        "Check your inbox to confirm your subscription.",
+        kind="success",
+    )
+
+
+@login_not_required
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """GET: a page with an "Unsubscribe" button. POST: unsubscribe; this is also
+    the RFC 8058 one-click endpoint (body List-Unsubscribe=One-Click)."""
+    try:
+        subscriber, list_ids = links.read_subscription_token(token)
+    except links.TokenError as e:
+        return _message(request, "Invalid link", str(e), status=404, kind="error")
+    if request.method == "POST":
+        if request.POST.get("scope") == "all":
+            list_ids = None
+        optin.unsubscribe(subscriber, list_ids)
+        if request.POST.get("List-Unsubscribe") == "One-Click":
+            return HttpResponse("unsubscribed\n", content_type="text/plain")
+        return render(
+            request,
+            "subscription/unsubscribe.html",
+            {"done": True, "preferences_url": links.preferences_url(subscriber)},
+        )
+    lists = subscriber.lists.filter(id__in=list_ids) if list_ids is not None else None
+    return render(
+        request,
+        "subscription/unsubscribe.html",
+        {
+            "subscriber": subscriber,
+            "lists": lists,
+            "preferences_url": links.preferences_url(subscriber),
+        },
+    )
+
+
+@login_not_required
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def preferences(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        subscriber, _ = links.read_subscription_token(token)
+    except links.TokenError as e:
+        return _message(request, "Invalid link", str(e), status=404, kind="error")
+    notice = ""
+    if request.method == "POST":
+        if request.POST.get("action") == "unsubscribe_all":
+            optin.unsubscribe(subscriber)
+            notice = "You are unsubscribed from every list."
+        else:
+            wanted = {
+                int(v)
+                for v in request.POST.getlist("list")
+                if v.isascii() and v.isdigit() and len(v) <= 18
+            }
+            result = optin.update_preferences(subscriber, wanted)
+            notice = "Your preferences are saved."
+            if result.mail is not None:
+                notice += " Check your inbox to confirm the new subscriptions."
+    rows = [
+        {
+            "list": lst,
+            "status": status,
+            "active": status in ("confirmed", "unconfirmed"),
+        }
+        for lst, status in optin.preference_lists(subscriber)
+    ]
+    return render(
+        request,
+        "subscription/preferences.html",
+        {"subscriber": subscriber, "rows": rows, "notice": notice},
+    )
+
+
+# --- admin: "Send opt-in confirmation" on the subscriber page ------------------------
+
+
+@require_POST
+def resend_optin(request: HttpRequest, pk: int) -> HttpResponse:
+    subscriber = get_object_or_404(Subscriber, pk=pk)
+    if not optin.confirmations_enabled():
+        messages.error(
+            request,
+            "Not sent: subscription confirmation (double opt-in) is off in "
+            "Settings → General.",
+        )
+    elif subscriber.is_blocklisted:
+        messages.error(
+            request,
+            f"Not sent: {subscriber.email} is blocklisted (no mail goes to a "
+            "blocklisted subscriber).",
+        )
+    elif optin.send_optin_confirmation(subscriber) is None:
+        messages.error(
+            request,
+            f"Not sent: {subscriber.email} has no double opt-in list awaiting "
+            "confirmation.",
+        )
+    else:
+        messages.success(request, f"Opt-in confirmation queued for {subscriber.email}.")
+    return redirect("subscribers:detail", pk=subscriber.pk)

@@ -250,9 +250,7 @@ def _queue_states(now: datetime) -> list[State]:
         if seen is None:
             states.append(State(kind, name, "bad", "never seen (no heartbeat yet)"))
         elif alive:
-            states.append(
-                State(kind, name, "ok", f"seen {_ago(now, seen)} ago", seen)
-            )
+            states.append(State(kind, name, "ok", f"seen {_ago(now, seen)} ago", seen))
         else:
             states.append(
                 State(kind, name, "bad", f"no heartbeat for {_ago(now, seen)}", seen)

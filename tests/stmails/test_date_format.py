@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.template import engines
 from django.test import override_settings
+from django.utils import timezone
 
 from stmails.lib.datetime_display import show_datetime
+from stmails.models import Heartbeat
 
 ROOT = Path(settings.BASE_DIR)
 MOMENT = datetime(2026, 12, 3, 14, 5, 9, tzinfo=UTC)
@@ -91,3 +93,17 @@ def test_it_shows_a_day_and_nothing_for_no_moment():
 def test_a_naive_moment_is_read_in_the_server_zone():
     with override_settings(TIME_ZONE="Europe/Berlin"):
         assert show_datetime(datetime(2026, 7, 1, 8, 30)) == "2026-07-01 08:30 CEST"
+
+
+@pytest.mark.django_db
+def test_a_dashboard_card_shows_the_moment_beside_how_long_ago(client_alice):
+    seen = timezone.now() - timedelta(seconds=20)
+    Heartbeat.objects.create(name="worker", seen_at=seen)
+
+    html = client_alice.get("/").content.decode()
+
+    card = re.search(r'<li class="state ok" data-kind="worker".*?</li>', html, re.S)
+    assert card is not None
+    assert re.search(r"seen \d+ s ago", card.group(0))  # the age stays, and …
+    shown = timezone.localtime(seen).strftime("%Y-%m-%d %H:%M %Z")
+    assert f">{shown}</time>" in card.group(0)  # … the moment is beside it

@@ -7,8 +7,6 @@ import uuid as uuidlib
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
-from django.utils.dateformat import format as format_date
 from django.views.decorators.http import require_http_methods, require_POST
 
 from bounces import scanning, tasks
@@ -17,6 +15,7 @@ from bounces.mailbox_forms import MailboxForm
 from bounces.mailbox_settings_keys import MAILBOX_DEFAULTS
 from bounces.models import MailboxScan
 from stmails import config
+from stmails.lib.datetime_display import show_datetime
 from stmails.models import SettingsChange
 from stmails.settings_views import TABS
 
@@ -145,7 +144,7 @@ def mailbox_delete(request: HttpRequest, uuid: uuidlib.UUID) -> HttpResponse:
 
 
 def _when(moment) -> str:  # type: ignore[no-untyped-def]
-    return format_date(timezone.localtime(moment), "Y-m-d H:i:s")
+    return show_datetime(moment)
 
 
 @require_POST

@@ -6,6 +6,7 @@ from django.db import models
 from django.utils import timezone
 
 from campaigns.models import Campaign
+from stmails.lib.datetime_display import show_datetime
 from subscribers.models import Subscriber
 
 
@@ -357,7 +358,7 @@ class ProbeRun(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.status} {self.started_at:%Y-%m-%d %H:%M}"
+        return f"{self.kind} {self.status} {show_datetime(self.started_at)}"
 
     @property
     def is_running(self) -> bool:

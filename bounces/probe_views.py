@@ -1,4 +1,5 @@
-"""Settings → Self-test (probe.* and the run history) and the header round trip page."""
+"""Settings → Self-test (probe.* and the run history) and Deliverability → Header
+round trip."""
 
 from __future__ import annotations
 
@@ -86,7 +87,7 @@ def round_trip(request: HttpRequest) -> HttpResponse:
             form.add_error(e.field or None, e.message)
         else:
             messages.success(request, "Test mail queued; the report appears below.")
-            return redirect("probe:round_trip")
+            return redirect("deliverability:round_trip")
     runs = _runs(ProbeRun.Kind.ROUND_TRIP)
     context = {
         "form": form,
@@ -94,6 +95,8 @@ def round_trip(request: HttpRequest) -> HttpResponse:
         "running": any(r.is_running for r in runs),
         "no_mailboxes": not boxes,
     }
-    return _render(
-        request, "bounces/round_trip.html", context, 400 if form.errors else 200
+    # Its one home is Deliverability (nav and tabs), not the Settings layout.
+    context["nav"] = "deliverability"
+    return render(
+        request, "bounces/round_trip.html", context, status=400 if form.errors else 200
     )

@@ -21,6 +21,7 @@ from django.utils import timezone
 from bounces.models import Bounce, BounceAction
 from bounces.thresholds import apply_thresholds, window_start
 from stmails.config import get_values
+from stmails.lib.datetime_display import show_datetime
 from subscribers.models import Subscriber, Subscription
 from subscribers.services import blocklist_subscribers
 
@@ -213,7 +214,7 @@ def undo_bounce(bounce: Bounce) -> UndoResult:
                 status=Subscription.Status.UNSUBSCRIBED,
             ).update(status=status, updated_at=now)
         trace.reverted_at = now
-        trace.reason += f"; reverted on {now:%Y-%m-%d %H:%M} (false bounce)"
+        trace.reason += f"; reverted on {show_datetime(now)} (false bounce)"
         trace.save(update_fields=["reverted_at", "reason"])
         result.reverted.append(trace.action)
     bounce.delete()

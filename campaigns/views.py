@@ -82,7 +82,12 @@ def new(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Campaign {campaign.name} created.")
             return redirect("campaigns:detail", campaign.pk)
-    return render(request, "campaigns/form.html", {"nav": "campaigns", "form": form})
+    return render(
+        request,
+        "campaigns/form.html",
+        {"nav": "campaigns", "form": form},
+        status=400 if form.errors else 200,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -102,7 +107,8 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
         "form": form or CampaignForm.for_campaign(campaign),
         "campaign": campaign,
     }
-    return render(request, "campaigns/form.html", context)
+    status = 400 if form is not None and form.errors else 200
+    return render(request, "campaigns/form.html", context, status=status)
 
 
 def detail(

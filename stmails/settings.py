@@ -141,7 +141,9 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "stmails.context.site",
-            ]
+            ],
+            # {{ moment|when }} everywhere, without a {% load %} in each template.
+            "builtins": ["stmails.templatetags.when"],
         },
     }
 ]
@@ -217,6 +219,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC") or "UTC"
 USE_I18N = True
 USE_TZ = True
+# One date format with the zone in the whole admin (stmails/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["stmails.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"

@@ -32,7 +32,8 @@ def setup(request):
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, "Welcome! Your admin account is ready.")
         return redirect("dashboard")
-    return render(request, "setup.html", {"form": form})
+    status = 400 if form.errors else 200
+    return render(request, "setup.html", {"form": form}, status=status)
 
 
 class LoginView(auth_views.LoginView):
@@ -69,7 +70,8 @@ def password_change(request):
         update_session_auth_hash(request, user)
         messages.success(request, "Your password was changed.")
         return redirect("dashboard")
-    return render(request, "password_change.html", {"form": form})
+    status = 400 if form.errors else 200
+    return render(request, "password_change.html", {"form": form}, status=status)
 
 
 @login_not_required

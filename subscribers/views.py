@@ -94,7 +94,10 @@ def new(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Subscriber {subscriber.email} created.")
             return redirect("subscribers:detail", pk=subscriber.pk)
     return render(
-        request, "subscribers/form.html", {"nav": "subscribers", "form": form}
+        request,
+        "subscribers/form.html",
+        {"nav": "subscribers", "form": form},
+        status=400 if form.errors else 200,
     )
 
 
@@ -114,7 +117,8 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         form = SubscriberForm.for_subscriber(subscriber)
     context = {"nav": "subscribers", "form": form, "subscriber": subscriber}
-    return render(request, "subscribers/form.html", context)
+    status = 400 if form.errors else 200
+    return render(request, "subscribers/form.html", context, status=status)
 
 
 def detail(request: HttpRequest, pk: int) -> HttpResponse:

@@ -43,7 +43,12 @@ def new(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"List {lst.name} created.")
             return redirect("subscribers:lists")
-    return render(request, "lists/form.html", {"nav": "lists", "form": form})
+    return render(
+        request,
+        "lists/form.html",
+        {"nav": "lists", "form": form},
+        status=400 if form.errors else 200,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -62,7 +67,10 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         form = ListForm.for_list(lst)
     return render(
-        request, "lists/form.html", {"nav": "lists", "form": form, "mlist": lst}
+        request,
+        "lists/form.html",
+        {"nav": "lists", "form": form, "mlist": lst},
+        status=400 if form.errors else 200,
     )
 
 

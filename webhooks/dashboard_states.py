@@ -40,6 +40,8 @@ class State:
     name: str
     level: str  # ok | warn | bad | off
     text: str
+    # The moment the text's "… ago" counts from, shown beside it in the one format.
+    at: datetime | None = None
 
 
 @dataclass
@@ -123,18 +125,28 @@ def _scan_state(box: dict, scan: MailboxScan | None, now: datetime) -> State:
                 "warn",
                 f"scan started {started} ago, no progress for "
                 f"{_ago(now, scan.heartbeat_at)}",
+                scan.heartbeat_at,
             )
         return State(
             "mailbox", name, "ok", f"scanning now: {scan.done} of {scan.total} messages"
         )
-    ended = _ago(now, scan.finished_at or scan.heartbeat_at)
+    ended_at = scan.finished_at or scan.heartbeat_at
+    ended = _ago(now, ended_at)
     if scan.status == MailboxScan.Status.FAILED:
         return State(
-            "mailbox", name, "bad", f"last scan {ended} ago failed: {scan.error}"
+            "mailbox",
+            name,
+            "bad",
+            f"last scan {ended} ago failed: {scan.error}",
+            ended_at,
         )
     if scan.status == MailboxScan.Status.ABANDONED:
         return State(
-            "mailbox", name, "warn", f"last scan {ended} ago stopped without finishing"
+            "mailbox",
+            name,
+            "warn",
+            f"last scan {ended} ago stopped without finishing",
+            ended_at,
         )
     counts = scan.counts or {}
     seen = counts.get("seen", scan.done)
@@ -143,9 +155,13 @@ def _scan_state(box: dict, scan: MailboxScan | None, now: datetime) -> State:
     interval = timedelta(seconds=interval_seconds(box["scan_interval"]))
     if now - (scan.finished_at or scan.started_at) > 2 * interval + OVERDUE_SLACK:
         return State(
-            "mailbox", name, "warn", f"{text} (overdue: every {box['scan_interval']})"
+            "mailbox",
+            name,
+            "warn",
+            f"{text} (overdue: every {box['scan_interval']})",
+            ended_at,
         )
-    return State("mailbox", name, "ok", text)
+    return State("mailbox", name, "ok", text, ended_at)
 
 
 def _mailbox_states(configured: Configured, now: datetime) -> list[State]:
@@ -200,7 +216,8 @@ def _provider_states(configured: Configured, now: datetime) -> list[State]:
         if failed:
             level = "bad"
             text += f"; {failed['n']} events failed (see Settings → Provider webhooks)"
-        states.append(State("provider", label, level, text))
+        at = event.received_at if event is not None else None
+        states.append(State("provider", label, level, text, at))
     return states
 
 
@@ -233,10 +250,10 @@ def _queue_states(now: datetime) -> list[State]:
         if seen is None:
             states.append(State(kind, name, "bad", "never seen (no heartbeat yet)"))
         elif alive:
-            states.append(State(kind, name, "ok", f"seen {_ago(now, seen)} ago"))
+            states.append(State(kind, name, "ok", f"seen {_ago(now, seen)} ago", seen))
         else:
             states.append(
-                State(kind, name, "bad", f"no heartbeat for {_ago(now, seen)}")
+                State(kind, name, "bad", f"no heartbeat for {_ago(now, seen)}", seen)
             )
     return states
 

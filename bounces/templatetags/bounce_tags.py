@@ -13,6 +13,7 @@ from django import template
 from django.utils.html import format_html
 
 from bounces.models import BounceAction
+from stmails.lib.datetime_display import show_datetime
 from subscribers.models import Subscriber
 
 register = template.Library()
@@ -55,7 +56,7 @@ def bounce_badge(subscriber: Subscriber) -> str:
         return ""
     return format_html(
         '<span class="badge blocklisted bounce-badge" title="{}">blocklisted by bounces</span>',
-        f"{action.created_at:%Y-%m-%d %H:%M}: {action.reason}",
+        f"{show_datetime(action.created_at)}: {action.reason}",
     )
 
 

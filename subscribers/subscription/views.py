@@ -5,6 +5,11 @@ security gateways, previews) open every link in a mail, and a GET that confirmed
 or unsubscribed would let them confirm subscriptions nobody asked for or drop
 people from lists. So each link opens a page with one button.
 
+Every successful POST answers with a redirect to a GET page that shows the
+result (Post/Redirect/Get): reloading that page does not subscribe, confirm or
+unsubscribe again, nor send another mail. The result is read back from the
+database or chosen by a fixed flag in the query string, never echoed from it.
+
 The POSTs are exempt from CSRF checks: the signed token in the URL is what
 authorizes them (a forger cannot make one), mail clients send RFC 8058 one-click
 POSTs without cookies, and the subscription form is meant to be embedded on
@@ -17,18 +22,28 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from stmails import config
 from stmails.auth import client_address
 from subscribers import links, ratelimit
-from subscribers.models import Subscriber
+from subscribers.models import Subscriber, Subscription
 from subscribers.services import SubscriberError
 from subscribers.subscription import optin
 
 HONEYPOT = "nonce"
 TOO_MANY = "Too many attempts. Please wait a while and try again."
+
+
+# What a preferences POST did, named by the flag of the redirect that follows it.
+NOTICES = {
+    "unsubscribed": "You are unsubscribed from every list.",
+    "saved": "Your preferences are saved.",
+    "confirm": "Your preferences are saved. Check your inbox to confirm the new "
+    "subscriptions.",
+}
 
 
 def page_enabled() -> bool:
@@ -61,6 +76,8 @@ def subscription_form(request: HttpRequest) -> HttpResponse:
     if not page_enabled():
         raise Http404("the public subscription page is disabled")
     if request.method == "GET":
+        if request.GET.get("done"):
+            return _done(request)
         values = {"l": request.GET.getlist("l")}
         return _form(request, values=values, errors={})
     values = {
@@ -70,7 +87,7 @@ def subscription_form(request: HttpRequest) -> HttpResponse:
     }
     if request.POST.get(HONEYPOT):
         # A bot filled the hidden field: answer as for a person, do nothing.
-        return _done(request, values["email"])
+        return _to_done(request, values["email"])
     if not ratelimit.allow_ip(client_address(request)) or (
         values["email"].strip() and not ratelimit.allow_address(values["email"])
     ):
@@ -85,13 +102,22 @@ def subscription_form(request: HttpRequest) -> HttpResponse:
     except SubscriberError as e:
         field = "l" if e.field == "list_uuids" else e.field
         return _form(request, values=values, errors={field: e.message}, status=400)
-    return _done(request, values["email"])
+    return _to_done(request, values["email"])
 
 
-def _done(request: HttpRequest, email: str) -> HttpResponse:
+def _to_done(request: HttpRequest, email: str) -> HttpResponse:
     """The same answer whatever became of the address (new, already confirmed,
-    returning, blocklisted): the form must not reveal who is on which list."""
-    context = {"email": email.strip(), "confirmations": optin.confirmations_enabled()}
+    returning, blocklisted): the form must not reveal who is on which list. The
+    address the visitor typed goes with the redirect as a message (a cookie), not
+    in the URL, where access logs would keep it."""
+    messages.success(
+        request, f"We have received your subscription request for {email.strip()}."
+    )
+    return redirect(reverse("subscription:form") + "?done=1")
+
+
+def _done(request: HttpRequest) -> HttpResponse:
+    context = {"confirmations": optin.confirmations_enabled()}
     return render(request, "subscription/done.html", context)
 
 
@@ -102,6 +128,8 @@ def optin_confirm(request: HttpRequest, token: str) -> HttpResponse:
     """GET: the page with a "Confirm" button; POST: confirm (scanner-safe)."""
     if request.method == "POST" and request.POST.get("action") == "resend":
         return _resend_expired(request, token)
+    if request.method == "GET" and request.GET.get("resent"):
+        return _resent(request, token)
     try:
         subscriber = links.read_optin_token(token)
     except links.TokenError as e:
@@ -112,11 +140,22 @@ def optin_confirm(request: HttpRequest, token: str) -> HttpResponse:
             status=410 if e.expired else 404,
         )
     if request.method == "POST":
-        result = optin.confirm_optin(token)
+        optin.confirm_optin(token)
+        return redirect(request.path + "?done=1")
+    if request.GET.get("done"):
+        # What is confirmed now, read back: the same page after any reload.
+        confirmed = [
+            s.list
+            for s in Subscription.objects.filter(
+                subscriber=subscriber, status=Subscription.Status.CONFIRMED
+            )
+            .select_related("list")
+            .order_by("list__name", "list_id")
+        ]
         return render(
             request,
             "subscription/optin.html",
-            {"subscriber": subscriber, "confirmed": result.confirmed, "done": True},
+            {"subscriber": subscriber, "confirmed": confirmed, "done": True},
         )
     pending = [s.list for s in optin.pending_double_optin(subscriber)]
     if subscriber.is_blocklisted:
@@ -143,6 +182,14 @@ def _resend_expired(request: HttpRequest, token: str) -> HttpResponse:
             "Nothing to confirm",
             "There is no subscription waiting for confirmation.",
         )
+    return redirect(request.path + "?resent=1")
+
+
+def _resent(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        subscriber = links.read_optin_token(token, allow_expired=True)
+    except links.TokenError as e:
+        return _message(request, "Invalid link", str(e), status=404, kind="error")
     return _message(
         request,
         "Check your inbox",
@@ -167,7 +214,10 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
             list_ids = None
         optin.unsubscribe(subscriber, list_ids)
         if request.POST.get("List-Unsubscribe") == "One-Click":
+            # RFC 8058: the mail client wants an answer, not a page to follow.
             return HttpResponse("unsubscribed\n", content_type="text/plain")
+        return redirect(request.path + "?done=1")
+    if request.GET.get("done"):
         return render(
             request,
             "subscription/unsubscribe.html",
@@ -193,11 +243,10 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
         subscriber, _ = links.read_subscription_token(token)
     except links.TokenError as e:
         return _message(request, "Invalid link", str(e), status=404, kind="error")
-    notice = ""
     if request.method == "POST":
         if request.POST.get("action") == "unsubscribe_all":
             optin.unsubscribe(subscriber)
-            notice = "You are unsubscribed from every list."
+            saved = "unsubscribed"
         else:
             wanted = {
                 int(v)
@@ -205,9 +254,9 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
                 if v.isascii() and v.isdigit() and len(v) <= 18
             }
             result = optin.update_preferences(subscriber, wanted)
-            notice = "Your preferences are saved."
-            if result.mail is not None:
-                notice += " Check your inbox to confirm the new subscriptions."
+            saved = "confirm" if result.mail is not None else "saved"
+        return redirect(f"{request.path}?saved={saved}")
+    notice = NOTICES.get(request.GET.get("saved", ""), "")
     rows = [
         {
             "list": lst,

@@ -68,7 +68,7 @@ def test_it_shows_service_errors_beside_the_field(client_alice, make_list):
     r = client_alice.post(
         "/campaigns/new", form_data(lst.id, from_email="nope", body="{% if %}")
     )
-    assert r.status_code == 200
+    assert r.status_code == 400
     form = r.context["form"]
     assert "from_email" in form.errors
     assert not Campaign.objects.exists()

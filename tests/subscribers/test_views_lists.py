@@ -102,7 +102,7 @@ def test_it_creates_a_list(client_alice):
 )
 def test_it_shows_list_errors_beside_the_field(client_alice, data, field):
     r = client_alice.post("/lists/new", data)
-    assert r.status_code == 200
+    assert r.status_code == 400
     assert field in r.context["form"].errors
     assert f'id="id_{field}-error"'.encode() in r.content
     assert not MailingList.objects.exists()

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from stmails import config
 from stmails.lib import http
+from stmails.lib.datetime_display import show_datetime
 from stmails.outbox import queue_mail
 from webhooks.alerts.rules import rule_title
 from webhooks.models import AlertIncident, AlertPost
@@ -64,7 +65,7 @@ def _site() -> tuple[str, str]:
 
 
 def _when(at: datetime | None) -> str:
-    return timezone.localtime(at).strftime("%Y-%m-%d %H:%M:%S %Z") if at else "-"
+    return show_datetime(at) if at else "-"
 
 
 def _mail_text(incident: AlertIncident, event: str, page_url: str) -> str:

@@ -20,7 +20,7 @@ T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
 
 def _local(moment: datetime) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S")
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M %Z")
 
 
 @pytest.fixture

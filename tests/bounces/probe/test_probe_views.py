@@ -110,6 +110,32 @@ def test_it_starts_a_round_trip_and_refreshes_while_it_runs(client_alice):
     assert "waiting for: mail sent" in html
 
 
+def test_the_round_trip_lives_under_deliverability(client_alice):
+    response = client_alice.get("/deliverability/round-trip")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    # The top nav says Deliverability and the section's tabs hold the page;
+    # the Settings tabs (where Self-test would light up) are not there.
+    assert '<a href="/deliverability" class="active">Deliverability</a>' in html
+    assert 'href="/deliverability/round-trip" class="active" aria-current="page"' in (
+        html
+    )
+    assert ">Self-test</a>" not in html
+    # Self-test links to this one address (the DNS check page too:
+    # tests/bounces/test_deliverability_view.py).
+    settings_page = client_alice.get("/settings/probe").content.decode()
+    assert 'href="/deliverability/round-trip"' in settings_page
+
+
+@pytest.mark.parametrize("old", ["/settings/probe/round-trip", "/settings/round-trip"])
+def test_the_settings_addresses_of_the_round_trip_redirect_to_it(client_alice, old):
+    response = client_alice.get(old)
+
+    assert response.status_code == 301
+    assert response["Location"] == "/deliverability/round-trip"
+
+
 def test_it_rejects_a_bad_round_trip(client_alice):
     [box] = configure(BOX)
 

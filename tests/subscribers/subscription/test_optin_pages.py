@@ -58,10 +58,14 @@ def test_pressing_the_button_confirms_every_pending_list(
 
     r = client.post(url, {"confirm": "true"})
 
-    assert r.status_code == 200
-    assert "is confirmed" in r.content.decode()
+    # Post/Redirect/Get: the result page is a GET, so a reload confirms nothing.
+    assert r.status_code == 302
+    assert r["Location"] == url + "?done=1"
     assert status(ann, double_list) == "confirmed"
     assert status(ann, private_double) == "confirmed"
+    page = client.get(r["Location"]).content.decode()
+    assert "Thank you: your subscription to <strong>Insiders</strong>, " in page
+    assert "<strong>Weekly</strong> is confirmed" in page
     assert "already confirmed" in client.get(url).content.decode()
 
 
@@ -90,9 +94,13 @@ def test_an_expired_link_is_refused_and_offers_a_new_one(
     assert status(ann, double_list) == "unconfirmed"
 
     r = client.post(url, {"action": "resend"})
-    assert r.status_code == 200
-    assert "Check your inbox" in r.content.decode()
+    assert r.status_code == 302
+    assert r["Location"] == url + "?resent=1"
+    page = client.get(r["Location"]).content.decode()
+    assert "We sent a new confirmation link to ann@example.com." in page
     new = optin_mails().last()
+    # Reloading the answer sends nothing more.
+    client.get(r["Location"])
     assert optin_mails().count() == 2
     client.post(path_of(confirm_link(new)))
     assert status(ann, double_list) == "confirmed"
@@ -133,9 +141,12 @@ def test_one_click_post_unsubscribes_from_the_mail_lists(
 def test_the_button_can_unsubscribe_from_everything(client, ann, single_list):
     Subscription.objects.create(subscriber=ann, list=single_list, status="confirmed")
 
-    r = client.post(unsubscribe_path(optin_mails().get()), {"scope": "all"})
+    path = unsubscribe_path(optin_mails().get())
+    r = client.post(path, {"scope": "all"})
 
-    assert "You are unsubscribed" in r.content.decode()
+    assert r.status_code == 302
+    assert r["Location"] == path + "?done=1"
+    assert "You are unsubscribed" in client.get(r["Location"]).content.decode()
     assert set(
         Subscription.objects.filter(subscriber=ann).values_list("status", flat=True)
     ) == {"unsubscribed"}
@@ -161,7 +172,10 @@ def test_preferences_show_and_change_lists(
     # Keep Insiders, leave Weekly, join Announcements (single: at once).
     r = client.post(url, {"list": [private_double.pk, single_list.pk]})
 
-    assert "Your preferences are saved." in r.content.decode()
+    assert r.status_code == 302
+    assert r["Location"] == url + "?saved=saved"
+    assert "Your preferences are saved." in client.get(r["Location"]).content.decode()
+    assert "Your preferences are saved." not in client.get(url).content.decode()
     assert status(ann, double_list) == "unsubscribed"
     assert status(ann, private_double) == "unconfirmed"
     assert status(ann, single_list) == "confirmed"
@@ -172,15 +186,22 @@ def test_joining_a_double_list_from_preferences_sends_a_confirmation(
 ):
     bob = make_subscriber("bob@example.com")
 
-    r = client.post(path_of(links.preferences_url(bob)), {"list": [double_list.pk]})
+    r = client.post(
+        path_of(links.preferences_url(bob)), {"list": [double_list.pk]}, follow=True
+    )
 
+    assert r.redirect_chain[0][1] == 302
     assert "Check your inbox to confirm" in r.content.decode()
     assert status(bob, double_list) == "unconfirmed"
     assert optin_mails("bob@example.com").count() == 1
 
 
 def test_preferences_unsubscribe_from_all(client, ann):
-    client.post(path_of(links.preferences_url(ann)), {"action": "unsubscribe_all"})
+    r = client.post(
+        path_of(links.preferences_url(ann)), {"action": "unsubscribe_all"}, follow=True
+    )
+
+    assert "You are unsubscribed from every list." in r.content.decode()
 
     assert set(
         Subscription.objects.filter(subscriber=ann).values_list("status", flat=True)

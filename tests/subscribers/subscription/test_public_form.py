@@ -15,10 +15,11 @@ pytestmark = pytest.mark.django_db
 URL = "/subscription/form"
 
 
-def post(client, email="ann@example.com", lists=(), **extra):
+def post(client, email="ann@example.com", lists=(), follow=True, **extra):
+    """The answer a browser shows: a success redirects to the result page."""
     data = {"email": email, "name": "Ann", "l": [str(lst.uuid) for lst in lists]}
     data.update(extra)
-    return client.post(URL, data)
+    return client.post(URL, data, follow=follow)
 
 
 def status_of(email, lst):
@@ -41,6 +42,21 @@ def test_it_is_404_when_the_page_is_disabled(client, single_list):
     assert client.get(URL).status_code == 404
     assert post(client, lists=[single_list]).status_code == 404
     assert not Subscriber.objects.exists()
+
+
+def test_a_subscription_redirects_to_its_result_and_a_reload_does_not_resend(
+    client, double_list
+):
+    r = post(client, lists=[double_list], follow=False)
+
+    assert r.status_code == 302
+    assert r["Location"] == URL + "?done=1"
+    page = client.get(r["Location"]).content.decode()
+    assert "We have received your subscription request for ann@example.com." in page
+    assert "a link is on its way" in page
+    # Reloading the result page is a GET: no second subscription mail.
+    assert "We have received" in client.get(r["Location"]).content.decode()
+    assert optin_mails("ann@example.com").count() == 1
 
 
 def test_a_single_opt_in_list_confirms_at_once(client, single_list):

@@ -8,10 +8,12 @@ then. So the rate holds whatever the number of worker processes, and a slot
 that runs alone sends as fast as the shared rate allows: slots that cannot run
 in parallel (fewer processes than slots) never lower it.
 
-The schedule may lag the clock by SLACK messages (as uber-go/ratelimit's
-slack): a sender that was a little late (a slow SMTP reply, a busy CPU) makes
-it up, instead of every delay being lost to strict spacing. Over any span the
-count stays within rate × span + SLACK.
+Moments are at least 1/rate apart, so no window of one second ever holds more
+than `rate` of them: the ceiling holds per second, not only on average. There
+is no catch-up burst (as uber-go/ratelimit's slack would give): a sender that
+comes late starts the schedule again from now. The rate holds as long as some
+process is ready for the next moment when it comes, which is why a message is
+built before its moment is reserved (campaigns.sending.sender).
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ from campaigns.models import SendPace
 from stmails import config
 
 ROW = 1
-SLACK = 10  # messages
 
 
 def ceiling(settings: dict | None = None) -> float:
@@ -35,11 +36,10 @@ def ceiling(settings: dict | None = None) -> float:
     )
 
 
-def reserve(now: float, interval: float, slack: float = 0.0) -> float:
-    """Take the next free send time and return it: never earlier than
-    `now - slack` (seconds), so up to slack/interval messages that fell behind
-    go at once. Atomic across processes: concurrent callers each get their own
-    moment, `interval` seconds apart.
+def reserve(now: float, interval: float) -> float:
+    """Take the next free send time and return it: the later of `now` and the
+    last reserved moment + `interval` (seconds). Atomic across processes:
+    concurrent callers each get their own moment, `interval` seconds apart.
     """
     table = connection.ops.quote_name(SendPace._meta.db_table)
     sql = (
@@ -47,10 +47,9 @@ def reserve(now: float, interval: float, slack: float = 0.0) -> float:
         "(CASE WHEN next_at > %s THEN next_at ELSE %s END) + %s "
         "WHERE id = %s RETURNING next_at"
     )
-    earliest = now - slack
     for _ in range(2):
         with connection.cursor() as cursor:
-            cursor.execute(sql, [earliest, earliest, interval, ROW])
+            cursor.execute(sql, [now, now, interval, ROW])
             row = cursor.fetchone()
         if row is not None:
             return float(row[0]) - interval
@@ -69,6 +68,6 @@ class SharedPacer:
 
     def wait(self) -> None:
         now = self.clock()
-        at = reserve(now, self.interval, SLACK * self.interval)
+        at = reserve(now, self.interval)
         if at > now:
             self.sleep(at - now)

@@ -1,11 +1,15 @@
 """Send a running campaign's queued deliveries over one reused SMTP connection.
 
-One call (a Celery task, see campaigns.tasks) is one "slot": it sends the rows
-whose id falls in its share (id mod slots), chunk by chunk, until none are
-left, the campaign is no longer running (pause and cancel are seen between
-chunks), the sliding window is full, no server answers, or its time budget is
-spent; `again_in` then tells the task when to run the slot again. The claim
-and crash policy are in campaigns.sending.engine's docstring.
+One call (a Celery task, see campaigns.tasks) is one "slot". Rows are split in
+`slots` parts (id mod slots); a slot starts with its own part and, when that
+is empty or another slot is working on it (a claim lost to another slot), moves
+on to the next part, so the slots that run do all the work: with fewer worker
+processes than slots, nobody waits for the broker to hand over the next slot
+between parts. It sends chunk by chunk until no part has rows left, the
+campaign is no longer running (pause and cancel are seen between chunks), the
+sliding window is full, no server answers, or its time budget is spent;
+`again_in` then tells the task when to run the slot again. The claim and crash
+policy are in campaigns.sending.engine's docstring.
 """
 
 from __future__ import annotations
@@ -109,6 +113,7 @@ def window_share(settings: dict, slot: int, slots: int) -> tuple[int, float]:
 class Run:
     def __init__(self, campaign: Campaign, slot: int, slots: int, sleep, clock):
         self.campaign, self.slot, self.slots = campaign, slot, slots
+        self.part = slot % slots  # the part of the rows this slot works on
         self.settings = config.get_values(
             "app.message_rate", "app.concurrency", "app.message_sliding_window",
             "app.message_sliding_window_duration",
@@ -139,14 +144,25 @@ class Run:
     # --- one chunk ----------------------------------------------------------------
 
     def next_chunk(self, limit: int) -> list[Delivery]:
-        rows = Delivery.objects.filter(campaign=self.campaign, status=DStatus.QUEUED)
-        if self.slots > 1:
-            rows = rows.annotate(part=Mod("id", Value(self.slots))).filter(
-                part=self.slot
+        """Queued rows of the part this slot works on, else of the next part
+        that has any; [] when none has."""
+        for _ in range(self.slots):
+            rows = Delivery.objects.filter(
+                campaign=self.campaign, status=DStatus.QUEUED
             )
-        return list(
-            rows.order_by("id").only("id", "subscriber_id", "email", "attempts")[:limit]
-        )
+            if self.slots > 1:
+                rows = rows.annotate(part=Mod("id", Value(self.slots))).filter(
+                    part=self.part
+                )
+            chunk = list(
+                rows.order_by("id").only("id", "subscriber_id", "email", "attempts")[
+                    :limit
+                ]
+            )
+            if chunk:
+                return chunk
+            self.part = (self.part + 1) % self.slots
+        return []
 
     def subscribers(self, chunk: list[Delivery]) -> dict[int, dict]:
         """Chunk subscribers still eligible now (a bounce may have blocklisted one)."""
@@ -174,13 +190,27 @@ class Run:
             if self.conn is None and not self.connect():
                 return False
             attempt = delivery.attempts + 1
+            # Built before the claim and the wait: the message is ready when
+            # its moment comes (campaigns.sending.pace).
+            try:
+                composed = self.compose(delivery, sub)
+            except Exception as e:  # noqa: BLE001 (a template error must not stall the campaign)
+                composed = SendFailure(f"cannot build the message: {e}")
             # The claim commits before any SMTP traffic for this message.
             if not Delivery.objects.filter(
                 pk=delivery.pk, status=DStatus.QUEUED
             ).update(status=DStatus.SENDING, attempts=attempt, sent_at=timezone.now()):
+                # Another slot works on this part: leave it the rest.
+                self.part = (self.part + 1) % self.slots
+                return True
+            claim = Delivery.objects.filter(
+                pk=delivery.pk, status=DStatus.SENDING, attempts=attempt
+            )
+            if isinstance(composed, SendFailure):
+                self.record_failure(delivery, claim, attempt, composed, final=True)
                 continue
             self.pacer.wait()
-            self.send_one(delivery, attempt, sub)
+            self.send_one(delivery, claim, attempt, composed)
         return True
 
     def connect(self) -> bool:
@@ -200,16 +230,10 @@ class Run:
             close_connection(self.conn)
             self.conn = None
 
-    def send_one(self, delivery: Delivery, attempt: int, sub: dict) -> None:
-        claim = Delivery.objects.filter(
-            pk=delivery.pk, status=DStatus.SENDING, attempts=attempt
-        )
-        try:
-            message_id, msg, sender = self.compose(delivery, sub)
-        except Exception as e:  # noqa: BLE001 (a template error must not stall the campaign)
-            failure = SendFailure(f"cannot build the message: {e}")
-            self.record_failure(delivery, claim, attempt, failure, final=True)
-            return
+    def send_one(
+        self, delivery: Delivery, claim, attempt: int, composed: tuple[str, bytes, str]
+    ) -> None:
+        message_id, data, sender = composed
         try:
             code, text = self.conn.mail(sender)
             if code != 250:
@@ -222,7 +246,7 @@ class Run:
                 self._reset()  # recovered meanwhile: not ours any more
                 return
             try:
-                code, text = self.conn.data(msg.as_bytes())
+                code, text = self.conn.data(data)
             except smtplib.SMTPResponseException as e:
                 raise _reply_failure("DATA", e.smtp_code, e.smtp_error) from None
             if code != 250:
@@ -246,10 +270,11 @@ class Run:
         self.result.sent += 1
         log.debug("delivery %s sent: %s", delivery.pk, format_reply(code, text))
 
-    def compose(self, delivery: Delivery, sub: dict):
-        """(Message-ID, message, envelope sender) for one subscriber."""
+    def compose(self, delivery: Delivery, sub: dict) -> tuple[str, bytes, str]:
+        """(Message-ID, message bytes, envelope sender) for one subscriber."""
         subscriber = Subscriber(id=sub["id"], uuid=sub["uuid"])
         root = self.settings["app.root_url"]
+        unsubscribe = unsubscribe_url(subscriber, self.lists, root=root)
         rendered = self.renderer.render(
             build_context(
                 sub,
@@ -258,7 +283,7 @@ class Run:
                     "name": self.campaign.name,
                     "subject": self.campaign.subject,
                 },
-                unsubscribe_url(subscriber, self.lists, root=root),
+                unsubscribe,
             )
         )
         message_id = new_message_id(self.from_email)
@@ -268,14 +293,14 @@ class Run:
                 subject=rendered.subject, text=rendered.text, html=rendered.html,
                 message_id=message_id, campaign_uuid=str(self.campaign.uuid),
                 subscriber_uuid=str(sub["uuid"]),
-                unsubscribe_headers=list_unsubscribe_headers(subscriber, self.lists, root=root),
+                unsubscribe_headers=list_unsubscribe_headers(subscriber, url=unsubscribe),
                 campaign_headers=list(self.campaign.headers or []),
             ),
             self.server,
         )  # fmt: skip
         if self.verp_domain:  # wins over a Return-Path header
             sender = verp_sender(delivery.pk, self.verp_domain, self.verp_key)
-        return message_id, msg, sender
+        return message_id, msg.as_bytes(), sender
 
     def _reset(self) -> None:
         try:

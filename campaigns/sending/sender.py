@@ -33,7 +33,7 @@ from campaigns.sending import breaker, engine
 from campaigns.sending.message import (
     VERP_SALT,
     Outgoing,
-    build_message,
+    build_bytes,
     new_message_id,
     sending_domain,
     verp_sender,
@@ -287,7 +287,7 @@ class Run:
             )
         )
         message_id = new_message_id(self.from_email)
-        msg, sender = build_message(
+        data, sender = build_bytes(
             Outgoing(
                 from_email=self.from_email, to_email=delivery.email, to_name=sub["name"],
                 subject=rendered.subject, text=rendered.text, html=rendered.html,
@@ -300,7 +300,7 @@ class Run:
         )  # fmt: skip
         if self.verp_domain:  # wins over a Return-Path header
             sender = verp_sender(delivery.pk, self.verp_domain, self.verp_key)
-        return message_id, msg.as_bytes(), sender
+        return message_id, data, sender
 
     def _reset(self) -> None:
         try:

@@ -1,6 +1,6 @@
 """build_bytes writes, byte for byte, what the email package writes for
-build_message's message (boundary and Date aside), directly for plain
-messages and through the email package for the rest."""
+build_message's message (boundary and Date aside), directly when the headers
+are plain and through the email package for the rest."""
 
 from __future__ import annotations
 
@@ -48,6 +48,8 @@ PLAIN = {
     "8bit body": {"text": "Grüße, Zoë\n", "html": "<p>Grüße</p>"},
     "line endings": {"text": "a\r\nb\rc\n\nd", "html": "x\r\n"},
     "longest line": {"text": "x" * 998},
+    "long line: quoted-printable": {"html": "<p>" + "lorem ipsum " * 100 + "</p>"},
+    "long line: base64": {"text": "ÿ" * 600},
     "bare address sender": {"from_email": "news@mail.example.org"},
     "custom headers": {"campaign_headers": [{"X-Mailer-Note": "spring 2027"}]},
     "boundary lookalike": {"text": "===============1234567890123456789=="},
@@ -63,7 +65,6 @@ EMAIL_PACKAGE = {
     "non-ASCII name": {"to_name": "Zoë Ünal"},
     "quoted name": {"to_name": "Lee, Ann"},
     "encoded word": {"subject": "=?utf-8?q?hi?="},
-    "long line": {"html": "<p>" + "x" * 1200 + "</p>"},
     "address header": {"campaign_headers": [{"Reply-To": "Desk <desk@example.org>"}]},
     "double space": {"subject": "Spring  news"},
 }

@@ -58,10 +58,12 @@ class TimingSink:
         return "250 2.0.0 Ok"
 
 
-def make_run_environment(var: Path) -> None:
+def make_run_environment(var: Path, database_url: str) -> None:
     """What `make run` sees with no variables set, in a private var dir."""
     for name in ("DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL"):
         os.environ.pop(name, None)
+    if database_url:
+        os.environ["DATABASE_URL"] = database_url
     os.environ.update(
         STMAILS_VAR_DIR=str(var),
         DJANGO_SETTINGS_MODULE="stmails.settings",
@@ -156,7 +158,13 @@ def floor_rate(port: int, messages: list[tuple[str, bytes]], sink: TimingSink) -
 
 
 def rate_of(times: list[float]) -> float:
+    """Messages per second over the whole seconds from the first message (the
+    last, partial second left out: at the ceiling it may hold anything from
+    1 to 100 messages); first to last when the run is under a second."""
     span = times[-1] - times[0] if len(times) > 1 else 0.0
+    if span >= 1.0:
+        whole = int(span)
+        return bisect.bisect_left(times, times[0] + whole) / whole
     return (len(times) - 1) / span if span else 0.0
 
 
@@ -169,15 +177,29 @@ def busiest_second(times: list[float]) -> int:
     )
 
 
+def per_second(times: list[float]) -> list[int]:
+    """Messages in each second of the run, from the first message."""
+    counts = [0] * (int(times[-1] - times[0]) + 1) if times else []
+    for t in times:
+        counts[int(t - times[0])] += 1
+    return counts
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--subscribers", type=int, default=1000)
     parser.add_argument("--web-port", type=int, default=0, help="default: a free one")
     parser.add_argument("--sink-port", type=int, default=0, help="default: a free one")
     parser.add_argument("--keep", action="store_true", help="keep the var dir")
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help="default: make run's own, SQLite in the var dir (an empty "
+        "PostgreSQL database here compares the two)",
+    )
     args = parser.parse_args()
     var = Path(tempfile.mkdtemp(prefix="stmails-bench-rate-"))
-    make_run_environment(var)
+    make_run_environment(var, args.database_url)
     import django
 
     django.setup()
@@ -216,8 +238,13 @@ def main() -> int:
     measured = rate_of(times)
     busiest = busiest_second(times)
     span = times[-1] - times[0] if len(times) > 1 else 0.0
+    seconds = per_second(times)
     ok = (
-        exact and status == "finished" and measured >= TARGET * rate and busiest <= rate
+        exact
+        and status == "finished"
+        and TARGET * rate <= measured <= rate
+        and max(seconds) <= rate
+        and busiest <= rate
     )
     print(f"load average: {os.getloadavg()}")
     print(
@@ -228,12 +255,14 @@ def main() -> int:
     print(f"floor (same sink, same messages prebuilt, one smtplib connection): "
           f"{floor:.1f} messages/s")  # fmt: skip
     print(
-        f"default settings: {measured:.1f} messages/s ({n} in {span:.2f} s), "
+        f"default settings: {measured:.1f} messages/s ({n} in {span:.2f} s, first "
+        f"to last), "
         f"ceiling {rate:g}/s (concurrency × rate): ratio {measured / rate:.3f}"
     )
     print(f"busiest 1-second window: {busiest} messages (ceiling {rate:g})")
+    print(f"messages in each second of the run: {seconds}")
     print(
-        f"target: at least {TARGET:.0%} of the ceiling on average, never more than "
+        f"target: {TARGET:.0%} to 100 % of the ceiling on average, never more than "
         f"the ceiling in any second: {'OK' if ok else 'MISSED'}"
         + (f" (var dir kept: {var})" if args.keep else "")
     )

@@ -1,29 +1,33 @@
 """The sending rate, shared by every process that sends campaign mail.
 
 listmonk's meaning: app.concurrency × app.message_rate messages per second in
-total (default 10 × 10 = 100/s). One row (campaigns.models.SendPace) holds the
-next free send time; each message reserves its moment with one atomic
-UPDATE ... RETURNING (PostgreSQL and SQLite both have it), then sleeps until
-then. So the rate holds whatever the number of worker processes, and a slot
-that runs alone sends as fast as the shared rate allows: slots that cannot run
-in parallel (fewer processes than slots) never lower it.
+total (default 10 × 10 = 100/s). Each message reserves its send time in one
+short transaction on the SendPace row (campaigns.models), which serializes
+all processes on all machines, then sleeps until then. So the rate holds
+whatever the number of worker processes, and a slot that runs alone sends as
+fast as the shared rate allows.
 
-Moments are at least 1/rate apart, so no window of one second ever holds more
-than `rate` of them: the ceiling holds per second, not only on average. There
-is no catch-up burst (as uber-go/ratelimit's slack would give): a sender that
-comes late starts the schedule again from now. The rate holds as long as some
-process is ready for the next moment when it comes, which is why a message is
-built before its moment is reserved (campaigns.sending.sender).
+The rule is a sliding window: at most `rate` messages in any one second (any
+N messages in any N/rate seconds, N the rate rounded down, for rates that are
+not whole). A message starts at the latest of: now, the previous message's
+start (times never go backwards), and one window after the message N earlier
+finished (SendMoment keeps the last N times: the start, then the moment the
+server answered). Counting from the answer, no second ever holds more than the
+ceiling even as the receiving server sees it, after the SMTP round trips.
+Below the ceiling nobody waits: strict spacing (one message every 1/rate
+seconds) would make a sender wait for its turn whenever another had just
+sent, even when both together were slower than the rate, and lose those waits
+(it cost a fifth of the rate with two processes).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.db import connection
+from django.db import connection, transaction
 
 from campaigns import settings_keys
-from campaigns.models import SendPace
+from campaigns.models import SendMoment, SendPace
 from stmails import config
 
 ROW = 1
@@ -36,38 +40,85 @@ def ceiling(settings: dict | None = None) -> float:
     )
 
 
-def reserve(now: float, interval: float) -> float:
-    """Take the next free send time and return it: the later of `now` and the
-    last reserved moment + `interval` (seconds). Atomic across processes:
-    concurrent callers each get their own moment, `interval` seconds apart.
-    """
-    table = connection.ops.quote_name(SendPace._meta.db_table)
-    sql = (
-        f"UPDATE {table} SET next_at = "  # noqa: S608 (no input in the names)
-        "(CASE WHEN next_at > %s THEN next_at ELSE %s END) + %s "
-        "WHERE id = %s RETURNING next_at"
-    )
-    for _ in range(2):
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [now, now, interval, ROW])
+def window(rate: float) -> tuple[int, float]:
+    """(N messages, seconds): at most N in any window of that many seconds."""
+    count = max(1, int(rate))
+    return count, count / rate
+
+
+def reserve(now: float, rate: float) -> tuple[float, int]:
+    """Take the next start time (Unix seconds, never before `now`) for one
+    message at most `rate` per second from all senders together; returns it
+    and the message's sequence number (for finished). Atomic across
+    processes: the first UPDATE holds the pace row until commit."""
+    count, span = window(rate)
+    pace = connection.ops.quote_name(SendPace._meta.db_table)
+    moments = connection.ops.quote_name(SendMoment._meta.db_table)
+    with transaction.atomic(), connection.cursor() as cursor:
+        for _ in range(2):
+            cursor.execute(
+                f"UPDATE {pace} SET seq = seq + 1 WHERE id = %s "  # noqa: S608 (no input in the names)
+                "RETURNING seq, next_at, per_window",
+                [ROW],
+            )
             row = cursor.fetchone()
-        if row is not None:
-            return float(row[0]) - interval
-        SendPace.objects.get_or_create(pk=ROW)  # first use: make the row
-    raise RuntimeError("the send pace row cannot be made")  # pragma: no cover
+            if row is not None:
+                break
+            SendPace.objects.get_or_create(pk=ROW)  # first use: make the row
+        seq, latest, kept = row
+        if kept != count:  # another rate: the times kept no longer apply
+            cursor.execute(f"DELETE FROM {moments}")  # noqa: S608
+            cursor.execute(
+                f"UPDATE {pace} SET per_window = %s WHERE id = %s",  # noqa: S608
+                [count, ROW],
+            )
+        slot = seq % count
+        cursor.execute(f"SELECT at FROM {moments} WHERE slot = %s", [slot])  # noqa: S608
+        earlier = cursor.fetchone()
+        at = max(now, latest, earlier[0] + span if earlier else now)
+        cursor.execute(
+            f"INSERT INTO {moments} (slot, seq, at) VALUES (%s, %s, %s) "  # noqa: S608
+            "ON CONFLICT (slot) DO UPDATE SET seq = EXCLUDED.seq, at = EXCLUDED.at",
+            [slot, seq, at],
+        )
+        cursor.execute(
+            f"UPDATE {pace} SET next_at = %s WHERE id = %s",  # noqa: S608
+            [at, ROW],
+        )
+    return at, seq
+
+
+def finished(seq: int, rate: float, at: float) -> None:
+    """Message `seq` is done (the server answered) at `at`: the message one
+    window later may start one window after that."""
+    count, _ = window(rate)
+    moments = connection.ops.quote_name(SendMoment._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {moments} SET at = %s "  # noqa: S608
+            "WHERE slot = %s AND seq = %s AND at < %s",
+            [at, seq % count, seq, at],
+        )
 
 
 class SharedPacer:
-    """At most `rate` messages per second from all senders together."""
+    """At most `rate` messages per second from all senders together: wait()
+    before a message, finished() once the server answered it."""
 
     def __init__(
         self, rate: float, sleep: Callable[[float], None], clock: Callable[[], float]
     ):
-        self.interval = 1.0 / rate
+        self.rate = rate
         self.sleep, self.clock = sleep, clock
+        self.seq: int | None = None
 
     def wait(self) -> None:
         now = self.clock()
-        at = reserve(now, self.interval)
+        at, self.seq = reserve(now, self.rate)
         if at > now:
             self.sleep(at - now)
+
+    def finished(self) -> None:
+        if self.seq is not None:
+            finished(self.seq, self.rate, self.clock())
+            self.seq = None

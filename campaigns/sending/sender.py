@@ -210,7 +210,10 @@ class Run:
                 self.record_failure(delivery, claim, attempt, composed, final=True)
                 continue
             self.pacer.wait()
-            self.send_one(delivery, claim, attempt, composed)
+            try:
+                self.send_one(delivery, claim, attempt, composed)
+            finally:
+                self.pacer.finished()
         return True
 
     def connect(self) -> bool:

@@ -19,7 +19,6 @@ import smtplib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.conf import settings as django_settings
 from django.db.models import F, Value
@@ -38,7 +37,7 @@ from campaigns.sending.message import (
     sending_domain,
     verp_sender,
 )
-from campaigns.sending.pace import SharedPacer, ceiling
+from campaigns.sending.pace import SharedPacer, ceiling, window_share
 from stmails import config
 from stmails.lib import signing
 from stmails.outbox import SendFailure
@@ -64,15 +63,6 @@ DStatus = Delivery.Status
 # RCPT TO; bounces listens and records a hard bounce (campaigns cannot import it).
 delivery_rejection = Signal()
 
-DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
-
-
-def parse_duration(value: str) -> float:
-    for unit in ("ms", "s", "m", "h"):
-        if value.endswith(unit) and value[: -len(unit)].isdigit():
-            return int(value[: -len(unit)]) * DURATION_UNITS[unit]
-    raise ValueError(f"not a duration: {value!r}")
-
 
 @dataclass
 class RunResult:
@@ -89,25 +79,6 @@ def server_for_slot(slot: int) -> dict | None:
     servers = [s for s in config.get_value("smtp") if s.get("enabled")]
     seats = [s for s in servers for _ in range(int(s.get("max_conns") or 1))]
     return seats[slot % len(seats)] if seats else None
-
-
-def window_share(settings: dict, slot: int, slots: int) -> tuple[int, float]:
-    """(messages this slot may send now, seconds until the window frees some)."""
-    if not settings["app.message_sliding_window"]:
-        return CHUNK, 0.0
-    span = parse_duration(settings["app.message_sliding_window_duration"])
-    since = timezone.now() - timedelta(seconds=span)
-    # Claimed rows count too: they are about to be sent.
-    used = Delivery.objects.filter(
-        status__in=(DStatus.SENT, DStatus.SENDING), sent_at__gte=since
-    )
-    allowed = settings["app.message_sliding_window_rate"] - used.count()
-    if allowed <= 0:
-        oldest = used.order_by("sent_at").values_list("sent_at", flat=True).first()
-        wait = (oldest - since).total_seconds() if oldest else span
-        return 0, max(1.0, wait)
-    share = allowed // slots + (1 if slot < allowed % slots else 0)
-    return min(CHUNK, share), max(1.0, span / 10)
 
 
 class Run:
@@ -392,7 +363,7 @@ def send_campaign(
             if clock() - started > time_budget:
                 run.result.outcome, run.result.again_in = "time budget spent", 0.0
                 break
-            limit, wait = window_share(run.settings, slot, slots)
+            limit, wait = window_share(run.settings, slot, slots, CHUNK)
             if limit <= 0:
                 run.result.outcome, run.result.again_in = "sliding window full", wait
                 break

@@ -75,9 +75,17 @@ class RunResult:
 
 
 def server_for_slot(slot: int) -> dict | None:
-    """Slots spread over the enabled servers, up to each one's max_conns."""
+    """Slots spread over the enabled servers, up to each one's max_conns,
+    taking turns (slot 0 on the first, slot 1 on the second...): the slots
+    that run take over the others' rows, so the first ones carry the mail."""
     servers = [s for s in config.get_value("smtp") if s.get("enabled")]
-    seats = [s for s in servers for _ in range(int(s.get("max_conns") or 1))]
+    conns = [int(s.get("max_conns") or 1) for s in servers]
+    seats = [
+        server
+        for turn in range(max(conns, default=0))
+        for server, n in zip(servers, conns, strict=True)
+        if turn < n
+    ]
     return seats[slot % len(seats)] if seats else None
 
 

@@ -255,3 +255,15 @@ def test_it_runs_end_to_end_through_the_celery_task(
     assert recipients(sink) == [f"t{i}@x.org" for i in range(4)]
     campaign.refresh_from_db()
     assert (campaign.status, campaign.sent) == ("finished", 4)
+
+
+def test_slots_take_turns_on_the_servers():
+    """The first slots carry the mail when fewer processes than slots run:
+    they go to different servers, each up to its max_conns."""
+    first = smtp_server(2525, uuid="11111111-1111-4111-8111-111111111111", max_conns=3)
+    second = smtp_server(2526, max_conns=2)
+    use_servers(first, second)
+
+    ports = [sender.server_for_slot(slot)["port"] for slot in range(6)]
+
+    assert ports == [2525, 2526, 2525, 2526, 2525, 2525]

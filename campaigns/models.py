@@ -159,17 +159,37 @@ class Delivery(models.Model):
 
 
 class SendPace(models.Model):
-    """The one row (pk 1) pacing all campaign mail: the next free send time.
+    """The one row (pk 1) pacing all campaign mail (campaigns.sending.pace).
 
-    Every sending process reserves its next message here with one atomic
-    UPDATE ... RETURNING (campaigns.sending.pace), so the configured rate
-    holds across processes and machines, whatever the number of workers.
+    Every sending process reserves each message's send time here, in one
+    short transaction that serializes them, so the configured rate holds
+    across processes and machines, whatever the number of workers.
     """
 
-    next_at = models.FloatField(default=0.0)  # Unix time, seconds
+    next_at = models.FloatField(default=0.0)  # the latest reserved time, Unix seconds
+    seq = models.BigIntegerField(default=0)  # send times reserved so far
+    # The window SendMoment's rows were kept for (messages); another rate
+    # makes them meaningless.
+    per_window = models.PositiveIntegerField(default=0)
 
     class Meta:
         db_table = "campaign_send_pace"
 
     def __str__(self) -> str:
-        return f"next send at {self.next_at:.3f}"
+        return f"latest send at {self.next_at:.3f}"
+
+
+class SendMoment(models.Model):
+    """The last send times, one row per window position (seq mod messages per
+    window): when the message one window earlier started, then, once the
+    server answered, finished."""
+
+    slot = models.PositiveIntegerField(primary_key=True)
+    seq = models.BigIntegerField(default=0)  # the message's SendPace.seq
+    at = models.FloatField()  # Unix seconds
+
+    class Meta:
+        db_table = "campaign_send_moment"
+
+    def __str__(self) -> str:
+        return f"{self.slot}: {self.at:.3f}"

@@ -3,7 +3,12 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from celery import shared_task
-from celery.signals import heartbeat_sent, task_prerun, worker_ready
+from celery.signals import (
+    heartbeat_sent,
+    task_prerun,
+    worker_process_init,
+    worker_ready,
+)
 from django.utils import timezone
 
 from stmails import outbox, runtime_logging
@@ -20,6 +25,16 @@ def record_beat_heartbeat() -> None:
     """Scheduled by beat and run by a worker: proves both are alive."""
     record_heartbeat("beat")
     record_heartbeat("worker")
+
+
+@worker_process_init.connect
+def _load_url_patterns(**kwargs) -> None:
+    """Mail links are reversed URLs: load the URLconf when a pool process
+    starts, not on its first message (a second on a busy machine, which a
+    campaign's first messages waited for)."""
+    from django.urls import get_resolver
+
+    get_resolver().reverse_dict  # noqa: B018 (loads the patterns)
 
 
 @worker_ready.connect

@@ -116,14 +116,16 @@ def list_unsubscribe_headers(
     *,
     mailto: str = "",
     root: str | None = None,
+    url: str = "",
 ) -> dict[str, str]:
     """RFC 2369 List-Unsubscribe and RFC 8058 one-click headers for any list mail.
 
     The URL answers GET with a page and POST (what mail clients send for
     one-click) by unsubscribing from `lists`, or from every list when None.
-    `root` (app.root_url) saves a settings query when the caller has it.
+    `root` (app.root_url) saves a settings query when the caller has it, `url`
+    (that unsubscribe URL, made already for the body) the signing.
     """
-    value = f"<{unsubscribe_url(subscriber, lists, root=root)}>"
+    value = f"<{url or unsubscribe_url(subscriber, lists, root=root)}>"
     if mailto:
         value += f", <mailto:{mailto}?subject=unsubscribe>"
     return {

@@ -69,7 +69,10 @@ def real_broker(settings, broker_url: str) -> Iterator[None]:
         app.conf.task_always_eager, app.conf.broker_url = saved
 
 
-def start_worker(broker_url: str, var_dir: Path, log_path: Path) -> subprocess.Popen:
+def start_worker(
+    broker_url: str, var_dir: Path, log_path: Path, queues: str = ALL_QUEUES
+) -> subprocess.Popen:
+    """A solo worker on `queues` (default: every lane)."""
     env = {
         **os.environ,
         "DATABASE_URL": test_database_url(),
@@ -81,7 +84,7 @@ def start_worker(broker_url: str, var_dir: Path, log_path: Path) -> subprocess.P
     with log_path.open("wb") as log:
         return subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "stmails", "worker",
-             "--pool=solo", "-l", "info", "--queues", ALL_QUEUES, "--without-heartbeat",
+             "--pool=solo", "-l", "info", "--queues", queues, "--without-heartbeat",
              "--without-gossip", "--without-mingle"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip

@@ -1,11 +1,15 @@
 """Send a running campaign's queued deliveries over one reused SMTP connection.
 
-One call (a Celery task, see campaigns.tasks) is one "slot": it sends the rows
-whose id falls in its share (id mod slots), chunk by chunk, until none are
-left, the campaign is no longer running (pause and cancel are seen between
-chunks), the sliding window is full, no server answers, or its time budget is
-spent; `again_in` then tells the task when to run the slot again. The claim
-and crash policy are in campaigns.sending.engine's docstring.
+One call (a Celery task, see campaigns.tasks) is one "slot". Rows are split in
+`slots` parts (id mod slots); a slot starts with its own part and, when that
+is empty or another slot is working on it (a claim lost to another slot), moves
+on to the next part, so the slots that run do all the work: with fewer worker
+processes than slots, nobody waits for the broker to hand over the next slot
+between parts. It sends chunk by chunk until no part has rows left, the
+campaign is no longer running (pause and cancel are seen between chunks), the
+sliding window is full, no server answers, or its time budget is spent;
+`again_in` then tells the task when to run the slot again. The claim and crash
+policy are in campaigns.sending.engine's docstring.
 """
 
 from __future__ import annotations
@@ -15,7 +19,6 @@ import smtplib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.conf import settings as django_settings
 from django.db.models import F, Value
@@ -29,12 +32,12 @@ from campaigns.sending import breaker, engine
 from campaigns.sending.message import (
     VERP_SALT,
     Outgoing,
-    build_message,
+    build_bytes,
     new_message_id,
     sending_domain,
     verp_sender,
 )
-from campaigns.sending.pace import SharedPacer, ceiling
+from campaigns.sending.pace import SharedPacer, ceiling, window_share
 from stmails import config
 from stmails.lib import signing
 from stmails.outbox import SendFailure
@@ -60,15 +63,6 @@ DStatus = Delivery.Status
 # RCPT TO; bounces listens and records a hard bounce (campaigns cannot import it).
 delivery_rejection = Signal()
 
-DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
-
-
-def parse_duration(value: str) -> float:
-    for unit in ("ms", "s", "m", "h"):
-        if value.endswith(unit) and value[: -len(unit)].isdigit():
-            return int(value[: -len(unit)]) * DURATION_UNITS[unit]
-    raise ValueError(f"not a duration: {value!r}")
-
 
 @dataclass
 class RunResult:
@@ -81,34 +75,24 @@ class RunResult:
 
 
 def server_for_slot(slot: int) -> dict | None:
-    """Slots spread over the enabled servers, up to each one's max_conns."""
+    """Slots spread over the enabled servers, up to each one's max_conns,
+    taking turns (slot 0 on the first, slot 1 on the second...): the slots
+    that run take over the others' rows, so the first ones carry the mail."""
     servers = [s for s in config.get_value("smtp") if s.get("enabled")]
-    seats = [s for s in servers for _ in range(int(s.get("max_conns") or 1))]
+    conns = [int(s.get("max_conns") or 1) for s in servers]
+    seats = [
+        server
+        for turn in range(max(conns, default=0))
+        for server, n in zip(servers, conns, strict=True)
+        if turn < n
+    ]
     return seats[slot % len(seats)] if seats else None
-
-
-def window_share(settings: dict, slot: int, slots: int) -> tuple[int, float]:
-    """(messages this slot may send now, seconds until the window frees some)."""
-    if not settings["app.message_sliding_window"]:
-        return CHUNK, 0.0
-    span = parse_duration(settings["app.message_sliding_window_duration"])
-    since = timezone.now() - timedelta(seconds=span)
-    # Claimed rows count too: they are about to be sent.
-    used = Delivery.objects.filter(
-        status__in=(DStatus.SENT, DStatus.SENDING), sent_at__gte=since
-    )
-    allowed = settings["app.message_sliding_window_rate"] - used.count()
-    if allowed <= 0:
-        oldest = used.order_by("sent_at").values_list("sent_at", flat=True).first()
-        wait = (oldest - since).total_seconds() if oldest else span
-        return 0, max(1.0, wait)
-    share = allowed // slots + (1 if slot < allowed % slots else 0)
-    return min(CHUNK, share), max(1.0, span / 10)
 
 
 class Run:
     def __init__(self, campaign: Campaign, slot: int, slots: int, sleep, clock):
         self.campaign, self.slot, self.slots = campaign, slot, slots
+        self.part = slot % slots  # the part of the rows this slot works on
         self.settings = config.get_values(
             "app.message_rate", "app.concurrency", "app.message_sliding_window",
             "app.message_sliding_window_duration",
@@ -139,14 +123,25 @@ class Run:
     # --- one chunk ----------------------------------------------------------------
 
     def next_chunk(self, limit: int) -> list[Delivery]:
-        rows = Delivery.objects.filter(campaign=self.campaign, status=DStatus.QUEUED)
-        if self.slots > 1:
-            rows = rows.annotate(part=Mod("id", Value(self.slots))).filter(
-                part=self.slot
+        """Queued rows of the part this slot works on, else of the next part
+        that has any; [] when none has."""
+        for _ in range(self.slots):
+            rows = Delivery.objects.filter(
+                campaign=self.campaign, status=DStatus.QUEUED
             )
-        return list(
-            rows.order_by("id").only("id", "subscriber_id", "email", "attempts")[:limit]
-        )
+            if self.slots > 1:
+                rows = rows.annotate(part=Mod("id", Value(self.slots))).filter(
+                    part=self.part
+                )
+            chunk = list(
+                rows.order_by("id").only("id", "subscriber_id", "email", "attempts")[
+                    :limit
+                ]
+            )
+            if chunk:
+                return chunk
+            self.part = (self.part + 1) % self.slots
+        return []
 
     def subscribers(self, chunk: list[Delivery]) -> dict[int, dict]:
         """Chunk subscribers still eligible now (a bounce may have blocklisted one)."""
@@ -174,13 +169,30 @@ class Run:
             if self.conn is None and not self.connect():
                 return False
             attempt = delivery.attempts + 1
+            # Built before the claim and the wait: the message is ready when
+            # its moment comes (campaigns.sending.pace).
+            try:
+                composed = self.compose(delivery, sub)
+            except Exception as e:  # noqa: BLE001 (a template error must not stall the campaign)
+                composed = SendFailure(f"cannot build the message: {e}")
             # The claim commits before any SMTP traffic for this message.
             if not Delivery.objects.filter(
                 pk=delivery.pk, status=DStatus.QUEUED
             ).update(status=DStatus.SENDING, attempts=attempt, sent_at=timezone.now()):
+                # Another slot works on this part: leave it the rest.
+                self.part = (self.part + 1) % self.slots
+                return True
+            claim = Delivery.objects.filter(
+                pk=delivery.pk, status=DStatus.SENDING, attempts=attempt
+            )
+            if isinstance(composed, SendFailure):
+                self.record_failure(delivery, claim, attempt, composed, final=True)
                 continue
             self.pacer.wait()
-            self.send_one(delivery, attempt, sub)
+            try:
+                self.send_one(delivery, claim, attempt, composed)
+            finally:
+                self.pacer.finished()
         return True
 
     def connect(self) -> bool:
@@ -200,16 +212,10 @@ class Run:
             close_connection(self.conn)
             self.conn = None
 
-    def send_one(self, delivery: Delivery, attempt: int, sub: dict) -> None:
-        claim = Delivery.objects.filter(
-            pk=delivery.pk, status=DStatus.SENDING, attempts=attempt
-        )
-        try:
-            message_id, msg, sender = self.compose(delivery, sub)
-        except Exception as e:  # noqa: BLE001 (a template error must not stall the campaign)
-            failure = SendFailure(f"cannot build the message: {e}")
-            self.record_failure(delivery, claim, attempt, failure, final=True)
-            return
+    def send_one(
+        self, delivery: Delivery, claim, attempt: int, composed: tuple[str, bytes, str]
+    ) -> None:
+        message_id, data, sender = composed
         try:
             code, text = self.conn.mail(sender)
             if code != 250:
@@ -222,7 +228,7 @@ class Run:
                 self._reset()  # recovered meanwhile: not ours any more
                 return
             try:
-                code, text = self.conn.data(msg.as_bytes())
+                code, text = self.conn.data(data)
             except smtplib.SMTPResponseException as e:
                 raise _reply_failure("DATA", e.smtp_code, e.smtp_error) from None
             if code != 250:
@@ -246,10 +252,11 @@ class Run:
         self.result.sent += 1
         log.debug("delivery %s sent: %s", delivery.pk, format_reply(code, text))
 
-    def compose(self, delivery: Delivery, sub: dict):
-        """(Message-ID, message, envelope sender) for one subscriber."""
+    def compose(self, delivery: Delivery, sub: dict) -> tuple[str, bytes, str]:
+        """(Message-ID, message bytes, envelope sender) for one subscriber."""
         subscriber = Subscriber(id=sub["id"], uuid=sub["uuid"])
         root = self.settings["app.root_url"]
+        unsubscribe = unsubscribe_url(subscriber, self.lists, root=root)
         rendered = self.renderer.render(
             build_context(
                 sub,
@@ -258,24 +265,24 @@ class Run:
                     "name": self.campaign.name,
                     "subject": self.campaign.subject,
                 },
-                unsubscribe_url(subscriber, self.lists, root=root),
+                unsubscribe,
             )
         )
         message_id = new_message_id(self.from_email)
-        msg, sender = build_message(
+        data, sender = build_bytes(
             Outgoing(
                 from_email=self.from_email, to_email=delivery.email, to_name=sub["name"],
                 subject=rendered.subject, text=rendered.text, html=rendered.html,
                 message_id=message_id, campaign_uuid=str(self.campaign.uuid),
                 subscriber_uuid=str(sub["uuid"]),
-                unsubscribe_headers=list_unsubscribe_headers(subscriber, self.lists, root=root),
+                unsubscribe_headers=list_unsubscribe_headers(subscriber, url=unsubscribe),
                 campaign_headers=list(self.campaign.headers or []),
             ),
             self.server,
         )  # fmt: skip
         if self.verp_domain:  # wins over a Return-Path header
             sender = verp_sender(delivery.pk, self.verp_domain, self.verp_key)
-        return message_id, msg, sender
+        return message_id, data, sender
 
     def _reset(self) -> None:
         try:
@@ -364,7 +371,7 @@ def send_campaign(
             if clock() - started > time_budget:
                 run.result.outcome, run.result.again_in = "time budget spent", 0.0
                 break
-            limit, wait = window_share(run.settings, slot, slots)
+            limit, wait = window_share(run.settings, slot, slots, CHUNK)
             if limit <= 0:
                 run.result.outcome, run.result.again_in = "sliding window full", wait
                 break

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from campaigns.models import SendPace
+from campaigns.models import SendMoment, SendPace
 from campaigns.sending import pace, sender
 from stmails.config import update_settings
 from tests.campaigns import sending_helpers
@@ -38,39 +38,83 @@ def test_the_ceiling_is_concurrency_times_the_message_rate(db):
     assert pace.ceiling() == 21.0
 
 
-def test_each_reservation_gets_its_own_moment_an_interval_apart(db):
-    taken = [pace.reserve(500.0, 0.5) for _ in range(4)]  # no slack
-    assert taken == [500.0, 500.5, 501.0, 501.5]
+def busiest_second(moments: list[float]) -> int:
+    return max(sum(1 for m in moments if t <= m < t + 1.0) for t in moments)
+
+
+def test_at_most_the_rate_go_in_any_second(db):
+    taken = [pace.reserve(500.0, 4)[0] for _ in range(9)]
+    assert taken == [500.0] * 4 + [501.0] * 4 + [502.0]
     assert SendPace.objects.get().next_at == 502.0
-    # After a quiet spell the next message goes at once, with no burst owed.
-    assert pace.reserve(900.0, 0.5) == 900.0
-    assert pace.reserve(900.0, 0.5) == 900.5
+    # After a quiet spell the next ones go at once: nothing is owed.
+    assert [pace.reserve(900.0, 4)[0] for _ in range(5)] == [900.0] * 4 + [901.0]
 
 
-def test_late_senders_make_up_at_most_the_slack(db):
-    """After a quiet spell or a slow reply, up to slack/interval messages go at
-    once; then the spacing holds again."""
-    taken = [pace.reserve(1000.0, 0.5, slack=1.0) for _ in range(5)]
-    assert taken == [999.0, 999.5, 1000.0, 1000.5, 1001.0]
-    assert [t <= 1000.0 for t in taken] == [True, True, True, False, False]
+def test_a_window_counts_from_when_the_server_answered(db):
+    """The server saw message 1 only at 500.25 (SMTP round trips): message
+    1 + 4 waits until 501.25, so the server never gets 5 within a second."""
+    taken = [pace.reserve(500.0, 4) for _ in range(4)]
+    pace.finished(taken[0][1], 4, 500.25)
+    pace.finished(taken[1][1], 4, 500.0)  # never earlier than its start
+
+    assert [pace.reserve(500.0, 4)[0] for _ in range(2)] == [501.25, 501.25]
 
 
-def test_two_processes_share_one_rate(db):
-    """Two pacers (two worker processes) alternate: together they keep the
-    rate one alone would, instead of doubling it."""
+def test_a_rate_that_is_not_whole_keeps_its_window(db):
+    """2.5/s: any 2 messages within 0.8 s, never 3."""
+    assert pace.window(2.5) == (2, 0.8)
+    taken = [pace.reserve(10.0, 2.5)[0] for _ in range(5)]
+    assert taken == pytest.approx([10.0, 10.0, 10.8, 10.8, 11.6])
+
+
+def test_another_rate_forgets_the_times_kept_for_the_old_one(db):
+    for _ in range(4):
+        pace.reserve(100.0, 4)
+    assert [pace.reserve(100.0, 2)[0] for _ in range(3)] == [100.0, 100.0, 101.0]
+    assert SendMoment.objects.count() == 2
+
+
+def test_no_second_holds_more_than_the_ceiling_when_senders_come_late(db):
+    """Three "processes" that are sometimes late (a slow reply, a busy CPU)
+    and then send at once: every window of one second still holds at most the
+    ceiling. (Lags of 3/8 s: binary fractions, so the arithmetic is exact.)"""
     time = FakeTime()
-    first = pace.SharedPacer(4, time.sleep, time.clock)
-    second = pace.SharedPacer(4, time.sleep, time.clock)
-    for _ in range(pace.SLACK // 2):  # both start with the slack spent
-        first.wait()
-        second.wait()
+    pacers = [pace.SharedPacer(8, time.sleep, time.clock) for _ in range(3)]
+    moments = []
+    for i in range(300):
+        if i % 5 == 0:
+            time.now += 0.375  # all three busy elsewhere
+        pacers[i % 3].wait()
+        moments.append(time.now)
+
+    assert busiest_second(moments) == 8
+    assert moments == sorted(moments)  # times never go backwards
+
+
+def test_below_the_ceiling_nobody_waits(db):
+    """Senders slower than the rate together (2 × 40/s against 100/s): no
+    sleep at all, where one message every 1/rate s would make each wait its
+    turn whenever the other had just sent."""
+    time = FakeTime()
+    pacers = [pace.SharedPacer(100, time.sleep, time.clock) for _ in range(2)]
+    for i in range(400):
+        pacers[i % 2].wait()
+        time.now += 0.0125  # each message takes 1/80 s of work
+
+    assert time.slept == []
+
+
+def test_the_ceiling_holds_on_average_when_senders_are_always_ready(db):
+    time = FakeTime()
+    pacers = [pace.SharedPacer(100, time.sleep, time.clock) for _ in range(2)]
     start_at = time.now
     moments = []
-    for _ in range(3):
-        for pacer in (first, second):
-            pacer.wait()
-            moments.append(time.now - start_at)
-    assert moments == pytest.approx([0, 0.25, 0.5, 0.75, 1.0, 1.25])
+    for i in range(1000):
+        pacers[i % 2].wait()
+        moments.append(time.now)
+
+    assert time.now - start_at == 9.0  # 1,000 messages: 100 in each of 10 seconds
+    assert busiest_second(moments) == 100
 
 
 @pytest.fixture
@@ -91,13 +135,13 @@ def test_a_slot_running_alone_sends_at_the_full_rate(sink, campaign_of):
     """10 slots but one process: the running slot is paced at the whole
     ceiling (2 × 5 = 10/s), not at a tenth of it."""
     update_settings({"app.concurrency": 2, "app.message_rate": 5})
-    campaign = campaign_of(pace.SLACK + 6)
+    campaign = campaign_of(16)
     time = FakeTime()
 
     result = sender.send_campaign(
         campaign.pk, 0, 1, sleep=time.sleep, clock=time.clock, time_budget=1e9
     )
 
-    assert result.sent == pace.SLACK + 6
-    assert time.slept == pytest.approx([0.1] * 5)  # after the slack
-    assert len(recipients(sink)) == pace.SLACK + 6
+    assert result.sent == 16
+    assert time.slept == [1.0]  # 10 at once, the next 6 one second later
+    assert len(recipients(sink)) == 16

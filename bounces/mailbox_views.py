@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from bounces import scanning, tasks
 from bounces.mailbox import MailboxError
 from bounces.mailbox_forms import MailboxForm
-from bounces.mailbox_settings_keys import MAILBOX_DEFAULTS
+from bounces.mailboxes.validation import MAILBOX_DEFAULTS
 from bounces.models import MailboxScan
 from stmails import config
 from stmails.lib.datetime_display import show_datetime

@@ -32,7 +32,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from bounces.mailbox import MailboxClient, MailboxError, open_mailbox
-from bounces.mailbox_settings_keys import interval_seconds
+from bounces.mailboxes.validation import interval_seconds
 from bounces.models import MailboxMessage, MailboxScan
 from bounces.scan_batches import (
     BatchProcessor,
@@ -307,7 +307,7 @@ def test_connection(data: Any) -> int:
     Raises SettingsError for bad input, MailboxError with the server's words.
     """
     from bounces.mailbox import check_mailbox
-    from bounces.mailbox_settings_keys import as_mailbox
+    from bounces.mailboxes.validation import as_mailbox
     from stmails.config import REGISTRY, SettingsError, reuse_secret
     from stmails.lib import crypto
 

@@ -15,7 +15,7 @@ from typing import Any
 from django.db.models import Count, Min, Model
 from django.utils import timezone
 
-from bounces.mailbox_settings_keys import interval_seconds
+from bounces.mailboxes.validation import interval_seconds
 from bounces.models import MailboxScan
 from bounces.scanning import STALE_AFTER
 from campaigns.models import Campaign, Delivery

@@ -20,7 +20,7 @@ urlpatterns = [
     # settings/<registry section>...); none is a catch-all, so order is free.
     path("settings/", include("stmails.settings_urls")),
     path("settings/", include("bounces.settings_urls")),
-    path("settings/", include("bounces.mailbox_settings_urls")),
+    path("settings/", include("bounces.mailboxes.urls")),
     path("settings/", include("webhooks.settings_urls")),
     path("", include("bounces.probe_urls")),
     path("", include("subscribers.subscription.urls")),

@@ -1,6 +1,6 @@
 """Benchmark: scan 10,000 bounces from Dovecot over POP3; the target is under 60 s.
 
-Starts a throwaway Dovecot (tests/bounces/mailbox/dovecot.py: needs the Debian
+Starts a throwaway Dovecot (tests/bounces/mailboxes/dovecot.py: needs the Debian
 packages dovecot-pop3d and dovecot-imapd), creates 10,000 subscribers, delivers
 one RFC 3464 DSN for each into the bounce mailbox (a mix of hard and soft
 bounces, one in ten to an address that is no subscriber), then runs the real
@@ -69,7 +69,7 @@ def main() -> int:
     from django.core.management import call_command
     from django.db import connection
 
-    from bounces import scanning
+    from bounces.mailboxes import scanning
     from bounces.models import (
         Bounce,
         BounceAction,
@@ -80,8 +80,8 @@ def main() -> int:
     )
     from stmails.config import update_settings
     from subscribers.models import Subscriber
-    from tests.bounces.mailbox.dovecot import start_dovecot
-    from tests.bounces.mailbox.messages import dsn
+    from tests.bounces.mailboxes.dovecot import start_dovecot
+    from tests.bounces.mailboxes.messages import dsn
 
     call_command("migrate", verbosity=0)
     prefix = f"scan-{uuid.uuid4().hex[:8]}-"

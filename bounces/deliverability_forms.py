@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 
-from bounces.deliverability_settings_keys import as_required_domain, as_selector
+from bounces.settings_keys import as_required_domain, as_selector
 from stmails.config import SettingsError
 
 SELECTORS = "deliverability.dkim_selectors"

@@ -38,9 +38,9 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from bounces.mailboxes.scanning import all_mailboxes
 from bounces.models import ProbeRun
 from bounces.probe_mail import PROBE_HEADER, tagged_address
-from bounces.scanning import all_mailboxes
 from campaigns.sending.message import CAMPAIGN_HEADER, SUBSCRIBER_HEADER
 from stmails import config
 from stmails.models import OutgoingMail

@@ -18,7 +18,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from bounces.mailbox import MailboxClient, MailboxError, open_mailbox
+from bounces.mailboxes.client import MailboxClient, MailboxError, open_mailbox
 from bounces.models import ProbeRun
 from bounces.probe import LOCK_FOR, Kind, Status, Step, find_mailbox, finish
 from bounces.probe_mail import (

@@ -5,7 +5,8 @@ from __future__ import annotations
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
-from bounces import probe, probe_check, scanning, services, smtp_rejections
+from bounces import probe, probe_check, services, smtp_rejections
+from bounces.mailboxes import scanning
 
 
 @shared_task(name="bounces.tasks.reapply_thresholds")

@@ -5,6 +5,7 @@ class CampaignsConfig(AppConfig):
     name = "campaigns"
 
     def ready(self) -> None:
-        # settings_keys registers app.message_rate, ...; tasks registers the Celery
-        # tasks that services enqueue by name (stmails.durable_queue.send_task).
-        from campaigns import settings_keys, tasks  # noqa: F401
+        # tasks registers the Celery tasks that services enqueue by name
+        # (stmails.durable_queue.send_task). settings_keys.py is found by
+        # stmails.config.discovery.
+        from campaigns import tasks  # noqa: F401

@@ -6,6 +6,10 @@ class StmailsConfig(AppConfig):
     verbose_name = "stmails core"
 
     def ready(self) -> None:
-        # settings_keys registers the keys; tasks registers the Celery tasks that
-        # services enqueue by name (stmails.durable_queue.send_task).
-        from stmails import settings_keys, tasks  # noqa: F401
+        from stmails.config.discovery import discover_settings_keys
+
+        # Every app's settings_keys.py registers its keys (stmails' own too).
+        discover_settings_keys()
+        # tasks registers the Celery tasks that services enqueue by name
+        # (stmails.durable_queue.send_task).
+        from stmails import tasks  # noqa: F401

@@ -1,4 +1,5 @@
-"""The General and SMTP settings keys (listmonk's names and defaults)."""
+"""Every settings key of the core (found by stmails.config.discovery): General,
+SMTP and Logging (listmonk's names and defaults)."""
 
 from __future__ import annotations
 
@@ -92,7 +93,15 @@ SMTP_SERVER = as_object(
 )
 
 register(Key("app.site_name", "stmails", as_str(200, required=True), label="Site name"))
-register(Key("app.root_url", settings.ROOT_URL, as_url, label="Root URL"))
+register(
+    Key(
+        "app.root_url",
+        settings.ROOT_URL,
+        as_url,
+        label="Root URL",
+        default_doc="`ROOT_URL` from the environment",
+    )
+)
 register(
     Key(
         "app.from_email",
@@ -138,6 +147,7 @@ register(
         help="DEBUG adds each bounce's matching steps and provider payloads; "
         "takes effect in every process within a few seconds, no restart.",
         extra={"choices": ["DEBUG", "INFO", "WARNING", "ERROR"]},
+        default_doc="`LOG_LEVEL` from the environment (`CRITICAL` counts as `ERROR`)",
     )
 )
 register(
@@ -149,5 +159,6 @@ register(
         label="JSON log lines",
         help="One JSON object per line (time, level, logger, message and fields), "
         "for log collectors.",
+        default_doc="`LOG_JSON` from the environment",
     )
 )

@@ -1,7 +1,26 @@
-from django.urls import path
+"""Settings pages of the core, mounted at settings/ (see stmails/urls.py).
+
+Every route here is a literal path except `section`, whose converter matches
+only the registry tabs (settings_views.TABS): it cannot take another app's
+settings/<page>, so the order of the settings includes does not matter.
+"""
+
+import re
+
+from django.urls import path, register_converter
+from django.urls.converters import StringConverter
 
 from stmails import settings_views as views
 from stmails.event_hooks import views as hook_views
+
+
+class RegistrySection(StringConverter):
+    """The slug of a tab rendered from the registry alone (General, Sending...)."""
+
+    regex = "|".join(re.escape(tab.slug) for tab in views.TABS if tab.from_registry)
+
+
+register_converter(RegistrySection, "registry_section")
 
 app_name = "settings"
 
@@ -59,6 +78,5 @@ urlpatterns = [
         hook_views.delivery_retry,
         name="event-webhook-delivery-retry",
     ),
-    # Last: any registry section (General, and later ones) by its slug.
-    path("<slug:name>", views.section, name="section"),
+    path("<registry_section:name>", views.section, name="section"),
 ]

@@ -5,6 +5,7 @@ class SubscribersConfig(AppConfig):
     name = "subscribers"
 
     def ready(self) -> None:
-        # settings_keys registers app.optin_*; tasks registers the Celery tasks
-        # that services enqueue by name (stmails.durable_queue.send_task).
-        from subscribers import settings_keys, tasks  # noqa: F401
+        # tasks registers the Celery tasks that services enqueue by name
+        # (stmails.durable_queue.send_task). settings_keys.py is found by
+        # stmails.config.discovery.
+        from subscribers import tasks  # noqa: F401

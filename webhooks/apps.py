@@ -5,9 +5,5 @@ class WebhooksConfig(AppConfig):
     name = "webhooks"
 
     def ready(self) -> None:
-        from webhooks import (
-            alert_settings_keys,  # noqa: F401  (alerts.*, Settings → Alerts)
-            custom_provider_settings_keys,  # noqa: F401  (bounce.custom_providers)
-            settings_keys,  # noqa: F401  (registers bounce.<provider> keys)
-            tasks,  # noqa: F401  (enqueued by name: stmails.durable_queue.send_task)
-        )
+        # settings_keys.py is found by stmails.config.discovery.
+        from webhooks import tasks  # noqa: F401  (enqueued by name: durable_queue)

@@ -3,7 +3,7 @@
 One page per endpoint (new, or by uuid): save, delete, and "test a payload",
 which parses a pasted body with the form's current paths and mapping and shows
 what would be recorded: parse only, nothing verified or written. The registry
-validators (webhooks/custom_provider_settings_keys.py) decide what is valid; their
+validators (webhooks/providers/custom_config.py) decide what is valid; their
 SettingsError lands beside the field it names.
 """
 
@@ -23,7 +23,6 @@ from stmails import config
 from stmails.lib import crypto
 from stmails.models import SettingsChange
 from stmails.settings_views import TABS
-from webhooks.custom_provider_settings_keys import CUSTOM_DEFAULTS, as_path, as_type_map
 from webhooks.models import WebhookEvent
 from webhooks.providers.base import PayloadError
 from webhooks.providers.custom import (
@@ -33,6 +32,7 @@ from webhooks.providers.custom import (
     CustomProvider,
     source_name,
 )
+from webhooks.providers.custom_config import CUSTOM_DEFAULTS, as_path, as_type_map
 
 KEY = "bounce.custom_providers"
 SECRETS = ("secret", "previous_secret")

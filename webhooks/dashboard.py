@@ -19,7 +19,7 @@ from django.db.models import Count, Q
 from django.db.models.fields.json import KeyTextTransform
 
 from bounces import chart
-from bounces.mailbox_settings_keys import MAILBOX_TYPES
+from bounces.mailboxes.validation import MAILBOX_TYPES
 from bounces.models import Bounce, BounceAction, UnmatchedBounce
 from campaigns.models import Campaign, Delivery
 from stmails.models import OutgoingMail

@@ -15,9 +15,9 @@ from typing import Any
 from django.db.models import Count, Min, Model
 from django.utils import timezone
 
-from bounces.mailbox_settings_keys import interval_seconds
+from bounces.mailboxes.scanning import STALE_AFTER
+from bounces.mailboxes.validation import interval_seconds
 from bounces.models import MailboxScan
-from bounces.scanning import STALE_AFTER
 from campaigns.models import Campaign, Delivery
 from stmails import config
 from stmails.queue_status import describe_age, queue_status

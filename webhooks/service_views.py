@@ -1,4 +1,8 @@
-"""POST /webhooks/service/<provider>: the one view for every provider's webhook.
+"""POST /webhooks/service/<provider>: the one pipeline for every provider's webhook.
+
+`receive` runs steps 2 to 6 for the listed providers (`service_webhook`) and for
+the custom provider's endpoints (custom_views.py), which differ only in how the
+provider and its settings are found.
 
 A plain Django view (not DRF: its parsers would reject SNS's text/plain and
 re-serialize the body), CSRF-exempt, no login: the provider's own verification
@@ -20,7 +24,9 @@ is the authentication.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from functools import partial
+from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
 from django.db import transaction
@@ -29,7 +35,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from bounces.services import bounce_settings
 from webhooks import services, tasks
-from webhooks.providers.base import PayloadError, VerificationError
+from webhooks.providers.base import PayloadError, Provider, VerificationError
 from webhooks.providers.registry import get_provider
 
 log = logging.getLogger(__name__)
@@ -69,21 +75,32 @@ def _enqueue(provider: str, event_ids: list[int]) -> None:
         )
 
 
+def method_not_allowed() -> JsonResponse:
+    response = _error(405, "method not allowed: use POST")
+    response["Allow"] = "POST"
+    return response
+
+
 @csrf_exempt
 @login_not_required
 def service_webhook(request: HttpRequest, provider: str) -> HttpResponse:
     if request.method != "POST":
-        response = _error(405, "method not allowed: use POST")
-        response["Allow"] = "POST"
-        return response
+        return method_not_allowed()
     provider_cls = get_provider(provider)
     config = provider_cls.read_config() if provider_cls else None
     if provider_cls is None or not config or not config.get("enabled"):
         return _error(404, f"unknown or disabled provider {provider!r}")
+    return receive(request, provider, provider_cls(), config)
+
+
+def receive(
+    request: HttpRequest, provider: str, handler: Provider, config: Mapping[str, Any]
+) -> HttpResponse:
+    """Steps 2 to 6 for an enabled provider (or custom endpoint): `provider` is
+    the source name its events are stored under, `config` its decrypted settings."""
     raw = _read_body(request)
     if raw is None:
         return _error(413, f"body larger than {MAX_BODY_BYTES} bytes")
-    handler = provider_cls()
     headers = request.headers
     if log.isEnabledFor(logging.DEBUG):
         # The body only (headers carry credentials), cut to keep lines sane.

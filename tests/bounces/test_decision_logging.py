@@ -7,10 +7,10 @@ import logging
 import pytest
 
 from bounces import matching
+from bounces.mailboxes.batches import BatchProcessor, read_message
 from bounces.recording import record_bounce
-from bounces.scan_batches import BatchProcessor, read_message
 from bounces.services import BounceError, NewBounce
-from tests.bounces.mailbox.messages import dsn
+from tests.bounces.mailboxes.messages import dsn
 
 
 def _items(raw: bytes) -> list[NewBounce]:

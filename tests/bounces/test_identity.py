@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bounces.identity import bounce_key, content_hash
 from bounces.parsing.message import parse_message
-from tests.bounces.mailbox.messages import dsn
+from tests.bounces.mailboxes.messages import dsn
 
 TRACE = (
     b"Received: from relay.example.net (relay [192.0.2.1])\r\n"

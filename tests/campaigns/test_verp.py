@@ -10,8 +10,8 @@ from bounces.models import UnmatchedBounce
 from bounces.parsing.message import parse_message
 from campaigns.sending import sender
 from stmails.config import SettingsError, update_settings
-from tests.bounces.mailbox.helpers import match_one
-from tests.bounces.mailbox.messages import dsn
+from tests.bounces.mailboxes.helpers import match_one
+from tests.bounces.mailboxes.messages import dsn
 from tests.campaigns import sending_helpers
 from tests.campaigns.sending_helpers import make_campaign, start, subscribe
 from tests.stmails.outbox_helpers import smtp_server, use_servers

@@ -10,7 +10,7 @@ import pytest
 
 from stmails.config import update_settings
 from tests.bounces.conftest import set_actions
-from tests.bounces.mailbox.conftest import dovecot_server  # noqa: F401 (fixture)
+from tests.bounces.mailboxes.conftest import dovecot_server  # noqa: F401 (fixture)
 from tests.mta import topology
 from tests.mta.exim import EXIM, EXIM_USER
 

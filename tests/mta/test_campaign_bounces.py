@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import pytest
 
-from bounces import scanning
+from bounces.mailboxes import scanning
 from bounces.models import Bounce, UnmatchedBounce
 from campaigns.sending import sender
 from stmails.config import update_settings
 from subscribers.models import Subscriber, Subscription
-from tests.bounces.mailbox.helpers import configure
+from tests.bounces.mailboxes.helpers import configure
 from tests.campaigns.sending_helpers import make_campaign, start, subscribe
 from tests.mta.topology import ACCEPTED, BOUNCE_DOMAIN, REPLIES, address
 from tests.stmails.outbox_helpers import smtp_server, use_servers

@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from tests.bounces.mailbox.dovecot import MAIL_UID, MailUser
+from tests.bounces.mailboxes.dovecot import MAIL_UID, MailUser
 from tests.mta.exim import Exim
 from tests.mta.postfix import Postfix
 

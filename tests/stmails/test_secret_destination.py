@@ -209,7 +209,7 @@ def attacker_pop():
 def test_mailbox_test_connection_refuses_the_stored_password_elsewhere(
     client_alice, api_client, attacker_pop
 ):
-    from bounces import scanning
+    from bounces.mailboxes import scanning
 
     config.update_settings({"bounce.mailboxes": [_box(free_port())]})
     with pytest.raises(config.SettingsError) as e:

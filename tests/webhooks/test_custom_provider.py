@@ -8,7 +8,6 @@ import json
 import pytest
 
 from tests.conftest import basic_auth
-from webhooks.custom_provider_settings_keys import CUSTOM_DEFAULTS
 from webhooks.providers.base import PayloadError, VerificationError
 from webhooks.providers.custom import (
     CustomProvider,
@@ -16,6 +15,7 @@ from webhooks.providers.custom import (
     map_type,
     resolve,
 )
+from webhooks.providers.custom_config import CUSTOM_DEFAULTS
 
 DATA = {
     "events": [{"email": "a@x.org", "tags": ["t0", "t1"]}, {"email": "b@x.org"}],

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
+from kombu.exceptions import OperationalError
 
 from bounces.models import Bounce
 from stmails.config import get_masked_settings, get_value, update_settings
-from webhooks.custom_provider_settings_keys import CUSTOM_DEFAULTS
+from webhooks import tasks
 from webhooks.models import WebhookEvent
 from webhooks.providers.base import hmac_sha256_hex
+from webhooks.providers.custom_config import CUSTOM_DEFAULTS
 from webhooks.service_views import MAX_BODY_BYTES
 
 BODY = b'{"events": [{"id": "e1", "type": "bounced", "to": "gone@example.com"}, {"id": "e2", "type": "opened", "to": "gone@example.com"}]}'
@@ -131,3 +133,28 @@ def test_it_refuses_two_endpoints_with_one_slug(db):
             {"bounce.custom_providers": [endpoint(), endpoint(name="Again")]}
         )
     assert err.value.field == "bounce.custom_providers[1].slug"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_stored_event_is_answered_2xx_while_the_broker_is_down(monkeypatch, caplog):
+    # The provider pipeline's promise (service_views.receive), kept for custom
+    # endpoints too: stored is stored, the retry job processes it.
+    update_settings({"bounce.enabled": True, "bounce.custom_providers": [endpoint()]})
+
+    def broker_down(**kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379")
+
+    monkeypatch.setattr(tasks.process_webhook_events, "delay", broker_down)
+    response = Client(raise_request_exception=False).post(
+        "/webhooks/service/custom/acme",
+        data=BODY,
+        content_type="application/json",
+        HTTP_X_ACME_SIGNATURE=hmac_sha256_hex("acme-key", BODY),
+    )
+    assert response.status_code == 200
+    assert response.json() == {"data": True, "stored": 2, "duplicates": 0}
+    # The bounce waits for the beat job that processes received events.
+    received = WebhookEvent.objects.filter(status=WebhookEvent.Status.RECEIVED)
+    assert received.count() == 1
+    assert not Bounce.objects.exists()
+    assert "not enqueued" in caplog.text

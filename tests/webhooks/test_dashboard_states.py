@@ -9,14 +9,14 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from bounces import scanning
+from bounces.mailboxes import scanning
 from bounces.models import MailboxScan
 from campaigns.models import Campaign, Delivery
 from stmails.config import update_settings
 from stmails.models import Heartbeat, OutgoingMail
-from tests.bounces.mailbox.conftest import dovecot_server, mail_user  # noqa: F401
-from tests.bounces.mailbox.helpers import configure
-from tests.bounces.mailbox.messages import DSN_DATE, dsn
+from tests.bounces.mailboxes.conftest import dovecot_server, mail_user  # noqa: F401
+from tests.bounces.mailboxes.helpers import configure
+from tests.bounces.mailboxes.messages import DSN_DATE, dsn
 from webhooks.dashboard import mail_flow
 from webhooks.dashboard_period import preset_period
 from webhooks.dashboard_states import configured_sources, latest_rows, source_states

@@ -25,10 +25,11 @@ under its URL slug (POST /webhooks/service/<slug>). The view drives it per reque
 django.utils.datastructures.CaseInsensitiveMapping); `query` a plain dict.
 
 Settings: a provider declares `settings_key` ("bounce.<slug>") and `fields`
-(`Field` list: name, secret, rotatable); `register_settings()` registers one
-object key {enabled, <fields>..., previous_<rotatable fields>...} in the settings
-registry (encrypted, masked). Providers with listmonk's flat keys (ses, sendgrid)
-override `register_settings` and `read_config`.
+(`Field` list: name, secret, rotatable); `declared_keys()` makes one object key
+{enabled, <fields>..., previous_<rotatable fields>...} which
+`register_settings()` registers (encrypted, masked). Providers with listmonk's
+flat keys (ses, sendgrid) declare them once in `flat_keys` (config field ->
+Key): registration, `settings_keys()` and `read_config()` all read that map.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ from stmails.config import (
     as_object,
     as_str,
     get_value,
+    get_values,
     register,
 )
 
@@ -177,30 +179,44 @@ class Provider:
     def default_config(cls) -> dict[str, Any]:
         return {"enabled": False, **{f.name: "" for f in cls.all_fields()}}
 
+    # listmonk's flat keys, for the providers that have them (SES, SendGrid):
+    # config field -> Key, declared once. Empty: one object key, settings_key.
+    flat_keys: ClassVar[dict[str, Key]] = {}
+
     @classmethod
-    def register_settings(cls) -> None:
+    def object_key(cls) -> Key:
         validators: dict[str, Validator] = {"enabled": as_bool}
         for f in cls.all_fields():
             validators[f.name] = as_str(f.max_length)
-        register(
-            Key(
-                cls.settings_key,
-                cls.default_config(),
-                as_object(validators, defaults=cls.default_config()),
-                secret=tuple(f.name for f in cls.all_fields() if f.secret),
-                section="bounce_providers",
-                label=cls.label,
-            )
+        return Key(
+            cls.settings_key,
+            cls.default_config(),
+            as_object(validators, defaults=cls.default_config()),
+            secret=tuple(f.name for f in cls.all_fields() if f.secret),
+            section="bounce_providers",
+            label=cls.label,
         )
 
     @classmethod
+    def declared_keys(cls) -> tuple[Key, ...]:
+        return tuple(cls.flat_keys.values()) or (cls.object_key(),)
+
+    @classmethod
+    def register_settings(cls) -> None:
+        for key in cls.declared_keys():
+            register(key)
+
+    @classmethod
     def settings_keys(cls) -> tuple[str, ...]:
-        return (cls.settings_key,)
+        return tuple(k.name for k in cls.flat_keys.values()) or (cls.settings_key,)
 
     @classmethod
     def read_config(cls) -> dict[str, Any]:
         """Read per request (a change needs no restart); secrets decrypted."""
-        return get_value(cls.settings_key)
+        if not cls.flat_keys:
+            return get_value(cls.settings_key)
+        values = get_values(*cls.settings_keys())
+        return {field: values[key.name] for field, key in cls.flat_keys.items()}
 
     # --- request handling ------------------------------------------------------
 

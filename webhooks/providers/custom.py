@@ -1,7 +1,7 @@
 """Custom provider: an admin-defined endpoint for a sender stmails does not ship.
 
 POST /webhooks/service/custom/<slug>. Each endpoint is one object in the
-settings key bounce.custom_providers (webhooks/custom_provider_settings_keys.py):
+settings key bounce.custom_providers (webhooks/providers/custom_config.py):
 
 - auth: "basic" (username + secret), "bearer" (secret is the token) or "hmac"
   (HMAC-SHA256 of the raw body with the secret, in `signature_header`, hex or

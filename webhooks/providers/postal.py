@@ -26,7 +26,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from stmails.config import REGISTRY, SettingsError, register
+from stmails.config import Key, SettingsError
 from webhooks.providers.base import (
     HARD,
     IGNORED,
@@ -99,10 +99,9 @@ class Postal(Provider):
     )
 
     @classmethod
-    def register_settings(cls) -> None:
+    def object_key(cls) -> Key:
         """The base key, plus: a key that cannot be read is refused when saved."""
-        super().register_settings()
-        key = REGISTRY[cls.settings_key]
+        key = super().object_key()
 
         def validate(name: str, value: Any) -> dict:
             value = key.validate(name, value)
@@ -117,7 +116,7 @@ class Postal(Provider):
                         ) from None
             return value
 
-        register(dataclasses.replace(key, validate=validate))
+        return dataclasses.replace(key, validate=validate)
 
     def verify(
         self,

@@ -34,8 +34,6 @@ from stmails.config import (
     Key,
     SettingsError,
     as_bool,
-    get_values,
-    register,
 )
 from stmails.lib import crypto
 from webhooks.providers.base import (
@@ -131,56 +129,38 @@ def classify(item: Mapping[str, Any]) -> str:
 class SendGrid(Provider):
     slug = "sendgrid"
     label = "SendGrid"
-    settings_key = "bounce.sendgrid_enabled"
+    flat_keys = {
+        "enabled": Key(
+            "bounce.sendgrid_enabled",
+            False,
+            as_bool,
+            section="bounce_providers",
+            label="Enable SendGrid",
+        ),
+        "key": Key(
+            "bounce.sendgrid_key",
+            "",
+            as_public_key,
+            secret=WHOLE_VALUE,
+            section="bounce_providers",
+            label="Verification key",
+        ),
+        "previous_key": Key(
+            "bounce.sendgrid_previous_key",
+            "",
+            as_public_key,
+            secret=WHOLE_VALUE,
+            section="bounce_providers",
+            label="Previous verification key (rotation)",
+        ),
+    }
+    settings_key = flat_keys["enabled"].name
     reject_status = 403
     docs = (
         "In SendGrid: Settings → Mail Settings → Event Webhook: POST URL "
         "https://<this host>/webhooks/service/sendgrid, events Bounced, Blocked and "
         "Spam Reports, Signed Event Webhook on; paste its verification key here."
     )
-
-    @classmethod
-    def register_settings(cls) -> None:
-        register(
-            Key(
-                "bounce.sendgrid_enabled",
-                False,
-                as_bool,
-                section="bounce_providers",
-                label="Enable SendGrid",
-            )
-        )
-        for name, label in (
-            ("bounce.sendgrid_key", "Verification key"),
-            ("bounce.sendgrid_previous_key", "Previous verification key (rotation)"),
-        ):
-            register(
-                Key(
-                    name,
-                    "",
-                    as_public_key,
-                    secret=WHOLE_VALUE,
-                    section="bounce_providers",
-                    label=label,
-                )
-            )
-
-    @classmethod
-    def settings_keys(cls) -> tuple[str, ...]:
-        return (
-            "bounce.sendgrid_enabled",
-            "bounce.sendgrid_key",
-            "bounce.sendgrid_previous_key",
-        )
-
-    @classmethod
-    def read_config(cls) -> dict[str, Any]:
-        values = get_values(*cls.settings_keys())
-        return {
-            "enabled": values["bounce.sendgrid_enabled"],
-            "key": values["bounce.sendgrid_key"],
-            "previous_key": values["bounce.sendgrid_previous_key"],
-        }
 
     def verify(
         self,

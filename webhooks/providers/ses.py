@@ -39,7 +39,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from bounces.parsing.families import SES_SUBTYPE_REASONS
-from stmails.config import Key, SettingsError, as_bool, as_list_of, get_values, register
+from stmails.config import Key, SettingsError, as_bool, as_list_of
 from stmails.lib import http
 from webhooks.providers.base import (
     CAMPAIGN_HEADERS,
@@ -173,7 +173,30 @@ def verify_sns_signature(msg: Mapping[str, Any]) -> None:
 class Ses(Provider):
     slug = "ses"
     label = "Amazon SES (SNS)"
-    settings_key = "bounce.ses_enabled"
+    flat_keys = {
+        "enabled": Key(
+            "bounce.ses_enabled",
+            False,
+            as_bool,
+            section="bounce_providers",
+            label="Enable Amazon SES",
+        ),
+        "topic_arns": Key(
+            "bounce.ses_topic_arns",
+            [],
+            as_list_of(as_topic_arn, max_items=20),
+            section="bounce_providers",
+            label="Allowed SNS topic ARNs",
+        ),
+        "accept_next": Key(
+            "bounce.ses_accept_next_subscription",
+            False,
+            as_bool,
+            section="bounce_providers",
+            label="Accept the next subscription from a new topic",
+        ),
+    }
+    settings_key = flat_keys["enabled"].name
     reject_status = 403
     docs = (
         "Create an SNS topic, make SES publish Bounce and Complaint notifications to it "
@@ -181,53 +204,6 @@ class Ses(Provider):
         "subscribe https://<this host>/webhooks/service/ses to it (raw message delivery "
         "OFF). The subscription is confirmed automatically for an allowed topic."
     )
-
-    @classmethod
-    def register_settings(cls) -> None:
-        register(
-            Key(
-                "bounce.ses_enabled",
-                False,
-                as_bool,
-                section="bounce_providers",
-                label="Enable Amazon SES",
-            )
-        )
-        register(
-            Key(
-                "bounce.ses_topic_arns",
-                [],
-                as_list_of(as_topic_arn, max_items=20),
-                section="bounce_providers",
-                label="Allowed SNS topic ARNs",
-            )
-        )
-        register(
-            Key(
-                "bounce.ses_accept_next_subscription",
-                False,
-                as_bool,
-                section="bounce_providers",
-                label="Accept the next subscription from a new topic",
-            )
-        )
-
-    @classmethod
-    def settings_keys(cls) -> tuple[str, ...]:
-        return (
-            "bounce.ses_enabled",
-            "bounce.ses_topic_arns",
-            "bounce.ses_accept_next_subscription",
-        )
-
-    @classmethod
-    def read_config(cls) -> dict[str, Any]:
-        values = get_values(*cls.settings_keys())
-        return {
-            "enabled": values["bounce.ses_enabled"],
-            "topic_arns": values["bounce.ses_topic_arns"],
-            "accept_next": values["bounce.ses_accept_next_subscription"],
-        }
 
     def verify(
         self,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from bounces import scanning
+from bounces.mailboxes import scanning
 
 
 class Command(BaseCommand):

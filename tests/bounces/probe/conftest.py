@@ -9,9 +9,9 @@ from dataclasses import dataclass
 import pytest
 
 from stmails.config import update_settings
-from tests.bounces.mailbox.conftest import dovecot_server, mail_user  # noqa: F401
-from tests.bounces.mailbox.dovecot import MailUser
-from tests.bounces.mailbox.helpers import configure
+from tests.bounces.mailboxes.conftest import dovecot_server, mail_user  # noqa: F401
+from tests.bounces.mailboxes.dovecot import MailUser
+from tests.bounces.mailboxes.helpers import configure
 from tests.stmails.outbox_helpers import Sink, smtp_server, start_sink, use_servers
 
 

@@ -11,7 +11,7 @@ from bounces import probe, probe_check, tasks
 from bounces.models import ProbeRun
 from stmails.celery import app
 from stmails.config import update_settings
-from tests.bounces.mailbox.helpers import configure
+from tests.bounces.mailboxes.helpers import configure
 
 BOX = {"name": "probe box", "type": "pop", "host": "127.0.0.1", "port": 110,
        "username": "probe", "password": "pw", "tls_type": "none"}  # fmt: skip

@@ -8,7 +8,7 @@ from django.test import Client
 from bounces.models import ProbeRun
 from stmails import config
 from stmails.models import SettingsChange
-from tests.bounces.mailbox.helpers import configure
+from tests.bounces.mailboxes.helpers import configure
 
 pytestmark = pytest.mark.django_db
 

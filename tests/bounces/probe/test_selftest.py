@@ -8,7 +8,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from bounces import probe, probe_check, scanning
+from bounces import probe, probe_check
+from bounces.mailboxes import scanning
 from bounces.models import MailboxMessage, ProbeRun
 from stmails.config import update_settings
 from stmails.models import OutgoingMail

@@ -7,11 +7,11 @@ import uuid
 
 import pytest
 
-from bounces import scanning
+from bounces.mailboxes import scanning
 from bounces.models import MailboxScan
 from stmails.config import update_settings
-from tests.bounces.mailbox.conftest import dovecot_server, mail_user  # noqa: F401
-from tests.bounces.mailbox.helpers import configure
+from tests.bounces.mailboxes.conftest import dovecot_server, mail_user  # noqa: F401
+from tests.bounces.mailboxes.helpers import configure
 from webhooks.models import AlertIncident
 
 from .conftest import open_incidents

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from bounces import scanning
+from bounces.mailboxes import scanning
 from bounces.models import (
     Bounce,
     BounceAction,
@@ -32,8 +32,8 @@ from bounces.models import (
     UnmatchedBounce,
 )
 from subscribers.models import Subscriber
-from tests.bounces.mailbox.helpers import configure
-from tests.bounces.mailbox.messages import dsn
+from tests.bounces.mailboxes.helpers import configure
+from tests.bounces.mailboxes.messages import dsn
 from tests.celery_worker import require_postgresql, test_database_url
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -10,11 +10,11 @@ import shutil
 
 import pytest
 
-from bounces import scanning
+from bounces.mailboxes import scanning
 from bounces.models import Bounce, BounceAction, MailboxMessage
 from subscribers.models import Subscription
-from tests.bounces.mailbox.helpers import configure
-from tests.bounces.mailbox.messages import dsn
+from tests.bounces.mailboxes.helpers import configure
+from tests.bounces.mailboxes.messages import dsn
 
 FULL = "smtp; 552 5.2.2 <{rcpt}>: Mailbox full"
 

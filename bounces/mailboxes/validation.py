@@ -1,4 +1,5 @@
-"""bounce.mailboxes: listmonk's list of bounce mailboxes, plus stmails' own keys.
+"""The shape of bounce.mailboxes (declared in bounces/settings_keys.py): listmonk's
+list of bounce mailboxes, plus stmails' own fields.
 
 listmonk's fields: uuid, enabled, type ("pop" | "imap"), host, port,
 auth_protocol ("userpass" | "none"), username, password (secret),
@@ -21,7 +22,6 @@ from datetime import timedelta
 from typing import Any
 
 from stmails.config import (
-    Key,
     SettingsError,
     as_bool,
     as_choice,
@@ -29,7 +29,6 @@ from stmails.config import (
     as_int,
     as_str,
     as_uuid,
-    register,
 )
 
 MAILBOX_DEFAULTS: dict[str, Any] = {
@@ -168,16 +167,3 @@ def as_mailboxes(name: str, value: Any) -> list:
                 )
             seen.add(ident)
     return boxes
-
-
-register(
-    Key(
-        "bounce.mailboxes",
-        [],
-        as_mailboxes,
-        secret=("password",),
-        bound_to=MAILBOX_DESTINATION,
-        section="bounce_mailboxes",
-        label="Bounce mailboxes",
-    )
-)

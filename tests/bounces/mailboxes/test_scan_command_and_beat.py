@@ -12,8 +12,8 @@ from django.utils import timezone
 from bounces import tasks
 from bounces.models import Bounce, MailboxScan
 from stmails.config import update_settings
-from tests.bounces.mailbox.helpers import configure
-from tests.bounces.mailbox.messages import dsn, plain
+from tests.bounces.mailboxes.helpers import configure
+from tests.bounces.mailboxes.messages import dsn, plain
 
 
 def _run(*args) -> str:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from bounces import recording, scan_batches, scanning
-from bounces.mailbox import Pop3Client
+from bounces import recording
+from bounces.mailboxes import batches, scanning
+from bounces.mailboxes.client import Pop3Client
 from bounces.models import Bounce, MailboxMessage, MailboxScan, UnmatchedBounce
 from subscribers.models import Subscriber
-from tests.bounces.mailbox.helpers import configure
-from tests.bounces.mailbox.messages import dsn, garbage, plain
+from tests.bounces.mailboxes.helpers import configure
+from tests.bounces.mailboxes.messages import dsn, garbage, plain
 
 MODES = [
     ("pop", "none"),
@@ -154,7 +155,7 @@ def test_it_rolls_back_a_batch_that_dies_midway(
         mail_user.deliver(dsn(sub.email, n=i))
     [box] = configure(mail_user.box("pop"))
     monkeypatch.setattr(scanning, "BATCH", 2)
-    real = scan_batches.parse
+    real = batches.parse
     calls = {"n": 0}
 
     def dies_on_the_fourth(raw):
@@ -164,7 +165,7 @@ def test_it_rolls_back_a_batch_that_dies_midway(
         return real(raw)
 
     with monkeypatch.context() as m:
-        m.setattr(scan_batches, "parse", dies_on_the_fourth)
+        m.setattr(batches, "parse", dies_on_the_fourth)
         with pytest.raises(SystemExit):
             scanning.scan_mailbox(box)
     # The first batch was committed; the second one (messages 3-4) rolled back.
@@ -247,14 +248,14 @@ def test_one_failing_message_leaves_only_itself_behind(
     for i in range(3):
         mail_user.deliver(dsn(make_subscriber(f"s{i}@example.com").email, n=i))
     [box] = configure(mail_user.box("pop"))
-    real = scan_batches.matching.match_events
+    real = batches.matching.match_events
 
     def broken_for_s1(items, **kw):
         if any(item.email == "s1@example.com" for item in items):
             raise ValueError("database hiccup")
         return real(items, **kw)
 
-    monkeypatch.setattr(scan_batches.matching, "match_events", broken_for_s1)
+    monkeypatch.setattr(batches.matching, "match_events", broken_for_s1)
 
     result = scanning.scan_mailbox(box)
 
@@ -264,7 +265,7 @@ def test_one_failing_message_leaves_only_itself_behind(
         "s2@example.com",
     ]
     assert mail_user.count() == 1
-    monkeypatch.setattr(scan_batches.matching, "match_events", real)
+    monkeypatch.setattr(batches.matching, "match_events", real)
     again = scanning.scan_mailbox(box)
     assert (again.seen, again.recorded["hard"], again.errors) == (1, 1, 0)
     assert mail_user.count() == 0

@@ -49,7 +49,7 @@ CHUNK = 500
 
 @dataclass
 class ScanResult:
-    """What one scan did; BatchProcessor counts into it (bounces.scanning)."""
+    """What one scan did; BatchProcessor counts into it (bounces.mailboxes.scanning)."""
 
     mailbox: str
     dry_run: bool = False

@@ -12,7 +12,7 @@ from typing import Any
 
 from django import forms
 
-from bounces.mailbox_settings_keys import MAILBOX_DEFAULTS
+from bounces.mailboxes.validation import MAILBOX_DEFAULTS
 from stmails import config
 from stmails.settings_forms import form_field
 

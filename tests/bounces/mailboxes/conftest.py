@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from tests.bounces.mailbox.dovecot import start_dovecot
+from tests.bounces.mailboxes.dovecot import start_dovecot
 
 
 @pytest.fixture(scope="session")

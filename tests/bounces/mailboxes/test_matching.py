@@ -7,8 +7,8 @@ import uuid
 from bounces import matching
 from bounces.parsing.events import BounceEvent, ParsedMessage
 from bounces.parsing.message import parse_message
-from tests.bounces.mailbox.helpers import as_items, match_one
-from tests.bounces.mailbox.messages import dsn
+from tests.bounces.mailboxes.helpers import as_items, match_one
+from tests.bounces.mailboxes.messages import dsn
 
 
 def _events(raw: bytes) -> list:

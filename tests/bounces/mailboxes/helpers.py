@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from bounces import matching, scanning
+from bounces import matching
+from bounces.mailboxes import scanning
+from bounces.mailboxes.batches import event_bounce
 from bounces.parsing.events import BounceEvent, ParsedMessage
-from bounces.scan_batches import event_bounce
 from stmails.config import update_settings
 
 

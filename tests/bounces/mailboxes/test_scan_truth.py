@@ -10,11 +10,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from bounces import scanning, tasks
-from bounces.mailbox import open_mailbox
+from bounces import tasks
+from bounces.mailboxes import scanning
+from bounces.mailboxes.client import open_mailbox
 from bounces.models import Bounce, MailboxMessage, MailboxScan
-from tests.bounces.mailbox.helpers import configure
-from tests.bounces.mailbox.messages import dsn
+from tests.bounces.mailboxes.helpers import configure
+from tests.bounces.mailboxes.messages import dsn
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 

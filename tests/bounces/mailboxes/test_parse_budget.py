@@ -11,12 +11,12 @@ import threading
 
 import pytest
 
-from bounces import scan_batches, scanning
+from bounces.mailboxes import batches, scanning
 from bounces.models import Bounce, MailboxMessage, RawMessage, UnmatchedBounce
 from bounces.parsing import budget, message, mime
 from bounces.parsing.events import ParsedMessage
-from tests.bounces.mailbox.helpers import configure
-from tests.bounces.mailbox.messages import dsn
+from tests.bounces.mailboxes.helpers import configure
+from tests.bounces.mailboxes.messages import dsn
 
 STUCK = b"X-Test-Stuck: yes"
 
@@ -41,7 +41,7 @@ def stuck_parser(monkeypatch):
         return real(raw, max_bytes)
 
     monkeypatch.setattr(message, "_parse", parse)
-    monkeypatch.setattr(scan_batches, "PARSE_BUDGET_SECONDS", 0.2)
+    monkeypatch.setattr(batches, "PARSE_BUDGET_SECONDS", 0.2)
 
 
 @pytest.mark.parametrize("kind", ["pop", "imap"])

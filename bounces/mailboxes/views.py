@@ -9,10 +9,11 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from bounces import scanning, tasks
-from bounces.mailbox import MailboxError
-from bounces.mailbox_forms import MailboxForm
-from bounces.mailbox_settings_keys import MAILBOX_DEFAULTS
+from bounces import tasks
+from bounces.mailboxes import scanning
+from bounces.mailboxes.client import MailboxError
+from bounces.mailboxes.forms import MailboxForm
+from bounces.mailboxes.validation import MAILBOX_DEFAULTS
 from bounces.models import MailboxScan
 from stmails import config
 from stmails.lib.datetime_display import show_datetime
@@ -152,7 +153,7 @@ def mailbox_scan(request: HttpRequest, uuid: uuidlib.UUID) -> HttpResponse:
     """Queue a scan, unless one is running: then say so, and since when.
 
     A running scan without progress for MailboxScan.STALE_AFTER is stale: the
-    queued scan takes it over (bounces/scanning.py).
+    queued scan takes it over (bounces/mailboxes/scanning.py).
     """
     box = _box_or_404(_boxes(), uuid)
     name = box["name"]

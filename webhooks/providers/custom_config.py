@@ -1,10 +1,7 @@
-"""Settings key of the custom provider, which the provider registry does not cover.
-
-The listed providers (bounce.ses ... bounce.azure) register their own object
-keys through the registry (webhooks/settings_keys.py). This module adds
-bounce.custom_providers: the admin-defined endpoints of the custom provider
-(webhooks/providers/custom.py), a list of objects matched by uuid, whose
-`secret` and `previous_secret` are encrypted at rest and masked on read.
+"""The shape of bounce.custom_providers (declared in webhooks/settings_keys.py):
+the admin-defined endpoints of the custom provider (webhooks/providers/custom.py),
+a list of objects matched by uuid, whose `secret` and `previous_secret` are
+encrypted at rest and masked on read. Validators only: no registration here.
 """
 
 from __future__ import annotations
@@ -12,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from stmails.config import (
-    Key,
     SettingsError,
     as_bool,
     as_choice,
@@ -20,7 +16,6 @@ from stmails.config import (
     as_object,
     as_str,
     as_uuid,
-    register,
 )
 from webhooks.providers.custom import (
     AUTH_MODES,
@@ -131,15 +126,3 @@ def as_custom_providers(name: str, value: Any) -> list[dict]:
                 f"{name}[{i}].signature_header", "is required for HMAC signatures"
             )
     return endpoints
-
-
-register(
-    Key(
-        "bounce.custom_providers",
-        [],
-        as_custom_providers,
-        secret=("secret", "previous_secret"),
-        section="bounce_providers",
-        label="Custom provider endpoints",
-    )
-)

@@ -31,16 +31,16 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from bounces.mailbox import MailboxClient, MailboxError, open_mailbox
-from bounces.mailbox_settings_keys import interval_seconds
-from bounces.models import MailboxMessage, MailboxScan
-from bounces.scan_batches import (
+from bounces.mailboxes.batches import (
     BatchProcessor,
     ScanResult,
     Stored,
     disposal,
     read_message,
 )
+from bounces.mailboxes.client import MailboxClient, MailboxError, open_mailbox
+from bounces.mailboxes.validation import interval_seconds
+from bounces.models import MailboxMessage, MailboxScan
 from bounces.services import bounce_settings
 from stmails.config import get_value
 
@@ -142,7 +142,7 @@ def scan_mailbox(
     2. Claim the mailbox: one running MailboxScan row per mailbox is the lock.
     3. List the message keys; per batch, skip remembered ones (repeating only
        a disposal that did not happen), fetch and parse the new ones, process them
-       in one transaction (bounces/scan_batches.py), then dispose of them
+       in one transaction (bounces/mailboxes/batches.py), then dispose of them
        once it is committed.
     4. Apply deletions (POP3 QUIT, IMAP EXPUNGE), mark them done, store the result.
     A mailbox-level failure (login, network) ends the scan with `error` set.
@@ -306,8 +306,8 @@ def test_connection(data: Any) -> int:
 
     Raises SettingsError for bad input, MailboxError with the server's words.
     """
-    from bounces.mailbox import check_mailbox
-    from bounces.mailbox_settings_keys import as_mailbox
+    from bounces.mailboxes.client import check_mailbox
+    from bounces.mailboxes.validation import as_mailbox
     from stmails.config import REGISTRY, SettingsError, reuse_secret
     from stmails.lib import crypto
 

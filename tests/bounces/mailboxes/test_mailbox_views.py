@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bounces.models import Bounce, MailboxScan
 from stmails.config import get_value, update_settings
-from tests.bounces.mailbox.helpers import configure
-from tests.bounces.mailbox.messages import dsn, plain
+from tests.bounces.mailboxes.helpers import configure
+from tests.bounces.mailboxes.messages import dsn, plain
 
 
 def _form(user, **extra):

@@ -8,6 +8,8 @@ them (Sisimai's Lhost modules describe each one's markers):
 
 - Amazon SES notifications delivered by mail (an SNS e-mail subscription): the
   body is the SNS JSON envelope, or the SES notification itself.
+- Microsoft JMRP complaints (Hotmail, Outlook.com): "complaint about message
+  from <IP>", the reported message attached with X-HmXmrOriginalRecipient.
 - Lotus Notes / Domino: "Undeliverable message", a "Failure Reasons" block.
 - BIGLOBE (and the Japanese ISPs on its platform): "Returned mail:", the
   addresses after "had delivery problems", the reason after "Non-delivered
@@ -53,7 +55,16 @@ class FamilyFailure:
 
 def read(msg: Message, body: str, subject: str) -> list[FamilyFailure] | None:
     """The failures of a message of one of the families, or None."""
-    for reader in (_ses_json, _notes, _biglobe, _fml, _google_group, _address_notice):
+    readers = (
+        _ses_json,
+        _jmrp,
+        _notes,
+        _biglobe,
+        _fml,
+        _google_group,
+        _address_notice,
+    )
+    for reader in readers:
         found = reader(msg, body, subject)
         if found is not None:
             return [f for f in found if plausible(f.email)]
@@ -122,13 +133,42 @@ def _ses_notification(body: str) -> dict | None:
     # The SNS mail ends with an unsubscribe footer after a "--" line.
     end = re.search(r"^--[ \t]*$", text, re.M)
     text = text[: end.start()] if end else text
+    data = _json(text)
+    if data is None:
+        # An MTA on the way folded the one long JSON line at ~990 characters
+        # (Sendmail marks its cut with "!"): join the pieces again.
+        data = _json(_FOLD_RE.sub("", text))
+    if isinstance(data, dict) and isinstance(data.get("Message"), str):
+        data = _json(data["Message"][:JSON_CAP])
+    return data if isinstance(data, dict) else None
+
+
+_FOLD_RE = re.compile(r"!?\r?\n[ \t]?")
+
+
+def _json(text: str) -> object:
     try:
-        data = json.loads(text)
-        if isinstance(data, dict) and isinstance(data.get("Message"), str):
-            data = json.loads(data["Message"][:JSON_CAP])
+        return json.loads(text)
     except (ValueError, RecursionError):
         return None
-    return data if isinstance(data, dict) else None
+
+
+# --- Microsoft JMRP (Hotmail/Outlook.com complaints) -----------------------------------
+
+_JMRP_RCPT = re.compile(r"^X-HmXmrOriginalRecipient:[ \t]*(\S{1,320})", re.I | re.M)
+
+
+def _jmrp(msg: Message, body: str, subject: str) -> list[FamilyFailure] | None:
+    """Microsoft's Junk Mail Reporting Program: no ARF part, the reported message
+    attached whole; the complainer is its X-HmXmrOriginalRecipient header."""
+    if not subject.lower().lstrip().startswith("complaint about message from"):
+        return None
+    if "@hotmail.com" not in _header(msg, "From").lower():
+        return None
+    found = _JMRP_RCPT.search(body[:200_000])
+    if not found:
+        return []
+    return [FamilyFailure(normalize_address(found.group(1)), COMPLAINT, "feedback")]
 
 
 # --- Lotus Notes ----------------------------------------------------------------------

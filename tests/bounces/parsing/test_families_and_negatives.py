@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from bounces.parsing.message import parse_message
 
-CORPUS = Path(__file__).resolve().parents[2] / "fixtures" / "bounces"
+from .corpus import CORPUS, corpus_files
 
 
 def parse(name: str):
@@ -93,7 +92,7 @@ def test_the_families_issue_13_names(name, expected):
 def test_every_event_of_the_corpus_has_a_known_reason_matching_its_type():
     from bounces.parsing.reasons import REASONS, bounce_type
 
-    for path in sorted(CORPUS.glob("*.eml")):
+    for path in corpus_files():
         for e in parse_message(path.read_bytes()).events:
             assert e.reason in REASONS, (path.name, e.reason)
             if e.type != "soft":  # soft may also be a temporary hard reason

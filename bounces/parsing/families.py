@@ -10,6 +10,7 @@ them (Sisimai's Lhost modules describe each one's markers):
   body is the SNS JSON envelope, or the SES notification itself.
 - Microsoft JMRP complaints (Hotmail, Outlook.com): "complaint about message
   from <IP>", the reported message attached with X-HmXmrOriginalRecipient.
+- Apache James: a JavaMail Message-ID or "[BOUNCE]", "Error message:".
 - Lotus Notes / Domino: "Undeliverable message", a "Failure Reasons" block.
 - BIGLOBE (and the Japanese ISPs on its platform): "Returned mail:", the
   addresses after "had delivery problems", the reason after "Non-delivered
@@ -29,6 +30,7 @@ from email.message import Message
 
 from .addresses import ADDR_RE, normalize_address, plausible
 from .classify import classify
+from .mime import notification_text
 from .reasons import COMPLAINT, bounce_type
 
 JSON_CAP = 1_000_000
@@ -58,6 +60,7 @@ def read(msg: Message, body: str, subject: str) -> list[FamilyFailure] | None:
     readers = (
         _ses_json,
         _jmrp,
+        _james,
         _notes,
         _biglobe,
         _fml,
@@ -71,12 +74,20 @@ def read(msg: Message, body: str, subject: str) -> list[FamilyFailure] | None:
     return None
 
 
+def notification_body(msg: Message, body: str) -> str:
+    """The readable text of the notice (its text parts), else the raw body."""
+    text = notification_text(msg) if msg.is_multipart() else ""
+    return text if text.strip() else body
+
+
 def _header(msg: Message, name: str) -> str:
     return str(msg.get(name) or "")
 
 
-def _classified(email: str, status: str | None, text: str | None) -> FamilyFailure:
-    verdict = classify(status, text)
+def _classified(
+    email: str, status: str | None, text: str | None, *, strict_unknown: bool = False
+) -> FamilyFailure:
+    verdict = classify(status, text, strict_unknown=strict_unknown)
     return FamilyFailure(email, verdict.type, verdict.reason, status, text)
 
 
@@ -169,6 +180,41 @@ def _jmrp(msg: Message, body: str, subject: str) -> list[FamilyFailure] | None:
     if not found:
         return []
     return [FamilyFailure(normalize_address(found.group(1)), COMPLAINT, "feedback")]
+
+
+# --- Apache James ---------------------------------------------------------------------
+
+_JAMES_ERROR = re.compile(r"^error message(?: below)?:[ \t]*$", re.I | re.M)
+_JAMES_RCPT = re.compile(
+    r"^(?:failed recipient\(s\):|[ \t]*rcpt to:)[ \t]*(\S{0,320})", re.I | re.M
+)
+
+
+def _james(msg: Message, body: str, subject: str) -> list[FamilyFailure] | None:
+    """Apache James: "[BOUNCE]" or a reply subject, a JavaMail Message-ID, the
+    answer after "Error message:" and the recipient under "Failed recipient(s):"
+    or in the "Message details" (RCPT TO:)."""
+    java = ".javamail." in _header(msg, "Message-ID").lower()
+    if not java and not subject.startswith("[BOUNCE]"):
+        return None
+    text = notification_body(msg, body)[:20_000]
+    error = _JAMES_ERROR.search(text)
+    if not error:
+        return None
+    diagnostic = " ".join(
+        text[error.end() :].lstrip("\r\n").split("\n\n", 1)[0].split()
+    )
+    if not subject.startswith("[BOUNCE]") and not re.match(r"[45]\d\d\b", diagnostic):
+        return None  # a JavaMail reply that quotes an error is not a bounce
+    addrs = []
+    for m in _JAMES_RCPT.finditer(text):
+        line = m.group(1) or text[m.end() :].lstrip("\r\n").split("\n", 1)[0]
+        addrs.extend(normalize_address(a) for a in ADDR_RE.findall(line[:400]))
+    # After DATA, James's "no such user" is the remote's filter (as Sisimai reads it).
+    return [
+        _classified(a, None, diagnostic[:1000] or None, strict_unknown=True)
+        for a in dict.fromkeys(addrs)
+    ]
 
 
 # --- Lotus Notes ----------------------------------------------------------------------

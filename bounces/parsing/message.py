@@ -185,16 +185,17 @@ def _from_dsn(msg: Message, body: str, result: ParsedMessage) -> ParsedMessage |
         return result
     result.kind = "dsn"
     result.arrival_date = dsn.arrival_date(msg)
+    prose = nonstandard.cut_original(notification_text(msg))
     for r in failed:
         # "Status: 5.0.0 (recipient reached disk quota)": the comment counts too.
         text = " ".join(t for t in (r.diagnostic, r.raw_status) if t)
-        verdict = classify(r.status, text, strict_unknown=True)
+        # An unknown-user answer is the address's own fault only at RCPT TO.
+        strict = not _refused_at_rcpt(prose, r.email)
+        verdict = classify(r.status, text, strict_unknown=strict)
         if verdict.reason in VAGUE and len(failed) == 1:
             # The human-readable part often says more than a bare "5.0.0".
             verdict = classify(
-                r.status,
-                f"{text} {_short(notification_text(msg))}",
-                strict_unknown=True,
+                r.status, f"{text} {prose[:1000]}", strict_unknown=strict
             )
         result.events.append(
             _event(
@@ -270,6 +271,16 @@ def _from_text(
             )
         )
     return result
+
+
+def _refused_at_rcpt(prose: str, email: str) -> bool:
+    """Whether the session transcript in the notification shows this recipient
+    refused at RCPT TO (Sendmail and its kin: ">>> RCPT TO:<a@b>", "<<< 550 ...")."""
+    addr = email.lower()
+    return any(
+        "rcpt to" in low and addr in low
+        for low in (line.lower() for line in prose.splitlines())
+    )
 
 
 def _short(text: str) -> str:

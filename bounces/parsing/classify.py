@@ -153,7 +153,8 @@ def reason_for(
     strict_unknown: bool = False,
 ) -> str:
     """The reason alone (see the module docstring for the order of the rules)."""
-    low = (text or "")[:TEXT_CAP].lower()
+    # Line breaks and runs of spaces ("User  not listed") are one space to the wordings.
+    low = " ".join((text or "")[:TEXT_CAP].lower().split())
     found = reasons_in(low)
     coded = _status_reason(status)
     if "userunknown" in found or coded == "userunknown":

@@ -210,9 +210,12 @@ def _james(msg: Message, body: str, subject: str) -> list[FamilyFailure] | None:
     for m in _JAMES_RCPT.finditer(text):
         line = m.group(1) or text[m.end() :].lstrip("\r\n").split("\n", 1)[0]
         addrs.extend(normalize_address(a) for a in ADDR_RE.findall(line[:400]))
-    # After DATA, James's "no such user" is the remote's filter (as Sisimai reads it).
+    # After DATA, James's "no such user" is the remote's filter (as Sisimai reads
+    # it); Verizon's SMS gateway (vtext.com) runs James and says so of a number
+    # that does not exist.
+    verizon = "@vtext.com" in _header(msg, "From").lower()
     return [
-        _classified(a, None, diagnostic[:1000] or None, strict_unknown=True)
+        _classified(a, None, diagnostic[:1000] or None, strict_unknown=not verizon)
         for a in dict.fromkeys(addrs)
     ]
 

@@ -137,6 +137,13 @@ def _parse(raw: bytes, max_bytes: int) -> ParsedMessage:
         parsed = _from_dsn(msg, body, result)
         if parsed is not None:
             return parsed
+    elif nonstandard.looks_like_bounce(msg, subject, text := _readable(msg)):
+        if _DSN_FIELDS_RE.search(text):
+            # The report's fields written into a text part (Amazon WorkMail's
+            # "Technical report:"), encoded with it: read them from the decoded text.
+            parsed = _from_dsn(msg, text, result)
+            if parsed is not None:
+                return parsed
     family = families.read(msg, body, subject)
     if family is not None:
         return _from_family(msg, body, family, result)
@@ -271,6 +278,10 @@ def _from_text(
             )
         )
     return result
+
+
+def _readable(msg: Message) -> str:
+    return notification_text(msg)[:200_000] if msg.is_multipart() else ""
 
 
 def _refused_at_rcpt(prose: str, email: str) -> bool:

@@ -312,7 +312,8 @@ def _google_group(msg: Message, body: str, subject: str) -> list[FamilyFailure] 
     failed = _header(msg, "X-Failed-Recipients")
     if not failed or not msg.get("X-Google-Smtp-Source"):
         return None
-    if "the group you tried to contact" not in body[:20_000].lower():
+    to_group = "@googlegroups.com" in failed.lower()
+    if not to_group and "the group you tried to contact" not in body[:20_000].lower():
         return None
     text = " ".join(body[:2000].split())
     return [

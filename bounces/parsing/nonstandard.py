@@ -42,7 +42,8 @@ _CUT_RE = re.compile(
     r"original message:|forwarded message|copy of (?:the |your )?(?:original )?"
     r"message|your message reads|"
     r"message removed|start of returned message|header of the source mail|"
-    r"unsent message below|the first part of the message)",
+    r"unsent message below|the first part of the message|"
+    r"original message[ \t]*-{3,})",
     re.M,
 )
 _CUT_RE_I = re.compile(_CUT_RE.pattern, re.I | re.M)

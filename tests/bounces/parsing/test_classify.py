@@ -48,6 +48,52 @@ from bounces.parsing.classify import classify, find_reply_code, find_status
         (None, "", "soft", "undefined"),
         ("2.0.0", "250 ok", "soft", "delivered"),
         (None, "551 User not local; please try <x@y.example>", "hard", "hasmoved"),
+        # 5.2.1 without a word of why: the recipient's refusal (as Sisimai reads it).
+        ("5.2.1", "550 5.2.1 mailbox unavailable", "soft", "filtered"),
+        (
+            "5.7.1",
+            "554 5.7.1 <a@b.example>: Recipient address rejected: Access denied",
+            "hard",
+            "userunknown",
+        ),
+        # Wordings match across line breaks and runs of spaces.
+        (
+            None,
+            "User  not listed in\npublic Name & Address Book",
+            "hard",
+            "userunknown",
+        ),
+        # Refused before RCPT TO: about the sending side, never the recipient.
+        (
+            None,
+            "SMTP error from remote mail server after MAIL FROM:<s@x.example>: 553 5.1.0 s@x.example does not exist",
+            "soft",
+            "rejected",
+        ),
+        (
+            None,
+            "SMTP error from remote mail server after MAIL FROM:<s@x.example>: 551 access forbidden by invalid RDNS record",
+            "soft",
+            "blocked",
+        ),
+        (
+            None,
+            "SMTP error from remote mail server after initial connection: 554 user unknown",
+            "soft",
+            "blocked",
+        ),
+        (
+            None,
+            "after MAIL FROM: 550 5.7.1 blocked using zen.spamhaus.org",
+            "soft",
+            "blocked",
+        ),
+        (
+            None,
+            "after RCPT TO:<a@b.example>: 550 5.1.1 user unknown",
+            "hard",
+            "userunknown",
+        ),
     ],
 )
 def test_it_classifies_by_the_table(status, text, type_, reason):

@@ -89,10 +89,20 @@ VAGUE = frozenset({"onhold", "undefined", "systemerror", "securityerror"})
 
 # Wordings that outweigh a 5.1.1 status (Sisimai's "prematches").
 _NOT_UNKNOWN = frozenset(
-    {"norelaying", "blocked", "mailboxfull", "hasmoved", "rejected", "notaccept"}
+    {
+        "norelaying",
+        "blocked",
+        "mailboxfull",
+        "hasmoved",
+        "rejected",
+        "notaccept",
+        "filtered",  # "5.1.1 ... refused due to recipient preferences" (Facebook)
+    }
 )
 # The text says the refusal came at RCPT TO, where "unknown user" is the address.
-_RCPT_RE = re.compile(r"rcpt to|\brcpt\b|recipient address rejected")
+_RCPT_RE = re.compile(
+    r"rcpt to|\brcpt\b|recipient address rejected|does not like recipient"
+)
 _STATUS_RE = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 _GENERIC_STATUS = re.compile(r"[245]\.0\.0")
 _REPLY_RE = re.compile(r"(?<![\d.])([245]\d\d)(?:[\s-]|$)")
@@ -145,6 +155,7 @@ def classify(
     reply_code: int | None = None,
     *,
     strict_unknown: bool = False,
+    at_rcpt: bool = False,
 ) -> Classification:
     """The reason of one failure and the type it implies (see the module docstring)."""
     text = diagnostic or ""
@@ -165,7 +176,9 @@ def classify(
         return Classification(SOFT, "delivered")
     if status is None and reply_code and 400 <= reply_code < 500:
         status = "4.0.0"  # a bare 4xx reply: temporary, nothing more
-    reason = reason_for(status, text, reply_code, strict_unknown=strict_unknown)
+    reason = reason_for(
+        status, text, reply_code, strict_unknown=strict_unknown, at_rcpt=at_rcpt
+    )
     return Classification(bounce_type(reason, status), reason)
 
 
@@ -175,6 +188,7 @@ def reason_for(
     reply_code: int | None = None,
     *,
     strict_unknown: bool = False,
+    at_rcpt: bool = False,
 ) -> str:
     """The reason alone (see the module docstring for the order of the rules)."""
     # Line breaks and runs of spaces ("User  not listed") are one space to the wordings.
@@ -189,7 +203,9 @@ def reason_for(
             if found & _NOT_UNKNOWN:  # "5.1.1 ... blocked": the block is the cause
                 found.discard("userunknown")
                 coded = None
-        elif (strict_unknown or coded == "filtered") and not _RCPT_RE.search(low):
+        elif (strict_unknown or coded == "filtered") and not (
+            at_rcpt or _RCPT_RE.search(low)
+        ):
             # An unknown user reported after the message was sent (DATA), with no
             # status saying so: the recipient's filter refused it.
             found.discard("userunknown")

@@ -44,6 +44,8 @@ DEFAULT_BUDGET_SECONDS = 2.0
 MAX_BOUNDARIES = 12
 _HEADER_LINE_RE = re.compile(rb"^[!-9;-~]{1,200}:")
 _DSN_FIELDS_RE = re.compile(r"^Final-Recipient:", re.I | re.M)
+_PARA_RE = re.compile(r"\n[ \t]*\r?\n")
+_RCPT_RE = re.compile(r"rcpt to|rcpt command")
 _NESTING_RE = re.compile(rb"boundary[ \t]*=|message/rfc822", re.I)
 MAX_HEADER_LINES = 1_000
 MAX_PART_LINES = 500  # lines starting with "--": boundary delimiters, at most
@@ -197,12 +199,12 @@ def _from_dsn(msg: Message, body: str, result: ParsedMessage) -> ParsedMessage |
         # "Status: 5.0.0 (recipient reached disk quota)": the comment counts too.
         text = " ".join(t for t in (r.diagnostic, r.raw_status) if t)
         # An unknown-user answer is the address's own fault only at RCPT TO.
-        strict = not _refused_at_rcpt(prose, r.email)
-        verdict = classify(r.status, text, strict_unknown=strict)
+        rcpt = _refused_at_rcpt(prose, r.email)
+        verdict = classify(r.status, text, strict_unknown=True, at_rcpt=rcpt)
         if verdict.reason in VAGUE and len(failed) == 1:
             # The human-readable part often says more than a bare "5.0.0".
             verdict = classify(
-                r.status, f"{text} {prose[:1000]}", strict_unknown=strict
+                r.status, f"{text} {prose[:1000]}", strict_unknown=True, at_rcpt=rcpt
             )
         result.events.append(
             _event(
@@ -285,12 +287,13 @@ def _readable(msg: Message) -> str:
 
 
 def _refused_at_rcpt(prose: str, email: str) -> bool:
-    """Whether the session transcript in the notification shows this recipient
-    refused at RCPT TO (Sendmail and its kin: ">>> RCPT TO:<a@b>", "<<< 550 ...")."""
+    """Whether the notification shows this recipient refused at RCPT TO, in the
+    paragraph that names it (Sendmail's ">>> RCPT TO:<a@b>" transcript, Postfix's
+    "said: 550 ... (in reply to RCPT TO command)", wrapped over lines)."""
     addr = email.lower()
     return any(
-        "rcpt to" in low and addr in low
-        for low in (line.lower() for line in prose.splitlines())
+        addr in para and _RCPT_RE.search(para)
+        for para in (" ".join(p.lower().split()) for p in _PARA_RE.split(prose))
     )
 
 

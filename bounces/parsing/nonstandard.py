@@ -151,7 +151,14 @@ def parse_text(msg: Message, text: str, subject: str) -> TextResult:
         for addr in ADDR_RE.findall(str(header)[:10_000])[:100]:
             failures.append(Failure(normalize_address(addr)))
         _attach_diagnostics(failures, text)
+    kept = own
     if not failures:
+        failures = _by_paragraphs(text)
+        # "<addr>:" names the failed recipient outright, even when it is also the
+        # bounce's To (a sender who wrote to themselves).
+        kept = own - _addresses(msg, "To")
+    if not failures:
+        kept = own
         failures = _by_layout(text, own)
     if not failures:
         failures = _by_failure_lines(text, own)
@@ -159,7 +166,7 @@ def parse_text(msg: Message, text: str, subject: str) -> TextResult:
         failures = _by_local_domain(msg, text)
     if not failures and _says_permanent(text.lower()):
         failures = _by_summary_to(text, own)
-    failures = _dedupe(f for f in failures if _valid(f.email, own))
+    failures = _dedupe(f for f in failures if _valid(f.email, kept))
     if _is_warning(text, subject):
         return TextResult(failures=[], delayed=True)
     return TextResult(failures=failures)
@@ -231,8 +238,14 @@ def cut_original(text: str) -> str:
 
 
 def _own_addresses(msg: Message) -> set[str]:
+    return _addresses(
+        msg, "From", "Sender", "Return-Path", "Errors-To", "Reply-To", "To"
+    )
+
+
+def _addresses(msg: Message, *names: str) -> set[str]:
     own = set()
-    for name in ("From", "Sender", "Return-Path", "Errors-To", "Reply-To", "To"):
+    for name in names:
         for addr in ADDR_RE.findall(str(msg.get(name, ""))):
             own.add(addr.lower())
     return own
@@ -243,18 +256,21 @@ def _valid(addr: str, own: set[str]) -> bool:
     return plausible(addr) and addr.lower() not in own and not is_role(addr)
 
 
-def _by_layout(text: str, own: set[str]) -> list[Failure]:
+def _by_paragraphs(text: str) -> list[Failure]:
+    """ "<addr>:" or "<addr>: host ... said:" paragraphs (Postfix, qmail, Yahoo)."""
     lines = text.splitlines()
     found: list[Failure] = []
-    # "<addr>:" or "<addr>: host ... said:" paragraphs (Postfix, qmail, Yahoo).
     for i, line in enumerate(lines):
         m = re.match(rf"^\s*<({_ADDR})>(?:\s*\([^)]*\))?\s*:(.*)$", line)
         if m:
             found.append(
                 Failure(normalize_address(m.group(1)), _para(lines, i, m.group(2)))
             )
-    if found:
-        return found
+    return found
+
+
+def _by_layout(text: str, own: set[str]) -> list[Failure]:
+    lines = text.splitlines()
     # "552 Quota violation for a@b": a reply line naming the address it refuses.
     replies = []
     for i, line in enumerate(lines):
@@ -319,12 +335,22 @@ def _by_failure_lines(text: str, own: set[str]) -> list[Failure]:
         addrs = _addrs_in(line, own)
         if not addrs:
             continue
-        context = " ".join(lines[max(0, i - 1) : i + 2])
+        # The nearest non-blank lines around it (EZweb puts a blank line between
+        # the reason and the address).
+        context = " ".join([_near(lines, i, -1), line, _near(lines, i, 1)])
         if _FAIL_LINE_RE.search(context):
             found.extend(
                 Failure(normalize_address(a), _para(lines, i, line)) for a in addrs
             )
     return found
+
+
+def _near(lines: list[str], i: int, step: int) -> str:
+    """The first non-blank line from i + step on, within two lines."""
+    for k in (i + step, i + 2 * step):
+        if 0 <= k < len(lines) and lines[k].strip():
+            return lines[k]
+    return ""
 
 
 def _para(lines: list[str], start: int, first: str) -> str | None:
@@ -337,7 +363,7 @@ def _para(lines: list[str], start: int, first: str) -> str | None:
         if not stripped or re.match(rf"^<?{_ADDR}>?\s*:?\s*$", stripped):
             break
         if (
-            re.match(rf"^<?{_ADDR}", stripped)
+            re.match(rf"^[<\"]?{_ADDR}", stripped)
             and len(line) - len(line.lstrip()) <= indent
         ):
             break

@@ -4,7 +4,8 @@ Steps:
 1. Cap the input at max_bytes (a bounce that returns a 30 MB attachment is
    still read up to the cap; what is cut off is never needed to find the
    recipient) and parse it with the lenient compat32 policy.
-2. ARF feedback report -> complaints (arf.py).
+2. ARF feedback report -> complaints (arf.py). A bounce that a person
+   forwards ("Fwd:") is not one (nonstandard.forwarded_by_person).
 3. RFC 3464 DSN -> one event per failed recipient; only delayed -> "delayed".
 4. The layouts of single families (families.py: Amazon SES JSON by mail,
    Lotus Notes, BIGLOBE, fml, notices that merely name an address).
@@ -135,6 +136,8 @@ def _parse(raw: bytes, max_bytes: int) -> ParsedMessage:
 
     if arf.is_arf(msg):
         return _from_arf(msg, body, result)
+    if nonstandard.forwarded_by_person(msg, subject):
+        return result  # what it quotes is someone else's bounce
     if dsn.status_parts(msg) or (msg.defects and _DSN_FIELDS_RE.search(body)):
         parsed = _from_dsn(msg, body, result)
         if parsed is not None:

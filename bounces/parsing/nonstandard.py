@@ -90,7 +90,8 @@ _FAIL_LINE_RE = re.compile(
     re.I,
 )
 _ORIGINAL_HEADER_RE = re.compile(
-    r"^\s*(?:from|sender|reply-to|return-path|message-id|in-reply-to|references|"
+    # Quoted too ("> Message-Id: <...>"): a header line never names a failure.
+    r"^[\s>]*(?:from|sender|reply-to|return-path|message-id|in-reply-to|references|"
     r"subject|received|errors-to|cc|sent|date)\s*:",
     re.I,
 )
@@ -117,6 +118,21 @@ _BOUNCE_BODY_RE = re.compile(
     r"delivery (?:has )?failed|undeliverable|non-?delivery|delivery status notification",
     re.I,
 )
+
+
+_FORWARD_RE = re.compile(r"^\s*(?:fwd?|tr|wg|rv|enc|vs)\s*:", re.I)
+
+
+def forwarded_by_person(msg: Message, subject: str) -> bool:
+    """A person forwarding a bounce ("Fwd: Returned mail", from their own address):
+    the bounce they quote is about their mail, not ours. Mail systems never
+    forward their own notices under a "Fwd:" subject."""
+    if not _FORWARD_RE.match(subject or ""):
+        return False
+    sender = f"{msg.get('From', '')}"
+    return not re.search(
+        r"mailer-daemon|postmaster|mail delivery|daemon@", sender, re.I
+    )
 
 
 def bounce_subject(subject: str) -> bool:

@@ -29,6 +29,8 @@ def events(name: str) -> list[tuple[str, str, str]]:
         ("m_notification_target_mail_address.eml", "not_bounce"),
         ("m_exim_delay_warning.eml", "delayed"),
         ("m_postfix_delay_dsn.eml", "delayed"),
+        # Real: a person forwarding a Sendmail bounce of their own mail ("Fwd:").
+        ("sisimai/p5eg__sendmail-14.eml", "not_bounce"),
     ],
 )
 def test_these_record_nothing(name, kind):

@@ -294,6 +294,8 @@ def _refused_at_rcpt(prose: str, email: str) -> bool:
     paragraph that names it (Sendmail's ">>> RCPT TO:<a@b>" transcript, Postfix's
     "said: 550 ... (in reply to RCPT TO command)", wrapped over lines)."""
     addr = email.lower()
+    if "** address not found **" in prose[:2000].lower():
+        return True  # Gmail's heading for an address the recipient's side refused
     return any(
         addr in para and _RCPT_RE.search(para)
         for para in (" ".join(p.lower().split()) for p in _PARA_RE.split(prose))

@@ -154,6 +154,9 @@ def compare(corpus: Path) -> dict[str, tuple[dict[str, float], list[str], dict]]
     for subset in ("real", "all"):
         chosen = [p for p in paths if subset == "all" or is_real(names[p])]
         results[subset] = _compare(chosen, names, verdicts, checked)
+    for prefix in REAL_PREFIXES:  # each real source alone, for the record
+        chosen = [p for p in paths if names[p].startswith(prefix)]
+        results[prefix] = _compare(chosen, names, verdicts, checked)
     return results
 
 
@@ -242,6 +245,13 @@ def main() -> int:
         print(
             f"{counts['checked']} of {len(lines)} disagreements are cases where the"
             " corpus's checked expectation (expected.json) is stmails' answer\n"
+        )
+    for prefix in REAL_PREFIXES:
+        figures, _, counts = results[prefix]
+        print(
+            f"{prefix}*: {counts['files']} messages, Sisimai {counts['ref']},"
+            f" stmails {counts['ours']}, both {counts['both']}: "
+            + ", ".join(f"{name} {value:.3f}" for name, value in figures.items())
         )
     if not args.quiet:
         lines = results["all"][1]

@@ -86,7 +86,7 @@ _FAIL_LINE_RE = re.compile(
     r"failed|undeliverable|rejected|invalid|not (?:a )?valid|not recogni[sz]ed|"
     r"could not be delivered|did not match|disabled|over ?quota|mailbox (?:is )?full|"
     r"permanent|unrouteable|no mailbox|unavailable|bounced|error|not known|"
-    r"did not (?:exactly )?match",
+    r"did not (?:exactly )?match|mailbox exceeds",
     re.I,
 )
 _ORIGINAL_HEADER_RE = re.compile(

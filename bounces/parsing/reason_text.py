@@ -114,7 +114,7 @@ _PATTERNS: dict[str, list[str]] = {
         r"too much mail data|too many messages on the server",
         r"would exceed (?:the )?maximum allowed storage|"
         r"boite du destinataire pleine|userdisk quota|domaindisk quota",
-        r"mail file size exceeds the maximum",
+        r"mail file size exceeds the maximum|mailbox exceeds allowed size",
     ],
     "mesgtoobig": [
         r"message (?:is )?too (?:big|large)(?! for)|message size exceeds|"
@@ -269,7 +269,7 @@ _PATTERNS: dict[str, list[str]] = {
         r"unable to deliver message after multiple retries|"
         r"retry time not reached for any host after a long failure period|"
         r"not reachable within the allowed queue period|have been failing for a long time|"
-        r"server did not respond|could not be delivered for more than",
+        r"server did not respond|could not be delivered for more than|envelope expired",
     ],
     "contenterror": [
         r"8-bit data in message header|invalid mime|mime complexity|"

@@ -210,6 +210,10 @@ def reason_for(
             # status saying so: the recipient's filter refused it.
             found.discard("userunknown")
             found.add("filtered")
+    if coded == "exceedlimit" and "recipsizelimit" not in low:
+        # 5.2.3: the mailbox's limit, whatever the words (Exchange names its
+        # per-recipient message size limit RecipSizeLimit: the message's size).
+        found.discard("mesgtoobig")
     if coded == "hostunknown" and "networkerror" in found:
         coded = None  # "5.1.2 ... host not found, try again": the lookup failed
         found.discard("hostunknown")

@@ -94,6 +94,13 @@ from bounces.parsing.classify import classify, find_reply_code, find_status
             "hard",
             "userunknown",
         ),
+        # 5.2.3 is the mailbox's limit, even in "message size" words.
+        (
+            "5.2.3",
+            "552 5.2.3 Message size exceeds fixed maximum",
+            "soft",
+            "exceedlimit",
+        ),
     ],
 )
 def test_it_classifies_by_the_table(status, text, type_, reason):

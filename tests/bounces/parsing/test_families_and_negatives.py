@@ -92,6 +92,27 @@ def test_the_families_issue_13_names(name, expected):
     assert events(name) == [expected]
 
 
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        # SES JSON that a relay folded at ~990 characters ("!" + line break).
+        ("sisimai/misc__ced-us-amazonses-01.eml", [("bounce@simulator.amazonses.com", "hard", "userunknown")]),
+        # Microsoft JMRP: no ARF part; the complainer is X-HmXmrOriginalRecipient.
+        ("sisimai/rb__arf-13.eml", [("recipient@hotmail.com", "complaint", "feedback")]),
+        # AOL: two recipients in one delivery-status block.
+        ("sisimai/go__rhost-aol-03.eml", [("sabineko@example.jp", "soft", "mailboxfull"), ("mikeneko@example.jp", "hard", "userunknown")]),
+        # Refused at MAIL FROM: the *sender* "does not exist", not the recipient.
+        ("sisimai/rb__email-exim-51.eml", [("kijitora@example.org", "soft", "rejected")]),
+        # Postfix wraps "(in reply to RCPT TO command)": 5.2.1 + User Unknown at RCPT.
+        ("sisimai/p5eg__postfix-2.eml", [("filtered@example.co.jp", "hard", "userunknown"), ("userunknown@example.co.jp", "hard", "userunknown")]),
+        # DSN fields inside a quoted-printable text part (Amazon WorkMail).
+        ("sisimai/rb__email-amazonworkmail-02.eml", [("sabineko@example.jp", "soft", "filtered")]),
+    ],
+)  # fmt: skip
+def test_real_messages_of_the_families_read_since_the_sisimai_corpus(name, expected):
+    assert events(name) == expected
+
+
 def test_every_event_of_the_corpus_has_a_known_reason_matching_its_type():
     from bounces.parsing.reasons import REASONS, bounce_type
 

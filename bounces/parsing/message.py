@@ -34,6 +34,7 @@ from email.message import Message
 from email.policy import Compat32
 
 from . import arf, autoreply, dsn, families, nonstandard
+from .addresses import ADDR_RE, normalize_address
 from .budget import OverBudget, check_budget, cpu_budget
 from .classify import VAGUE, classify
 from .events import BounceEvent, ParsedMessage
@@ -198,11 +199,12 @@ def _from_dsn(msg: Message, body: str, result: ParsedMessage) -> ParsedMessage |
     result.kind = "dsn"
     result.arrival_date = dsn.arrival_date(msg)
     prose = nonstandard.cut_original(notification_text(msg))
+    at_rcpt = _refused_at_rcpt(prose)  # once: a DSN may list many recipients
     for r in failed:
         # "Status: 5.0.0 (recipient reached disk quota)": the comment counts too.
         text = " ".join(t for t in (r.diagnostic, r.raw_status) if t)
         # An unknown-user answer is the address's own fault only at RCPT TO.
-        rcpt = _refused_at_rcpt(prose, r.email)
+        rcpt = at_rcpt is None or r.email.lower() in at_rcpt
         verdict = classify(r.status, text, strict_unknown=True, at_rcpt=rcpt)
         if verdict.reason in VAGUE and len(failed) == 1:
             # The human-readable part often says more than a bare "5.0.0".
@@ -289,17 +291,19 @@ def _readable(msg: Message) -> str:
     return notification_text(msg)[:200_000] if msg.is_multipart() else ""
 
 
-def _refused_at_rcpt(prose: str, email: str) -> bool:
-    """Whether the notification shows this recipient refused at RCPT TO, in the
-    paragraph that names it (Sendmail's ">>> RCPT TO:<a@b>" transcript, Postfix's
-    "said: 550 ... (in reply to RCPT TO command)", wrapped over lines)."""
-    addr = email.lower()
+def _refused_at_rcpt(prose: str) -> set[str] | None:
+    """The addresses that the notification shows refused at RCPT TO, from the
+    paragraphs that say so (Sendmail's ">>> RCPT TO:<a@b>" transcript, Postfix's
+    "said: 550 ... (in reply to RCPT TO command)", wrapped over lines); None when
+    Gmail's "** Address not found **" heading says it of every recipient."""
     if "** address not found **" in prose[:2000].lower():
-        return True  # Gmail's heading for an address the recipient's side refused
-    return any(
-        addr in para and _RCPT_RE.search(para)
-        for para in (" ".join(p.lower().split()) for p in _PARA_RE.split(prose))
-    )
+        return None
+    found: set[str] = set()
+    for para in _PARA_RE.split(prose):
+        low = " ".join(para.lower().split())
+        if _RCPT_RE.search(low):
+            found.update(normalize_address(a).lower() for a in ADDR_RE.findall(low))
+    return found
 
 
 def _short(text: str) -> str:

@@ -17,7 +17,7 @@ def test_it_has_an_expectation_for_every_corpus_file():
     files = {key(p) for p in corpus_files()}
     assert files == set(EXPECTED)
     assert len(files) >= 260
-    assert sum(is_real(name) for name in files) >= 150
+    assert sum(is_real(name) for name in files) >= 350
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

@@ -210,6 +210,11 @@ def reason_for(
             # status saying so: the recipient's filter refused it.
             found.discard("userunknown")
             found.add("filtered")
+    if status and status[0] == "4" and "expired" in found:
+        # A temporary answer until the queue gave up ("retry timeout exceeded"):
+        # unless the text names the cause ("Mailbox Full"), the retrying failed.
+        if not found.intersection(FIRST_ORDER):
+            return "expired"
     if coded == "exceedlimit" and "recipsizelimit" not in low:
         # 5.2.3: the mailbox's limit, whatever the words (Exchange names its
         # per-recipient message size limit RecipSizeLimit: the message's size).

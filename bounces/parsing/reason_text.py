@@ -269,7 +269,8 @@ _PATTERNS: dict[str, list[str]] = {
         r"unable to deliver message after multiple retries|"
         r"retry time not reached for any host after a long failure period|"
         r"not reachable within the allowed queue period|have been failing for a long time|"
-        r"server did not respond|could not be delivered for more than|envelope expired",
+        r"server did not respond|could not be delivered for more than|envelope expired|"
+        r"retry timeout exceeded",
     ],
     "contenterror": [
         r"8-bit data in message header|invalid mime|mime complexity|"

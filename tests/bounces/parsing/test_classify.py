@@ -94,6 +94,14 @@ from bounces.parsing.classify import classify, find_reply_code, find_status
             "hard",
             "userunknown",
         ),
+        # A 4xx until the queue gave up: expired, unless the text names the cause.
+        ("4.2.1", "450 4.2.1 Mailbox busy: retry timeout exceeded", "soft", "expired"),
+        (
+            "4.2.2",
+            "450 4.2.2 Mailbox Full. In the queue too long",
+            "soft",
+            "mailboxfull",
+        ),
         # 5.2.3 is the mailbox's limit, even in "message size" words.
         (
             "5.2.3",

@@ -79,6 +79,7 @@ SECOND_ORDER = (
     "contenterror",
     "notcompliantrfc",
     "systemfull",
+    "mailererror",
 )
 RETRY = frozenset(
     {"undefined", "onhold", "systemerror", "securityerror", "networkerror", "expired"}

@@ -276,6 +276,10 @@ _PATTERNS: dict[str, list[str]] = {
         r"8-bit data in message header|invalid mime|mime complexity|"
         r"header size exceeds|improperly-formatted|unnecessary base64",
     ],
+    "mailererror": [
+        r"command died with status|command output:|mailer error|"
+        r"procmail: |local delivery failed",
+    ],
     "notcompliantrfc": [
         r"rfc ?5322|rfc ?2822|not (?:rfc|rfc-)?compliant|duplicate headers|"
         r"multiple (?:from|date|subject|to|message-id) headers",

@@ -135,6 +135,7 @@ def _parse(raw: bytes, max_bytes: int) -> ParsedMessage:
     body = _body_text(data)
     check_budget()
 
+    readable: str | None = None
     if arf.is_arf(msg):
         return _from_arf(msg, body, result)
     if nonstandard.forwarded_by_person(msg, subject):
@@ -143,11 +144,14 @@ def _parse(raw: bytes, max_bytes: int) -> ParsedMessage:
         parsed = _from_dsn(msg, body, result)
         if parsed is not None:
             return parsed
-    elif nonstandard.looks_like_bounce(msg, subject, text := _readable(msg)):
-        if _DSN_FIELDS_RE.search(text):
+    elif msg.is_multipart():
+        readable = notification_text(msg)  # read once, for _from_text too
+        if _DSN_FIELDS_RE.search(readable) and nonstandard.looks_like_bounce(
+            msg, subject, readable
+        ):
             # The report's fields written into a text part (Amazon WorkMail's
             # "Technical report:"), encoded with it: read them from the decoded text.
-            parsed = _from_dsn(msg, text, result)
+            parsed = _from_dsn(msg, readable, result)
             if parsed is not None:
                 return parsed
     family = families.read(msg, body, subject)
@@ -157,7 +161,7 @@ def _parse(raw: bytes, max_bytes: int) -> ParsedMessage:
         if autoreply.is_autoreply(msg, subject):
             result.kind = "autoreply"
             return result
-    parsed = _from_text(msg, body, subject, result, truncated)
+    parsed = _from_text(msg, body, subject, result, truncated, readable)
     if parsed.kind == "not_bounce" and autoreply.is_autoreply(msg, subject):
         # An auto-reply sent from a daemon address (RFC 3834): the same verdict
         # as from a person, once no failure was found in it.
@@ -198,19 +202,19 @@ def _from_dsn(msg: Message, body: str, result: ParsedMessage) -> ParsedMessage |
         return result
     result.kind = "dsn"
     result.arrival_date = dsn.arrival_date(msg)
-    prose = nonstandard.cut_original(notification_text(msg))
-    at_rcpt = _refused_at_rcpt(prose)  # once: a DSN may list many recipients
+    # The prose is read only when a verdict needs it (most DSNs say enough).
+    notice = _Notice(msg)
     for r in failed:
         # "Status: 5.0.0 (recipient reached disk quota)": the comment counts too.
         text = " ".join(t for t in (r.diagnostic, r.raw_status) if t)
-        # An unknown-user answer is the address's own fault only at RCPT TO.
-        rcpt = at_rcpt is None or r.email.lower() in at_rcpt
-        verdict = classify(r.status, text, strict_unknown=True, at_rcpt=rcpt)
+        verdict = classify(r.status, text, strict_unknown=True)
         if verdict.reason in VAGUE and len(failed) == 1:
             # The human-readable part often says more than a bare "5.0.0".
-            verdict = classify(
-                r.status, f"{text} {prose[:1000]}", strict_unknown=True, at_rcpt=rcpt
-            )
+            text = f"{text} {notice.prose[:1000]}"
+            verdict = classify(r.status, text, strict_unknown=True)
+        if verdict.reason == "filtered" and notice.refused_at_rcpt(r.email):
+            # An unknown-user answer is the address's own fault at RCPT TO only.
+            verdict = classify(r.status, text, strict_unknown=True, at_rcpt=True)
         result.events.append(
             _event(
                 refs,
@@ -254,9 +258,14 @@ def _from_family(
 
 
 def _from_text(
-    msg: Message, body: str, subject: str, result: ParsedMessage, truncated: bool
+    msg: Message,
+    body: str,
+    subject: str,
+    result: ParsedMessage,
+    truncated: bool,
+    readable: str | None = None,
 ) -> ParsedMessage:
-    text = notification_text(msg)
+    text = notification_text(msg) if readable is None else readable
     if not text.strip() and msg.is_multipart():
         text = body  # a broken multipart: its parts never separated, read it whole
     if not nonstandard.looks_like_bounce(msg, subject, text):
@@ -287,17 +296,35 @@ def _from_text(
     return result
 
 
-def _readable(msg: Message) -> str:
-    return notification_text(msg)[:200_000] if msg.is_multipart() else ""
+class _Notice:
+    """A DSN's human-readable part, read on first use."""
+
+    def __init__(self, msg: Message) -> None:
+        self.msg = msg
+        self._prose: str | None = None
+        self._at_rcpt: set[str] | None = None
+
+    @property
+    def prose(self) -> str:
+        if self._prose is None:
+            self._prose = nonstandard.cut_original(notification_text(self.msg))
+        return self._prose
+
+    def refused_at_rcpt(self, email: str) -> bool:
+        """Whether the notice shows this address refused at RCPT TO."""
+        if self._at_rcpt is None:
+            self._at_rcpt = _refused_at_rcpt(self.prose)
+        return "*" in self._at_rcpt or email.lower() in self._at_rcpt
 
 
-def _refused_at_rcpt(prose: str) -> set[str] | None:
+def _refused_at_rcpt(prose: str) -> set[str]:
     """The addresses that the notification shows refused at RCPT TO, from the
     paragraphs that say so (Sendmail's ">>> RCPT TO:<a@b>" transcript, Postfix's
-    "said: 550 ... (in reply to RCPT TO command)", wrapped over lines); None when
-    Gmail's "** Address not found **" heading says it of every recipient."""
+    "said: 550 ... (in reply to RCPT TO command)", wrapped over lines); {"*"}
+    when Gmail's "** Address not found **" heading says it of every recipient.
+    Gathered once per notice: a DSN may list many recipients."""
     if "** address not found **" in prose[:2000].lower():
-        return None
+        return {"*"}
     found: set[str] = set()
     for para in _PARA_RE.split(prose):
         low = " ".join(para.lower().split())

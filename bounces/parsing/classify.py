@@ -18,7 +18,7 @@ How the reason is found, from the RFC 3463 status code and the diagnostic text
    names. In a DSN (strict_unknown), an unknown-user wording counts as
    userunknown only when the status says so (5.1.1) or the refusal came at
    RCPT TO; after DATA it is the recipient's filter ("filtered"), as Sisimai
-   reads it. The plain-text layouts of known MTAs name the user plainly. A 5.1.1 whose text
+   reads it; the same wherever the status itself says "filtered" (5.2.x). The plain-text layouts of known MTAs name the user plainly. A 5.1.1 whose text
    names a block, relaying, a full mailbox... is that cause instead. Full mailboxes and big messages come first because servers send
    "5.1.1 mailbox full"; unknown users before the blocked-sender wordings
    because "user unknown" texts mention blocklists in their footers.
@@ -27,6 +27,12 @@ How the reason is found, from the RFC 3463 status code and the diagnostic text
 3. Else the first reason of SECOND_ORDER the text names.
 4. Else the vague status reason; with no status, a bare 551 reply says
    "hasmoved"; any other text is "onhold"; nothing at all is "undefined".
+
+A refusal before RCPT TO (at connection, HELO or MAIL FROM, as Exim and
+Sendmail say) is never about the recipient: its reason is the wording's
+sender-side one (blocked, rate limit, PTR...), else "rejected" at MAIL FROM
+when it says the sender is unknown or refused, else "blocked". A false hard
+bounce there would unsubscribe a live reader for our own server's fault.
 """
 
 from __future__ import annotations
@@ -73,6 +79,7 @@ SECOND_ORDER = (
     "contenterror",
     "notcompliantrfc",
     "systemfull",
+    "mailererror",
 )
 RETRY = frozenset(
     {"undefined", "onhold", "systemerror", "securityerror", "networkerror", "expired"}
@@ -83,14 +90,42 @@ VAGUE = frozenset({"onhold", "undefined", "systemerror", "securityerror"})
 
 # Wordings that outweigh a 5.1.1 status (Sisimai's "prematches").
 _NOT_UNKNOWN = frozenset(
-    {"norelaying", "blocked", "mailboxfull", "hasmoved", "rejected", "notaccept"}
+    {
+        "norelaying",
+        "blocked",
+        "mailboxfull",
+        "hasmoved",
+        "rejected",
+        "notaccept",
+        "filtered",  # "5.1.1 ... refused due to recipient preferences" (Facebook)
+    }
 )
 # The text says the refusal came at RCPT TO, where "unknown user" is the address.
-_RCPT_RE = re.compile(r"rcpt to|\brcpt\b|recipient address rejected")
+_RCPT_RE = re.compile(
+    r"rcpt to|\brcpt\b|recipient address rejected|does not like recipient"
+)
 _STATUS_RE = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 _GENERIC_STATUS = re.compile(r"[245]\.0\.0")
 _REPLY_RE = re.compile(r"(?<![\d.])([245]\d\d)(?:[\s-]|$)")
 TEXT_CAP = 3000
+# "SMTP error from remote mail server after MAIL FROM:" (Exim), "in reply to
+# MAIL FROM command", "after initial connection": refused before RCPT TO.
+_SENDER_STAGE_RE = re.compile(
+    r"(?:after|in reply to(?: the)?) (mail from|initial connection|connect|helo|ehlo)\b"
+)
+# Reasons that only a recipient's mailbox or domain can have.
+_RECIPIENT_REASONS = frozenset(
+    {
+        "userunknown",
+        "hostunknown",
+        "hasmoved",
+        "notaccept",
+        "mailboxfull",
+        "exceedlimit",
+        "suspend",
+        "filtered",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -121,6 +156,7 @@ def classify(
     reply_code: int | None = None,
     *,
     strict_unknown: bool = False,
+    at_rcpt: bool = False,
 ) -> Classification:
     """The reason of one failure and the type it implies (see the module docstring)."""
     text = diagnostic or ""
@@ -141,7 +177,9 @@ def classify(
         return Classification(SOFT, "delivered")
     if status is None and reply_code and 400 <= reply_code < 500:
         status = "4.0.0"  # a bare 4xx reply: temporary, nothing more
-    reason = reason_for(status, text, reply_code, strict_unknown=strict_unknown)
+    reason = reason_for(
+        status, text, reply_code, strict_unknown=strict_unknown, at_rcpt=at_rcpt
+    )
     return Classification(bounce_type(reason, status), reason)
 
 
@@ -151,21 +189,37 @@ def reason_for(
     reply_code: int | None = None,
     *,
     strict_unknown: bool = False,
+    at_rcpt: bool = False,
 ) -> str:
     """The reason alone (see the module docstring for the order of the rules)."""
-    low = (text or "")[:TEXT_CAP].lower()
+    # Line breaks and runs of spaces ("User  not listed") are one space to the wordings.
+    low = " ".join((text or "")[:TEXT_CAP].lower().split())
     found = reasons_in(low)
     coded = _status_reason(status)
+    stage = _SENDER_STAGE_RE.search(low)
+    if stage:
+        return _sender_stage_reason(stage.group(1), found, coded)
     if "userunknown" in found or coded == "userunknown":
         if coded == "userunknown":
             if found & _NOT_UNKNOWN:  # "5.1.1 ... blocked": the block is the cause
                 found.discard("userunknown")
                 coded = None
-        elif strict_unknown and not _RCPT_RE.search(low):
+        elif (strict_unknown or coded == "filtered") and not (
+            at_rcpt or _RCPT_RE.search(low)
+        ):
             # An unknown user reported after the message was sent (DATA), with no
             # status saying so: the recipient's filter refused it.
             found.discard("userunknown")
             found.add("filtered")
+    if status and status[0] == "4" and "expired" in found:
+        # A temporary answer until the queue gave up ("retry timeout exceeded"):
+        # unless the text names the cause ("Mailbox Full"), the retrying failed.
+        if not found.intersection(FIRST_ORDER):
+            return "expired"
+    if coded == "exceedlimit" and "recipsizelimit" not in low:
+        # 5.2.3: the mailbox's limit, whatever the words (Exchange names its
+        # per-recipient message size limit RecipSizeLimit: the message's size).
+        found.discard("mesgtoobig")
     if coded == "hostunknown" and "networkerror" in found:
         coded = None  # "5.1.2 ... host not found, try again": the lookup failed
         found.discard("hostunknown")
@@ -184,6 +238,21 @@ def reason_for(
     if reply_code == 552:
         return "mailboxfull"
     return "onhold" if (text or "").strip() else "undefined"
+
+
+def _sender_stage_reason(command: str, found: set[str], coded: str | None) -> str:
+    """The reason of a refusal that came before any recipient was named (at
+    connection, HELO/EHLO or MAIL FROM): it is about us, the sending host or the
+    sender address, never about the recipient's mailbox (Sisimai reads the SMTP
+    command the same way). A dead-address wording there names the *sender*."""
+    about_sender = found & _RECIPIENT_REASONS or coded in _RECIPIENT_REASONS
+    found -= _RECIPIENT_REASONS
+    for reason in FIRST_ORDER + SECOND_ORDER:
+        if reason in found and reason not in ("systemerror", "expired"):
+            return reason
+    if command.startswith("mail") and (about_sender or "rejected" in found):
+        return "rejected"
+    return "blocked"
 
 
 def _status_reason(status: str | None) -> str | None:

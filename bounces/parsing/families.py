@@ -8,6 +8,9 @@ them (Sisimai's Lhost modules describe each one's markers):
 
 - Amazon SES notifications delivered by mail (an SNS e-mail subscription): the
   body is the SNS JSON envelope, or the SES notification itself.
+- Microsoft JMRP complaints (Hotmail, Outlook.com): "complaint about message
+  from <IP>", the reported message attached with X-HmXmrOriginalRecipient.
+- Apache James: a JavaMail Message-ID or "[BOUNCE]", "Error message:".
 - Lotus Notes / Domino: "Undeliverable message", a "Failure Reasons" block.
 - BIGLOBE (and the Japanese ISPs on its platform): "Returned mail:", the
   addresses after "had delivery problems", the reason after "Non-delivered
@@ -27,6 +30,7 @@ from email.message import Message
 
 from .addresses import ADDR_RE, normalize_address, plausible
 from .classify import classify
+from .mime import notification_text
 from .reasons import COMPLAINT, bounce_type
 
 JSON_CAP = 1_000_000
@@ -53,19 +57,37 @@ class FamilyFailure:
 
 def read(msg: Message, body: str, subject: str) -> list[FamilyFailure] | None:
     """The failures of a message of one of the families, or None."""
-    for reader in (_ses_json, _notes, _biglobe, _fml, _google_group, _address_notice):
+    readers = (
+        _ses_json,
+        _jmrp,
+        _james,
+        _notes,
+        _biglobe,
+        _fml,
+        _google_group,
+        _address_notice,
+    )
+    for reader in readers:
         found = reader(msg, body, subject)
         if found is not None:
             return [f for f in found if plausible(f.email)]
     return None
 
 
+def notification_body(msg: Message, body: str) -> str:
+    """The readable text of the notice (its text parts), else the raw body."""
+    text = notification_text(msg) if msg.is_multipart() else ""
+    return text if text.strip() else body
+
+
 def _header(msg: Message, name: str) -> str:
     return str(msg.get(name) or "")
 
 
-def _classified(email: str, status: str | None, text: str | None) -> FamilyFailure:
-    verdict = classify(status, text)
+def _classified(
+    email: str, status: str | None, text: str | None, *, strict_unknown: bool = False
+) -> FamilyFailure:
+    verdict = classify(status, text, strict_unknown=strict_unknown)
     return FamilyFailure(email, verdict.type, verdict.reason, status, text)
 
 
@@ -122,13 +144,80 @@ def _ses_notification(body: str) -> dict | None:
     # The SNS mail ends with an unsubscribe footer after a "--" line.
     end = re.search(r"^--[ \t]*$", text, re.M)
     text = text[: end.start()] if end else text
+    data = _json(text)
+    if data is None:
+        # An MTA on the way folded the one long JSON line at ~990 characters
+        # (Sendmail marks its cut with "!"): join the pieces again.
+        data = _json(_FOLD_RE.sub("", text))
+    if isinstance(data, dict) and isinstance(data.get("Message"), str):
+        data = _json(data["Message"][:JSON_CAP])
+    return data if isinstance(data, dict) else None
+
+
+_FOLD_RE = re.compile(r"!?\r?\n[ \t]?")
+
+
+def _json(text: str) -> object:
     try:
-        data = json.loads(text)
-        if isinstance(data, dict) and isinstance(data.get("Message"), str):
-            data = json.loads(data["Message"][:JSON_CAP])
+        return json.loads(text)
     except (ValueError, RecursionError):
         return None
-    return data if isinstance(data, dict) else None
+
+
+# --- Microsoft JMRP (Hotmail/Outlook.com complaints) -----------------------------------
+
+_JMRP_RCPT = re.compile(r"^X-HmXmrOriginalRecipient:[ \t]*(\S{1,320})", re.I | re.M)
+
+
+def _jmrp(msg: Message, body: str, subject: str) -> list[FamilyFailure] | None:
+    """Microsoft's Junk Mail Reporting Program: no ARF part, the reported message
+    attached whole; the complainer is its X-HmXmrOriginalRecipient header."""
+    if not subject.lower().lstrip().startswith("complaint about message from"):
+        return None
+    if "@hotmail.com" not in _header(msg, "From").lower():
+        return None
+    found = _JMRP_RCPT.search(body[:200_000])
+    if not found:
+        return []
+    return [FamilyFailure(normalize_address(found.group(1)), COMPLAINT, "feedback")]
+
+
+# --- Apache James ---------------------------------------------------------------------
+
+_JAMES_ERROR = re.compile(r"^error message(?: below)?:[ \t]*$", re.I | re.M)
+_JAMES_RCPT = re.compile(
+    r"^(?:failed recipient\(s\):|[ \t]*rcpt to:)[ \t]*(\S{0,320})", re.I | re.M
+)
+
+
+def _james(msg: Message, body: str, subject: str) -> list[FamilyFailure] | None:
+    """Apache James: "[BOUNCE]" or a reply subject, a JavaMail Message-ID, the
+    answer after "Error message:" and the recipient under "Failed recipient(s):"
+    or in the "Message details" (RCPT TO:)."""
+    java = ".javamail." in _header(msg, "Message-ID").lower()
+    if not java and not subject.startswith("[BOUNCE]"):
+        return None
+    text = notification_body(msg, body)[:20_000]
+    error = _JAMES_ERROR.search(text)
+    if not error:
+        return None
+    diagnostic = " ".join(
+        text[error.end() :].lstrip("\r\n").split("\n\n", 1)[0].split()
+    )
+    if not subject.startswith("[BOUNCE]") and not re.match(r"[45]\d\d\b", diagnostic):
+        return None  # a JavaMail reply that quotes an error is not a bounce
+    addrs = []
+    for m in _JAMES_RCPT.finditer(text):
+        line = m.group(1) or text[m.end() :].lstrip("\r\n").split("\n", 1)[0]
+        addrs.extend(normalize_address(a) for a in ADDR_RE.findall(line[:400]))
+    # After DATA, James's "no such user" is the remote's filter (as Sisimai reads
+    # it); Verizon's SMS gateway (vtext.com) runs James and says so of a number
+    # that does not exist.
+    verizon = "@vtext.com" in _header(msg, "From").lower()
+    return [
+        _classified(a, None, diagnostic[:1000] or None, strict_unknown=not verizon)
+        for a in dict.fromkeys(addrs)
+    ]
 
 
 # --- Lotus Notes ----------------------------------------------------------------------
@@ -223,7 +312,8 @@ def _google_group(msg: Message, body: str, subject: str) -> list[FamilyFailure] 
     failed = _header(msg, "X-Failed-Recipients")
     if not failed or not msg.get("X-Google-Smtp-Source"):
         return None
-    if "the group you tried to contact" not in body[:20_000].lower():
+    to_group = "@googlegroups.com" in failed.lower()
+    if not to_group and "the group you tried to contact" not in body[:20_000].lower():
         return None
     text = " ".join(body[:2000].split())
     return [

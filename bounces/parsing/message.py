@@ -4,7 +4,8 @@ Steps:
 1. Cap the input at max_bytes (a bounce that returns a 30 MB attachment is
    still read up to the cap; what is cut off is never needed to find the
    recipient) and parse it with the lenient compat32 policy.
-2. ARF feedback report -> complaints (arf.py).
+2. ARF feedback report -> complaints (arf.py). A bounce that a person
+   forwards ("Fwd:") is not one (nonstandard.forwarded_by_person).
 3. RFC 3464 DSN -> one event per failed recipient; only delayed -> "delayed".
 4. The layouts of single families (families.py: Amazon SES JSON by mail,
    Lotus Notes, BIGLOBE, fml, notices that merely name an address).
@@ -33,6 +34,7 @@ from email.message import Message
 from email.policy import Compat32
 
 from . import arf, autoreply, dsn, families, nonstandard
+from .addresses import ADDR_RE, normalize_address
 from .budget import OverBudget, check_budget, cpu_budget
 from .classify import VAGUE, classify
 from .events import BounceEvent, ParsedMessage
@@ -44,6 +46,8 @@ DEFAULT_BUDGET_SECONDS = 2.0
 MAX_BOUNDARIES = 12
 _HEADER_LINE_RE = re.compile(rb"^[!-9;-~]{1,200}:")
 _DSN_FIELDS_RE = re.compile(r"^Final-Recipient:", re.I | re.M)
+_PARA_RE = re.compile(r"\n[ \t]*\r?\n")
+_RCPT_RE = re.compile(r"rcpt to|rcpt command")
 _NESTING_RE = re.compile(rb"boundary[ \t]*=|message/rfc822", re.I)
 MAX_HEADER_LINES = 1_000
 MAX_PART_LINES = 500  # lines starting with "--": boundary delimiters, at most
@@ -131,12 +135,25 @@ def _parse(raw: bytes, max_bytes: int) -> ParsedMessage:
     body = _body_text(data)
     check_budget()
 
+    readable: str | None = None
     if arf.is_arf(msg):
         return _from_arf(msg, body, result)
+    if nonstandard.forwarded_by_person(msg, subject):
+        return result  # what it quotes is someone else's bounce
     if dsn.status_parts(msg) or (msg.defects and _DSN_FIELDS_RE.search(body)):
         parsed = _from_dsn(msg, body, result)
         if parsed is not None:
             return parsed
+    elif msg.is_multipart():
+        readable = notification_text(msg)  # read once, for _from_text too
+        if _DSN_FIELDS_RE.search(readable) and nonstandard.looks_like_bounce(
+            msg, subject, readable
+        ):
+            # The report's fields written into a text part (Amazon WorkMail's
+            # "Technical report:"), encoded with it: read them from the decoded text.
+            parsed = _from_dsn(msg, readable, result)
+            if parsed is not None:
+                return parsed
     family = families.read(msg, body, subject)
     if family is not None:
         return _from_family(msg, body, family, result)
@@ -144,7 +161,7 @@ def _parse(raw: bytes, max_bytes: int) -> ParsedMessage:
         if autoreply.is_autoreply(msg, subject):
             result.kind = "autoreply"
             return result
-    parsed = _from_text(msg, body, subject, result, truncated)
+    parsed = _from_text(msg, body, subject, result, truncated, readable)
     if parsed.kind == "not_bounce" and autoreply.is_autoreply(msg, subject):
         # An auto-reply sent from a daemon address (RFC 3834): the same verdict
         # as from a person, once no failure was found in it.
@@ -185,17 +202,19 @@ def _from_dsn(msg: Message, body: str, result: ParsedMessage) -> ParsedMessage |
         return result
     result.kind = "dsn"
     result.arrival_date = dsn.arrival_date(msg)
+    # The prose is read only when a verdict needs it (most DSNs say enough).
+    notice = _Notice(msg)
     for r in failed:
         # "Status: 5.0.0 (recipient reached disk quota)": the comment counts too.
         text = " ".join(t for t in (r.diagnostic, r.raw_status) if t)
         verdict = classify(r.status, text, strict_unknown=True)
         if verdict.reason in VAGUE and len(failed) == 1:
             # The human-readable part often says more than a bare "5.0.0".
-            verdict = classify(
-                r.status,
-                f"{text} {_short(notification_text(msg))}",
-                strict_unknown=True,
-            )
+            text = f"{text} {notice.prose[:1000]}"
+            verdict = classify(r.status, text, strict_unknown=True)
+        if verdict.reason == "filtered" and notice.refused_at_rcpt(r.email):
+            # An unknown-user answer is the address's own fault at RCPT TO only.
+            verdict = classify(r.status, text, strict_unknown=True, at_rcpt=True)
         result.events.append(
             _event(
                 refs,
@@ -239,9 +258,14 @@ def _from_family(
 
 
 def _from_text(
-    msg: Message, body: str, subject: str, result: ParsedMessage, truncated: bool
+    msg: Message,
+    body: str,
+    subject: str,
+    result: ParsedMessage,
+    truncated: bool,
+    readable: str | None = None,
 ) -> ParsedMessage:
-    text = notification_text(msg)
+    text = notification_text(msg) if readable is None else readable
     if not text.strip() and msg.is_multipart():
         text = body  # a broken multipart: its parts never separated, read it whole
     if not nonstandard.looks_like_bounce(msg, subject, text):
@@ -270,6 +294,43 @@ def _from_text(
             )
         )
     return result
+
+
+class _Notice:
+    """A DSN's human-readable part, read on first use."""
+
+    def __init__(self, msg: Message) -> None:
+        self.msg = msg
+        self._prose: str | None = None
+        self._at_rcpt: set[str] | None = None
+
+    @property
+    def prose(self) -> str:
+        if self._prose is None:
+            self._prose = nonstandard.cut_original(notification_text(self.msg))
+        return self._prose
+
+    def refused_at_rcpt(self, email: str) -> bool:
+        """Whether the notice shows this address refused at RCPT TO."""
+        if self._at_rcpt is None:
+            self._at_rcpt = _refused_at_rcpt(self.prose)
+        return "*" in self._at_rcpt or email.lower() in self._at_rcpt
+
+
+def _refused_at_rcpt(prose: str) -> set[str]:
+    """The addresses that the notification shows refused at RCPT TO, from the
+    paragraphs that say so (Sendmail's ">>> RCPT TO:<a@b>" transcript, Postfix's
+    "said: 550 ... (in reply to RCPT TO command)", wrapped over lines); {"*"}
+    when Gmail's "** Address not found **" heading says it of every recipient.
+    Gathered once per notice: a DSN may list many recipients."""
+    if "** address not found **" in prose[:2000].lower():
+        return {"*"}
+    found: set[str] = set()
+    for para in _PARA_RE.split(prose):
+        low = " ".join(para.lower().split())
+        if _RCPT_RE.search(low):
+            found.update(normalize_address(a).lower() for a in ADDR_RE.findall(low))
+    return found
 
 
 def _short(text: str) -> str:

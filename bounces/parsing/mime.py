@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import codecs
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from email.header import decode_header
 from email.message import Message
 
@@ -141,7 +141,9 @@ def notification_text(msg: Message) -> str:
     plain: list[str] = []
     html: list[str] = []
     for part in notification_parts(msg):
-        ctype = part.get_content_type()
+        # "Content-Type: text/plain" folded onto "charset=..." with no ";" reads
+        # as one odd type: its first word is the type.
+        ctype = (part.get_content_type().split() or [""])[0]
         if ctype == "text/plain" or (ctype == "text/enriched"):
             plain.append(part_text(part))
         elif ctype == "text/html":
@@ -166,19 +168,35 @@ def field_blocks(part: Message) -> list[dict[str, str]]:
     ):
         blocks = []
         for block in payload:
-            fields = {
-                k.lower(): " ".join(str(v)[:MAX_FIELD].split())
-                for k, v in block.items()
-            }
+            blocks.extend(
+                _split_recipients(
+                    (k.lower(), " ".join(str(v)[:MAX_FIELD].split()))
+                    for k, v in block.items()
+                )
+            )
             # A feedback-report parsed as one message keeps later blocks in its body.
             rest = block.get_payload()
             if isinstance(rest, str) and rest.strip():
-                blocks.append(fields)
                 blocks.extend(parse_blocks(rest))
-                continue
-            blocks.append(fields)
         return [b for b in blocks if b]
     return parse_blocks(part_text(part))
+
+
+# A second one of these in a block starts the next recipient: AOL writes all its
+# recipients in one block, with no blank line between them.
+_RECIPIENT_FIELDS = frozenset({"final-recipient", "original-recipient"})
+
+
+def _split_recipients(fields: Iterable[tuple[str, str]]) -> list[dict[str, str]]:
+    blocks: list[dict[str, str]] = []
+    current: dict[str, str] = {}
+    for name, value in fields:
+        if name in _RECIPIENT_FIELDS and name in current:
+            blocks.append(current)
+            current = {}
+        current.setdefault(name, value)
+    blocks.append(current)
+    return blocks
 
 
 def parse_blocks(text: str) -> list[dict[str, str]]:
@@ -201,6 +219,9 @@ def parse_blocks(text: str) -> list[dict[str, str]]:
         elif ":" in line:
             name, _, value = line.partition(":")
             last = name.strip().lower()[:100]
+            if last in _RECIPIENT_FIELDS and last in current:
+                blocks.append(current)  # recipients not parted by a blank line
+                current = {}
             current.setdefault(last, value.strip()[:MAX_FIELD])
     if current:
         blocks.append(current)

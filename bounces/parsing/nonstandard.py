@@ -42,7 +42,8 @@ _CUT_RE = re.compile(
     r"original message:|forwarded message|copy of (?:the |your )?(?:original )?"
     r"message|your message reads|"
     r"message removed|start of returned message|header of the source mail|"
-    r"unsent message below|the first part of the message)",
+    r"unsent message below|the first part of the message|"
+    r"original message[ \t]*-{3,})",
     re.M,
 )
 _CUT_RE_I = re.compile(_CUT_RE.pattern, re.I | re.M)
@@ -85,11 +86,12 @@ _FAIL_LINE_RE = re.compile(
     r"failed|undeliverable|rejected|invalid|not (?:a )?valid|not recogni[sz]ed|"
     r"could not be delivered|did not match|disabled|over ?quota|mailbox (?:is )?full|"
     r"permanent|unrouteable|no mailbox|unavailable|bounced|error|not known|"
-    r"did not (?:exactly )?match",
+    r"did not (?:exactly )?match|mailbox exceeds",
     re.I,
 )
 _ORIGINAL_HEADER_RE = re.compile(
-    r"^\s*(?:from|sender|reply-to|return-path|message-id|in-reply-to|references|"
+    # Quoted too ("> Message-Id: <...>"): a header line never names a failure.
+    r"^[\s>]*(?:from|sender|reply-to|return-path|message-id|in-reply-to|references|"
     r"subject|received|errors-to|cc|sent|date)\s*:",
     re.I,
 )
@@ -116,6 +118,21 @@ _BOUNCE_BODY_RE = re.compile(
     r"delivery (?:has )?failed|undeliverable|non-?delivery|delivery status notification",
     re.I,
 )
+
+
+_FORWARD_RE = re.compile(r"^\s*(?:fwd?|tr|wg|rv|enc|vs)\s*:", re.I)
+
+
+def forwarded_by_person(msg: Message, subject: str) -> bool:
+    """A person forwarding a bounce ("Fwd: Returned mail", from their own address):
+    the bounce they quote is about their mail, not ours. Mail systems never
+    forward their own notices under a "Fwd:" subject."""
+    if not _FORWARD_RE.match(subject or ""):
+        return False
+    sender = f"{msg.get('From', '')}"
+    return not re.search(
+        r"mailer-daemon|postmaster|mail delivery|daemon@", sender, re.I
+    )
 
 
 def bounce_subject(subject: str) -> bool:
@@ -150,7 +167,14 @@ def parse_text(msg: Message, text: str, subject: str) -> TextResult:
         for addr in ADDR_RE.findall(str(header)[:10_000])[:100]:
             failures.append(Failure(normalize_address(addr)))
         _attach_diagnostics(failures, text)
+    kept = own
     if not failures:
+        failures = _by_paragraphs(text)
+        # "<addr>:" names the failed recipient outright, even when it is also the
+        # bounce's To (a sender who wrote to themselves).
+        kept = own - _addresses(msg, "To")
+    if not failures:
+        kept = own
         failures = _by_layout(text, own)
     if not failures:
         failures = _by_failure_lines(text, own)
@@ -158,7 +182,7 @@ def parse_text(msg: Message, text: str, subject: str) -> TextResult:
         failures = _by_local_domain(msg, text)
     if not failures and _says_permanent(text.lower()):
         failures = _by_summary_to(text, own)
-    failures = _dedupe(f for f in failures if _valid(f.email, own))
+    failures = _dedupe(f for f in failures if _valid(f.email, kept))
     if _is_warning(text, subject):
         return TextResult(failures=[], delayed=True)
     return TextResult(failures=failures)
@@ -230,8 +254,14 @@ def cut_original(text: str) -> str:
 
 
 def _own_addresses(msg: Message) -> set[str]:
+    return _addresses(
+        msg, "From", "Sender", "Return-Path", "Errors-To", "Reply-To", "To"
+    )
+
+
+def _addresses(msg: Message, *names: str) -> set[str]:
     own = set()
-    for name in ("From", "Sender", "Return-Path", "Errors-To", "Reply-To", "To"):
+    for name in names:
         for addr in ADDR_RE.findall(str(msg.get(name, ""))):
             own.add(addr.lower())
     return own
@@ -242,18 +272,21 @@ def _valid(addr: str, own: set[str]) -> bool:
     return plausible(addr) and addr.lower() not in own and not is_role(addr)
 
 
-def _by_layout(text: str, own: set[str]) -> list[Failure]:
+def _by_paragraphs(text: str) -> list[Failure]:
+    """ "<addr>:" or "<addr>: host ... said:" paragraphs (Postfix, qmail, Yahoo)."""
     lines = text.splitlines()
     found: list[Failure] = []
-    # "<addr>:" or "<addr>: host ... said:" paragraphs (Postfix, qmail, Yahoo).
     for i, line in enumerate(lines):
         m = re.match(rf"^\s*<({_ADDR})>(?:\s*\([^)]*\))?\s*:(.*)$", line)
         if m:
             found.append(
                 Failure(normalize_address(m.group(1)), _para(lines, i, m.group(2)))
             )
-    if found:
-        return found
+    return found
+
+
+def _by_layout(text: str, own: set[str]) -> list[Failure]:
+    lines = text.splitlines()
     # "552 Quota violation for a@b": a reply line naming the address it refuses.
     replies = []
     for i, line in enumerate(lines):
@@ -318,12 +351,22 @@ def _by_failure_lines(text: str, own: set[str]) -> list[Failure]:
         addrs = _addrs_in(line, own)
         if not addrs:
             continue
-        context = " ".join(lines[max(0, i - 1) : i + 2])
+        # The nearest non-blank lines around it (EZweb puts a blank line between
+        # the reason and the address).
+        context = " ".join([_near(lines, i, -1), line, _near(lines, i, 1)])
         if _FAIL_LINE_RE.search(context):
             found.extend(
                 Failure(normalize_address(a), _para(lines, i, line)) for a in addrs
             )
     return found
+
+
+def _near(lines: list[str], i: int, step: int) -> str:
+    """The first non-blank line from i + step on, within two lines."""
+    for k in (i + step, i + 2 * step):
+        if 0 <= k < len(lines) and lines[k].strip():
+            return lines[k]
+    return ""
 
 
 def _para(lines: list[str], start: int, first: str) -> str | None:
@@ -336,7 +379,7 @@ def _para(lines: list[str], start: int, first: str) -> str | None:
         if not stripped or re.match(rf"^<?{_ADDR}>?\s*:?\s*$", stripped):
             break
         if (
-            re.match(rf"^<?{_ADDR}", stripped)
+            re.match(rf"^[<\"]?{_ADDR}", stripped)
             and len(line) - len(line.lstrip()) <= indent
         ):
             break

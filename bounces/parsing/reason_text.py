@@ -27,7 +27,9 @@ STATUS_REASONS: dict[str, str] = {
     "1.9": "systemerror",
     "1.10": "notaccept",
     "2.0": "filtered",
-    "2.1": "suspend",
+    # 5.2.1 "mailbox disabled, not accepting messages": in practice the
+    # recipient's own refusal (Sisimai: filtered); 4.2.1 is a suspended box.
+    "2.1": "filtered",
     "2.2": "mailboxfull",
     "2.3": "exceedlimit",
     "2.4": "filtered",
@@ -112,7 +114,7 @@ _PATTERNS: dict[str, list[str]] = {
         r"too much mail data|too many messages on the server",
         r"would exceed (?:the )?maximum allowed storage|"
         r"boite du destinataire pleine|userdisk quota|domaindisk quota",
-        r"mail file size exceeds the maximum",
+        r"mail file size exceeds the maximum|mailbox exceeds allowed size",
     ],
     "mesgtoobig": [
         r"message (?:is )?too (?:big|large)(?! for)|message size exceeds|"
@@ -168,7 +170,9 @@ _PATTERNS: dict[str, list[str]] = {
         r"recipientnotfound|badrcptto|not in my validrcptto|there is no one at this|"
         r"invalid or unknown virtual user|utilisateur inconnu|destinataire invalide|"
         r"nessun utente|no existe|address invalid|missing home directory|"
-        r"account that you tried to reach does not exist",
+        r"account that you tried to reach does not exist|"
+        # Office 365 directory-based blocking: the recipient is not in the directory.
+        r"recipient address rejected: access denied",
     ],
     "filtered": [
         r"only accepting mail from specific|refused due to recipient preferences|"
@@ -231,7 +235,8 @@ _PATTERNS: dict[str, list[str]] = {
         r"client host .{0,80}(?:rejected|blocked)|access denied|\bblocked\b|"
         r"connection (?:refused|dropped|reset)|go away|dynamic ip|"
         r"helo command rejected|esmtp not accepting connections|banned sending ip|"
-        r"mismatches client ip|host network not allowed",
+        r"mismatches client ip|host network not allowed|"
+        r"can'?t determine purported responsible address",
     ],
     "policyviolation": [
         r"policy (?:reasons|violation)|denied by policy|organi[sz]ation(?:al)? "
@@ -264,11 +269,16 @@ _PATTERNS: dict[str, list[str]] = {
         r"unable to deliver message after multiple retries|"
         r"retry time not reached for any host after a long failure period|"
         r"not reachable within the allowed queue period|have been failing for a long time|"
-        r"server did not respond|could not be delivered for more than",
+        r"server did not respond|could not be delivered for more than|envelope expired|"
+        r"retry timeout exceeded",
     ],
     "contenterror": [
         r"8-bit data in message header|invalid mime|mime complexity|"
         r"header size exceeds|improperly-formatted|unnecessary base64",
+    ],
+    "mailererror": [
+        r"command died with status|command output:|mailer error|"
+        r"procmail: |local delivery failed",
     ],
     "notcompliantrfc": [
         r"rfc ?5322|rfc ?2822|not (?:rfc|rfc-)?compliant|duplicate headers|"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
-CORPUS = Path(__file__).resolve().parents[2] / "fixtures" / "bounces"
+from .corpus import corpus_files, key
+
 _RUN_BYTES = b"a<>@-=_ \t;:.(\"'\r\n\xff\x00="
 _INJECTED = [
     b'Content-Type: multipart/mixed; boundary="B"',
@@ -98,7 +98,7 @@ MUTATIONS: list[Callable[[random.Random, bytearray], None]] = [
 def cases(seed: int, count: int) -> Iterator[tuple[str, bytes]]:
     """(description, mutated message) `count` times, from 1-3 mutations each."""
     rng = random.Random(seed)
-    corpus = [(p.name, p.read_bytes()) for p in sorted(CORPUS.glob("*.eml"))]
+    corpus = [(key(p), p.read_bytes()) for p in corpus_files()]
     for n in range(count):
         name, raw = corpus[n % len(corpus)]
         data = bytearray(raw)

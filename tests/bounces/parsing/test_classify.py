@@ -48,6 +48,67 @@ from bounces.parsing.classify import classify, find_reply_code, find_status
         (None, "", "soft", "undefined"),
         ("2.0.0", "250 ok", "soft", "delivered"),
         (None, "551 User not local; please try <x@y.example>", "hard", "hasmoved"),
+        # 5.2.1 without a word of why: the recipient's refusal (as Sisimai reads it).
+        ("5.2.1", "550 5.2.1 mailbox unavailable", "soft", "filtered"),
+        (
+            "5.7.1",
+            "554 5.7.1 <a@b.example>: Recipient address rejected: Access denied",
+            "hard",
+            "userunknown",
+        ),
+        # Wordings match across line breaks and runs of spaces.
+        (
+            None,
+            "User  not listed in\npublic Name & Address Book",
+            "hard",
+            "userunknown",
+        ),
+        # Refused before RCPT TO: about the sending side, never the recipient.
+        (
+            None,
+            "SMTP error from remote mail server after MAIL FROM:<s@x.example>: 553 5.1.0 s@x.example does not exist",
+            "soft",
+            "rejected",
+        ),
+        (
+            None,
+            "SMTP error from remote mail server after MAIL FROM:<s@x.example>: 551 access forbidden by invalid RDNS record",
+            "soft",
+            "blocked",
+        ),
+        (
+            None,
+            "SMTP error from remote mail server after initial connection: 554 user unknown",
+            "soft",
+            "blocked",
+        ),
+        (
+            None,
+            "after MAIL FROM: 550 5.7.1 blocked using zen.spamhaus.org",
+            "soft",
+            "blocked",
+        ),
+        (
+            None,
+            "after RCPT TO:<a@b.example>: 550 5.1.1 user unknown",
+            "hard",
+            "userunknown",
+        ),
+        # A 4xx until the queue gave up: expired, unless the text names the cause.
+        ("4.2.1", "450 4.2.1 Mailbox busy: retry timeout exceeded", "soft", "expired"),
+        (
+            "4.2.2",
+            "450 4.2.2 Mailbox Full. In the queue too long",
+            "soft",
+            "mailboxfull",
+        ),
+        # 5.2.3 is the mailbox's limit, even in "message size" words.
+        (
+            "5.2.3",
+            "552 5.2.3 Message size exceeds fixed maximum",
+            "soft",
+            "exceedlimit",
+        ),
     ],
 )
 def test_it_classifies_by_the_table(status, text, type_, reason):

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from bounces.parsing.message import parse_message
 
-CORPUS = Path(__file__).resolve().parents[2] / "fixtures" / "bounces"
+from .corpus import CORPUS, corpus_files, is_real, key
+
 EXPECTED = json.loads((CORPUS / "expected.json").read_text())
 
 
 def test_it_has_an_expectation_for_every_corpus_file():
-    files = {p.name for p in CORPUS.glob("*.eml")}
+    files = {key(p) for p in corpus_files()}
     assert files == set(EXPECTED)
     assert len(files) >= 260
+    assert sum(is_real(name) for name in files) >= 350
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

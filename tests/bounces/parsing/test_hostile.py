@@ -14,9 +14,9 @@ import pytest
 from bounces.parsing import addresses, dsn, headers, mime, nonstandard
 from bounces.parsing.message import MAX_BOUNDARIES, parse_message, parse_within_budget
 
+from .corpus import corpus_files, key
 from .hostile import BUILDERS, EXPECTED, deep_nesting
 
-CORPUS = Path(__file__).resolve().parents[2] / "fixtures" / "bounces"
 GENEROUS_BUDGET = 20.0
 BIG = 300_000
 
@@ -145,9 +145,7 @@ def test_a_subject_of_many_encoded_words_and_unclosed_words_parses():
 def _fixtures() -> list[Path]:
     """The corpus, less the messages that are unparseable on purpose (empty ones)."""
     return [
-        p
-        for p in sorted(CORPUS.glob("*.eml"))
-        if parse_message(p.read_bytes()).kind != "unparseable"
+        p for p in corpus_files() if parse_message(p.read_bytes()).kind != "unparseable"
     ]
 
 
@@ -162,7 +160,7 @@ def _outcome(raw: bytes) -> tuple[str, list]:
     )
 
 
-@pytest.mark.parametrize("path", _fixtures(), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", _fixtures(), ids=key)
 def test_each_fixture_parses_the_same_with_utf8_bytes_in_its_headers(path):
     raw = path.read_bytes()
     before = _outcome(raw)

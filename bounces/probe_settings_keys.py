@@ -1,4 +1,4 @@
-"""probe.*: the scheduled self-test (Settings → Self-test, bounces/probe.py).
+"""probe.*: the scheduled self-test (Settings → Self-test, monitoring/selftest/probe.py).
 
 probe.mailbox names an entry of bounce.mailboxes by its uuid rather than holding
 a second copy of host and password: the credentials stay in one place (and

@@ -1,7 +1,7 @@
 """Settings → Alerts: the thresholds of the alert rules and where alerts go.
 
 A threshold of 0 switches its rule off. Served at /settings/alerts by the
-generic section page; webhooks/alerts/rules.py reads every `alerts.*` key.
+generic section page; monitoring/alerts/rules.py reads every `alerts.*` key.
 """
 
 from __future__ import annotations

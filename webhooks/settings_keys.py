@@ -29,7 +29,7 @@ for _provider in PROVIDERS.values():
     _provider.register_settings()
 
 
-# GET /metrics (webhooks.metrics): open to the allow-listed addresses, or to a
+# GET /metrics (monitoring.metrics.views): open to the allow-listed addresses, or to a
 # scraper presenting the bearer token. An empty token turns token access off.
 def _as_network(name: str, value: object) -> str:
     import ipaddress

@@ -15,13 +15,13 @@ import subprocess
 import time
 
 import pytest
+from subscribers.optin import public_subscribe
 
 from campaigns.models import Campaign, Delivery
 from campaigns.sending import engine
 from stmails.celery import CAMPAIGN_QUEUE, DEFAULT_QUEUE
 from stmails.config import update_settings
 from subscribers.models import MailingList, Subscriber
-from subscribers.optin import public_subscribe
 from tests.campaigns.sending_helpers import make_campaign, subscribe
 from tests.celery_worker import real_broker, start_worker, stop_worker
 from tests.stmails.outbox_helpers import Sink, smtp_server, start_sink, use_servers

@@ -1,9 +1,12 @@
-"""How alerts reach people: mail to the admins and an optional signed JSON POST.
+"""How alerts reach people: mail to the admins, event webhooks, an optional JSON POST.
 
-Both are written in the caller's transaction, next to the incident row, so an
+All are written in the caller's transaction, next to the incident row, so an
 incident notifies exactly once: the mails as outbox rows (stmails.outbox, sent
-and retried by the outgoing queue), the POST as an AlertPost row. POSTs go out
-after commit (`send_due_posts`, also run by the beat task every minute) and are
+and retried by the outgoing queue), the `alert.opened` / `alert.recovered`
+events as EventDelivery rows for every event-webhook endpoint that wants them
+(stmails.event_hooks: Standard Webhooks signatures, its own retries), and the
+older POST to `alerts.webhook_url` as an AlertPost row. POSTs go out after
+commit (`send_due_posts`, also run by the beat task every minute) and are
 retried with backoff until the receiver answers 2xx.
 """
 
@@ -25,6 +28,7 @@ from django.utils import timezone
 from monitoring.alerts.rules import rule_title
 from monitoring.models import AlertIncident, AlertPost
 from stmails import config
+from stmails.event_hooks import services as event_hooks
 from stmails.lib import http
 from stmails.lib.datetime_display import show_datetime
 from stmails.outbox import queue_mail
@@ -84,13 +88,10 @@ def _mail_text(incident: AlertIncident, event: str, page_url: str) -> str:
     return "\n".join(lines)
 
 
-def build_payload(
-    incident: AlertIncident, event: str, post_id: int, site: tuple[str, str]
-) -> dict:
+def event_data(incident: AlertIncident, site: tuple[str, str]) -> dict:
+    """The data of an alert event: the same for the event webhook and the POST."""
     site_name, page_url = site
     return {
-        "id": post_id,
-        "event": f"alert.{event}",
         "site": site_name,
         "url": page_url,
         "incident": {
@@ -105,6 +106,12 @@ def build_payload(
             "closed_at": incident.closed_at.isoformat() if incident.closed_at else None,
         },
     }
+
+
+def build_payload(
+    incident: AlertIncident, event: str, post_id: int, site: tuple[str, str]
+) -> dict:
+    return {"id": post_id, "event": f"alert.{event}", **event_data(incident, site)}
 
 
 # Ties an alert mail to its incident, so the Alerts page shows the mail's fate.
@@ -137,6 +144,7 @@ def notify(incident: AlertIncident, event: str, settings: dict[str, Any]) -> Non
     else:
         incident.recovery_notified_at = now
         incident.save(update_fields=["recovery_notified_at"])
+    event_hooks.emit(f"alert.{event}", [event_data(incident, site)], now=now)
     if settings["alerts.webhook_url"]:
         post = AlertPost.objects.create(incident=incident, event=event, next_try_at=now)
         post.payload = build_payload(incident, event, post.pk, site)

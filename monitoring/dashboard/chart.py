@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bounces import chart
-from monitoring.dashboard.flow import Flow
+from monitoring.dashboard.rows import Flow
 
 SENT_SERIES = ("campaign", "system")
 SENT_COLORS = {"campaign": "#2f6fde", "system": "#8fb3ef"}

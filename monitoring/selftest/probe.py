@@ -4,7 +4,7 @@ Self-test (every probe.interval_hours when probe.enabled, or "Run now"):
 1. `start_selftest` subscribes probe.address+stp<token> to the hidden double
    opt-in list through subscribers.services.create_subscriber, the path of the
    UI and the API, so the confirmation mail is built and queued as for anyone.
-2. `probe_check.check_run` (beat, every minute) then checks, until probe.wait_minutes pass:
+2. `check.check_run` (beat, every minute) then checks, until probe.wait_minutes pass:
    a. "mail sent": the outgoing queue sent it;
    b. "mail arrived": the probe mailbox (a bounce.mailboxes entry) holds it;
    c. "headers": its Message-ID and every header the queue recorded

@@ -123,7 +123,7 @@ def test_the_round_trip_lives_under_deliverability(client_alice):
     )
     assert ">Self-test</a>" not in html
     # Self-test links to this one address (the DNS check page too:
-    # tests/bounces/test_deliverability_view.py).
+    # tests/monitoring/deliverability/test_view.py).
     settings_page = client_alice.get("/settings/probe").content.decode()
     assert 'href="/deliverability/round-trip"' in settings_page
 

@@ -6,7 +6,6 @@ from django.db import models
 from django.utils import timezone
 
 from campaigns.models import Campaign
-from stmails.lib.datetime_display import show_datetime
 from subscribers.models import Subscriber
 
 
@@ -295,74 +294,3 @@ class UnmatchedBounce(models.Model):
 
     def __str__(self) -> str:
         return f"unmatched {self.email or '?'} ({self.reason})"
-
-
-class ProbeRun(models.Model):
-    """One self-test or header round trip (bounces/probe.py): its steps and result.
-
-    A run is "running" until a check finds its mail (or its deadline passes);
-    one running run per kind (a partial unique constraint) keeps a slow check
-    and the next beat from starting a second one. The alerts read the latest
-    `kind="selftest"` runs by `started_at`.
-    """
-
-    class Kind(models.TextChoices):
-        SELFTEST = "selftest"
-        ROUND_TRIP = "round_trip"
-
-    class Status(models.TextChoices):
-        RUNNING = "running"
-        PASSED = "passed"
-        FAILED = "failed"
-
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    status = models.CharField(
-        max_length=20, choices=Status.choices, default=Status.RUNNING
-    )
-    # Random; in the probe address's plus tag or the subject, so a check finds
-    # this run's mail among the others in the mailbox.
-    token = models.CharField(max_length=32, unique=True)
-    address = models.CharField(max_length=320, blank=True, default="")
-    mailbox_uuid = models.UUIDField(null=True, blank=True)
-    mailbox_name = models.CharField(max_length=200, blank=True, default="")
-    # Plain ids: the probe subscriber is deleted after the run, the mail row stays.
-    subscriber_id = models.BigIntegerField(null=True, blank=True)
-    outgoing_mail_id = models.BigIntegerField(null=True, blank=True)
-    started_at = models.DateTimeField(default=timezone.now)
-    deadline_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    checked_at = models.DateTimeField(null=True, blank=True)
-    # A check claims the run until then, so two checks never read one mail.
-    locked_until = models.DateTimeField(null=True, blank=True)
-    waiting_for = models.CharField(max_length=200, blank=True, default="")
-    steps = models.JSONField(default=list, blank=True)  # [{name, ok, detail}]
-    failed_step = models.CharField(max_length=50, blank=True, default="")
-    error = models.TextField(blank=True, default="")
-    # Per header: [{name, sent, received, state: intact | changed | missing}].
-    headers = models.JSONField(default=list, blank=True)
-
-    class Meta:
-        db_table = "bounce_probe_runs"
-        ordering = ["-started_at", "-id"]
-        indexes = [
-            models.Index(
-                fields=["kind", "status", "started_at"], name="bounce_probe_kind_idx"
-            )
-        ]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["kind"],
-                condition=models.Q(status="running"),
-                name="bounce_probe_one_running",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.kind} {self.status} {show_datetime(self.started_at)}"
-
-    @property
-    def is_running(self) -> bool:
-        return self.status == self.Status.RUNNING
-
-    def step(self, name: str) -> dict | None:
-        return next((s for s in self.steps if s.get("name") == name), None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
-from bounces import probe, probe_check, services, smtp_rejections
+from bounces import services, smtp_rejections
 from bounces.mailboxes import scanning
 
 
@@ -63,25 +63,3 @@ def scan_mailbox(*, mailbox_uuid: str) -> dict:
         return {"error": e.message}
     except SoftTimeLimitExceeded:
         return {"error": f"the scan ran out of time ({SCAN_SOFT_TIME_LIMIT} s)"}
-
-
-@shared_task(name="bounces.tasks.run_due_selftest")
-def run_due_selftest() -> int | None:
-    """Beat: start a self-test when it is enabled and due (bounces/probe.py)."""
-    run = probe.run_due_selftest()
-    return run.pk if run else None
-
-
-@shared_task(name="bounces.tasks.check_probe_runs")
-def check_probe_runs() -> list[int]:
-    """Beat: enqueue one check of each running self-test or round trip."""
-    run_ids = probe.running_run_ids()
-    for run_id in run_ids:
-        check_probe_run.delay(run_id=run_id)
-    return run_ids
-
-
-@shared_task(name="bounces.tasks.check_probe_run")
-def check_probe_run(*, run_id: int) -> str:
-    """One look in the mailbox; the run's lease makes a duplicate harmless."""
-    return probe_check.check_run(run_id).status

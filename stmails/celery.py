@@ -58,6 +58,8 @@ app.conf.beat_schedule = {
         "task": "bounces.tasks.scan_due_mailboxes",
         "schedule": 60.0,
     },
+    # The self-test's and the alerts' tasks live in monitoring/tasks.py under
+    # the names they had in bounces and webhooks (queued messages use them).
     "run-selftest-probe": {
         "task": "bounces.tasks.run_due_selftest",
         "schedule": 300.0,

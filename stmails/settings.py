@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "campaigns",
     "bounces",
     "webhooks",
+    "monitoring",
 ]
 
 MIDDLEWARE = [

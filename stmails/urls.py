@@ -1,8 +1,10 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from stmails import health_views, views
-from webhooks import dashboard_views, metrics
+from monitoring.dashboard import views as dashboard_views
+from monitoring.health import views as health_views
+from monitoring.metrics import views as metrics_views
+from stmails import views
 
 urlpatterns = [
     # Machine traffic first: bounce webhooks are the busiest route.
@@ -15,20 +17,20 @@ urlpatterns = [
     path("account/password", views.password_change, name="password_change"),
     path("health", views.health, name="health"),
     path("health/status", health_views.health_status, name="health_status"),
-    path("metrics", metrics.metrics_view, name="metrics"),
+    path("metrics", metrics_views.metrics_view, name="metrics"),
     # Settings: each include owns its paths (settings/bounces..., settings/smtp,
     # settings/<registry section>...); none is a catch-all, so order is free.
     path("settings/", include("stmails.settings_urls")),
     path("settings/", include("bounces.settings_urls")),
     path("settings/", include("bounces.mailboxes.urls")),
     path("settings/", include("webhooks.settings_urls")),
-    path("", include("bounces.probe_urls")),
+    path("", include("monitoring.selftest.urls")),
     path("", include("subscribers.subscription.urls")),
     path("", include("subscribers.urls")),
     path("", include("subscribers.imports.urls")),
     path("bounces/", include("bounces.urls")),
-    path("", include("bounces.deliverability_urls")),
-    path("alerts", include("webhooks.alert_urls")),
+    path("", include("monitoring.deliverability.urls")),
+    path("alerts", include("monitoring.alerts.urls")),
     path("campaigns/", include("campaigns.urls")),
 ]
 

@@ -406,7 +406,7 @@ def query_cases(route: Route, api: bool) -> Iterator[str]:
 def network_cut():
     """No socket leaves the process and DNS answers NXDOMAIN, for the run."""
     from stmails.lib import dns_resolver
-    from tests.bounces.deliverability_fakes import FakeResolver
+    from tests.monitoring.deliverability.fakes import FakeResolver
 
     def refuse(*args, **kwargs):
         raise ConnectionRefusedError("the bad-input battery cuts the network")

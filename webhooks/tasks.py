@@ -48,11 +48,3 @@ def retry_webhook_events() -> int:
         )
     services.prune_events()
     return len(ids)
-
-
-@shared_task(name="webhooks.tasks.evaluate_alerts")
-def evaluate_alerts() -> dict:
-    """Beat: check the alert rules, open/close incidents, send due alert POSTs."""
-    from webhooks.alerts import services as alert_services
-
-    return alert_services.evaluate_alerts().as_dict()

@@ -42,12 +42,16 @@ SUBSCRIBER_BLOCKLISTED = "subscriber.blocklisted"
 SUBSCRIBER_UNSUBSCRIBED = "subscriber.unsubscribed"
 SUBSCRIBER_DELETED = "subscriber.deleted"
 TEST_PING = "test.ping"
+ALERT_OPENED = "alert.opened"
+ALERT_RECOVERED = "alert.recovered"
 
 EVENT_TYPES = {
     BOUNCE_RECORDED: "A bounce was recorded (any source).",
     SUBSCRIBER_BLOCKLISTED: "A subscriber was blocklisted.",
     SUBSCRIBER_UNSUBSCRIBED: "A subscriber left one or more lists.",
     SUBSCRIBER_DELETED: "A subscriber was deleted.",
+    ALERT_OPENED: "An alert rule's condition became true (an incident opened).",
+    ALERT_RECOVERED: "An alert incident resolved.",
 }
 
 # Why a subscriber event happened (the "reason" field of its data).

@@ -9,8 +9,8 @@ from playwright.sync_api import expect
 
 from stmails import config
 from stmails.lib import dns_resolver
-from tests.bounces.deliverability_fakes import FakeResolver, good_zone
 from tests.browser.conftest import log_in
+from tests.monitoring.deliverability.fakes import FakeResolver, good_zone
 
 pytestmark = pytest.mark.browser
 

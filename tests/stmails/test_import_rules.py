@@ -1,8 +1,10 @@
 """The import rule (docs/development/layers.md), checked on the source with ast.
 
 Layers, lowest first: stmails.lib (no Django app) <- stmails (the core: config,
-outbox, event hooks) <- subscribers <- campaigns <- bounces <- webhooks. A module
-imports its own layer or lower ones; inside an app the imports form no cycle.
+outbox, event hooks) <- subscribers <- campaigns <- bounces <- webhooks <-
+monitoring (the dashboard, metrics, alerts, health, deliverability, self-test:
+the one app that may read every other). A module imports its own layer or lower
+ones; inside an app the imports form no cycle.
 Every import counts, at module level, in a function or under TYPE_CHECKING, so
 moving an import into a function does not hide a cycle.
 """
@@ -11,14 +13,22 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-LAYERS = ["stmails.lib", "stmails", "subscribers", "campaigns", "bounces", "webhooks"]
+LAYERS = [
+    "stmails.lib",
+    "stmails",
+    "subscribers",
+    "campaigns",
+    "bounces",
+    "webhooks",
+    "monitoring",
+]
 # The wiring on top of every app: the root URLconf includes each app's views.
 WIRING = {"stmails.urls"}
 
 
 def _modules() -> dict[str, Path]:
     found = {}
-    for app in ("stmails", "subscribers", "campaigns", "bounces", "webhooks"):
+    for app in LAYERS[1:]:
         for path in (ROOT / app).rglob("*.py"):
             if "migrations" not in path.parts:
                 name = ".".join(path.relative_to(ROOT).with_suffix("").parts)

@@ -278,7 +278,7 @@ def test_alert_webhook_secret_must_be_entered_again_for_a_new_url(client_alice):
 
 
 def test_the_alerts_page_asks_for_the_secret_again_beside_its_field(client_alice):
-    from tests.webhooks.alerts.test_pages import alerts_form
+    from tests.monitoring.alerts.test_pages import alerts_form
 
     assert client_alice.post("/settings/alerts", alerts_form()).status_code == 302
     r = client_alice.post(

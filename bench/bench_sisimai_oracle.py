@@ -162,6 +162,8 @@ def sisimai5_bounces(entries: list[dict]) -> list[dict]:
     for e in entries:
         if e["reason"] in NOT_BOUNCES or e.get("action") == "delayed":
             continue
+        if e.get("recipient"):
+            continue  # names no recipient, or one already listed (see SISIMAI5.json)
         if e["reason"] == "feedback" and e.get("feedbacktype") == "auth-failure":
             continue  # a DMARC failure report: no complaint by stmails' policy
         if e["reason"] == "feedback":
@@ -173,22 +175,31 @@ def sisimai5_bounces(entries: list[dict]) -> list[dict]:
 
 
 def pair_in_order(ref: list[dict], ours: list[dict]) -> list[tuple[int, int]]:
-    """(ref index, ours index) pairs: each reference entry takes the first free
-    event of the same type, then the entries left take the events left, in order.
-    Without addresses this is the fairest match: a count or a type that differs
-    shows up, and no pairing can hide one."""
+    """(ref index, ours index) pairs, in three passes: each reference entry takes
+    the first free event of the same type and an agreeing reason, then of the
+    same type, then any. Without addresses this is the fairest match: a count, a
+    type or a reason that differs still shows up."""
+
+    def same_type_and_reason(r: dict, o: dict) -> bool:
+        return r["type"] == o["type"] and reasons_agree(
+            o.get("reason", ""), r.get("reason", ""), REASON_EQUIVALENTS_5
+        )
+
     free = list(range(len(ours)))
-    pairs = []
-    unmatched = []
-    for i, r in enumerate(ref):
-        j = next((j for j in free if ours[j]["type"] == r["type"]), None)
-        if j is None:
-            unmatched.append(i)
-        else:
-            free.remove(j)
-            pairs.append((i, j))
-    pairs.extend(zip(unmatched, free, strict=False))  # the shorter side ends
-    return sorted(pairs)
+    pairs = {}
+    for fits in (
+        same_type_and_reason,
+        lambda r, o: r["type"] == o["type"],
+        lambda r, o: True,
+    ):
+        for i, r in enumerate(ref):
+            if i in pairs:
+                continue
+            j = next((j for j in free if fits(r, ours[j])), None)
+            if j is not None:
+                free.remove(j)
+                pairs[i] = j
+    return sorted(pairs.items())
 
 
 def compare_sisimai5(

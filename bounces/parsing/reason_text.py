@@ -273,7 +273,9 @@ _PATTERNS: dict[str, list[str]] = {
         r"retry time not reached for any host after a long failure period|"
         r"not reachable within the allowed queue period|have been failing for a long time|"
         r"server did not respond|could not be delivered for more than|envelope expired|"
-        r"retry timeout exceeded",
+        r"retry timeout exceeded|"
+        # Gmail, after days of failed connections: it gave up.
+        r"did not accept our requests to connect",
     ],
     "contenterror": [
         r"8-bit data in message header|invalid mime|mime complexity|"

@@ -122,6 +122,13 @@ from bounces.parsing.classify import classify, find_reply_code, find_status
             "soft",
             "securityerror",
         ),
+        # Gmail gave up after days of failed connections.
+        (
+            None,
+            "The recipient server did not accept our requests to connect.",
+            "soft",
+            "expired",
+        ),
         (
             None,
             "550 SC-004 Unfortunately, messages from 192.0.2.22 weren't sent.",

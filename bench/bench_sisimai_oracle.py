@@ -32,7 +32,8 @@ is missed, 2 when Sisimai is not installed.
 version issue 13's check used): its test tables for the corpus files that are
 set-of-emails messages it covers (tests/fixtures/bounces/sisimai/SISIMAI5.json,
 see SOURCES.md). The tables name no addresses, so the events are matched per
-file, same type first, in order; what counts as a bounce follows the rules
+file (same type and reason first, then same type, then in order); what counts
+as a bounce follows the rules
 above. Needs no perl.
 
     .venv/bin/python bench/bench_sisimai_oracle.py [--corpus DIR] [--quiet]

@@ -1,10 +1,10 @@
-"""The arithmetic of bench/bench_sisimai_oracle.py's comparison with Sisimai 5."""
+"""The arithmetic of the oracle bench's comparison with Sisimai 5 (bench/sisimai5_reference.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from bench.bench_sisimai_oracle import compare_sisimai5, pair_in_order
+from bench.sisimai5_reference import compare_sisimai5, pair_in_order
 
 
 def entry(reason, hard=False, **extra):

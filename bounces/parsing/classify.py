@@ -108,6 +108,10 @@ _STATUS_RE = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 _GENERIC_STATUS = re.compile(r"[245]\.0\.0")
 _REPLY_RE = re.compile(r"(?<![\d.])([245]\d\d)(?:[\s-]|$)")
 TEXT_CAP = 3000
+# A multi-line SMTP reply repeats its code on every line ("550-Please turn on
+# SMTP Authentication ... 550-... is not permitted to 550 relay through..."):
+# the first line's code, then a hyphen (RFC 5321 4.2.1).
+_MULTILINE_RE = re.compile(r"(?:[a-z-]+; ?)?([245]\d\d)-")
 # "SMTP error from remote mail server after MAIL FROM:" (Exim), "in reply to
 # MAIL FROM command", "after initial connection": refused before RCPT TO.
 _SENDER_STAGE_RE = re.compile(
@@ -194,6 +198,7 @@ def reason_for(
     """The reason alone (see the module docstring for the order of the rules)."""
     # Line breaks and runs of spaces ("User  not listed") are one space to the wordings.
     low = " ".join((text or "")[:TEXT_CAP].lower().split())
+    low = _join_reply_lines(low)
     found = reasons_in(low)
     coded = _status_reason(status)
     stage = _SENDER_STAGE_RE.search(low)
@@ -238,6 +243,16 @@ def reason_for(
     if reply_code == 552:
         return "mailboxfull"
     return "onhold" if (text or "").strip() else "undefined"
+
+
+def _join_reply_lines(low: str) -> str:
+    """The text of a multi-line reply without the code repeated on each of its
+    lines, so that a wording split over two lines still reads as one."""
+    m = _MULTILINE_RE.match(low)
+    if not m:
+        return low
+    repeated = re.compile(rf"(?<!\S){m.group(1)}[- ](?=\S)")
+    return low[: m.end()] + repeated.sub("", low[m.end() :])
 
 
 def _sender_stage_reason(command: str, found: set[str], coded: str | None) -> str:

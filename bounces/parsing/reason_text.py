@@ -218,7 +218,7 @@ _PATTERNS: dict[str, list[str]] = {
         r"trop de connexions|numerous attempts to deliver",
     ],
     "requireptr": [
-        r"reverse (?:dns|hostname|lookup)|\bptr\b|cannot find your hostname|"
+        r"reverse (?:dns|hostname|lookup)|\bptr\b|\brdns\b|cannot find your hostname|"
         r"cannot resolve your address|"
         r"ip name lookup failed|hostname (?:does not|doesn'?t) resolve",
     ],
@@ -236,6 +236,8 @@ _PATTERNS: dict[str, list[str]] = {
         r"connection (?:refused|dropped|reset)|go away|dynamic ip|"
         r"helo command rejected|esmtp not accepting connections|banned sending ip|"
         r"mismatches client ip|host network not allowed|"
+        # Outlook.com's SC-00x: "messages from 192.0.2.1 weren't sent".
+        r"messages from \S{1,80} weren'?t sent|"
         r"can'?t determine purported responsible address",
     ],
     "policyviolation": [
@@ -247,6 +249,7 @@ _PATTERNS: dict[str, list[str]] = {
     "securityerror": [
         r"authentication (?:required|failure|failed)|verification failure|"
         r"unauthenticated senders not allowed|tls required|must issue a starttls|"
+        r"turn on smtp authentication|"
         r"not authorized to (?:send|perform)|executable files are not allowed",
     ],
     "systemerror": [
@@ -270,7 +273,9 @@ _PATTERNS: dict[str, list[str]] = {
         r"retry time not reached for any host after a long failure period|"
         r"not reachable within the allowed queue period|have been failing for a long time|"
         r"server did not respond|could not be delivered for more than|envelope expired|"
-        r"retry timeout exceeded",
+        r"retry timeout exceeded|"
+        # Gmail, after days of failed connections: it gave up.
+        r"did not accept our requests to connect",
     ],
     "contenterror": [
         r"8-bit data in message header|invalid mime|mime complexity|"

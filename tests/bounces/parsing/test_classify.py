@@ -74,6 +74,12 @@ from bounces.parsing.classify import classify, find_reply_code, find_status
             None,
             "SMTP error from remote mail server after MAIL FROM:<s@x.example>: 551 access forbidden by invalid RDNS record",
             "soft",
+            "requireptr",
+        ),
+        (
+            None,
+            "SMTP error from remote mail server after MAIL FROM:<s@x.example>: 551 access forbidden",
+            "soft",
             "blocked",
         ),
         (
@@ -101,6 +107,33 @@ from bounces.parsing.classify import classify, find_reply_code, find_status
             "450 4.2.2 Mailbox Full. In the queue too long",
             "soft",
             "mailboxfull",
+        ),
+        # A multi-line reply repeats its code on each line: a wording split
+        # over two lines still reads as one.
+        (
+            "5.0.0",
+            "550-Mail refused.\n550-mx.example [192.0.2.1] is not permitted to\n550 relay through this server",
+            "soft",
+            "norelaying",
+        ),
+        (
+            "5.0.0",
+            "550-Please turn on SMTP Authentication in your mail client.",
+            "soft",
+            "securityerror",
+        ),
+        # Gmail gave up after days of failed connections.
+        (
+            None,
+            "The recipient server did not accept our requests to connect.",
+            "soft",
+            "expired",
+        ),
+        (
+            None,
+            "550 SC-004 Unfortunately, messages from 192.0.2.22 weren't sent.",
+            "soft",
+            "blocked",
         ),
         # 5.2.3 is the mailbox's limit, even in "message size" words.
         (

@@ -56,8 +56,8 @@ def real_broker(settings, broker_url: str) -> Iterator[None]:
     """Tasks from this process go to Redis, as in production (not eager)."""
     require_service("redis", "127.0.0.1", 6379)
     require_postgresql()
-    settings.CELERY_TASK_ALWAYS_EAGER = False
     saved = (app.conf.task_always_eager, app.conf.broker_url)
+    settings.CELERY_TASK_ALWAYS_EAGER = False
     app.conf.task_always_eager = False
     app.conf.broker_url = broker_url
     _drop_broker_pools()

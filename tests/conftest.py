@@ -78,6 +78,17 @@ def no_periodic_log_settings_read():
 
 
 @pytest.fixture(autouse=True)
+def celery_config_restored():
+    """A test that sends to a real broker must not leave the next one (in any
+    folder, in any order) without eager tasks or pointed at its broker."""
+    from stmails.celery import app
+
+    saved = (app.conf.task_always_eager, app.conf.broker_url)
+    yield
+    app.conf.task_always_eager, app.conf.broker_url = saved
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """Real hashing costs 1-2 s per admin; tests check logic, not key stretching."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -23,7 +23,7 @@ urlpatterns = [
     path("settings/", include("stmails.settings_pages.urls")),
     path("settings/", include("bounces.settings_urls")),
     path("settings/", include("bounces.mailboxes.urls")),
-    path("settings/", include("webhooks.settings_urls")),
+    path("settings/", include("webhooks.settings_pages.urls")),
     path("", include("monitoring.selftest.urls")),
     path("", include("subscribers.subscription.urls")),
     path("", include("subscribers.urls")),

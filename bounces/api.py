@@ -26,9 +26,9 @@ from bounces.exports import (
 from bounces.models import Bounce
 from bounces.queries import FILTER_PARAMS, filter_bounces, order_bounces
 from bounces.services import BounceError
-from stmails.api_errors import BadRequest
-from stmails.api_paging import page_envelope, parse_paging, reject_unknown_params
-from stmails.api_schema import ID, PAGING, TEXT
+from stmails.api.errors import BadRequest
+from stmails.api.paging import page_envelope, parse_paging, reject_unknown_params
+from stmails.api.schema import ID, PAGING, TEXT
 from stmails.lib.input_checks import InvalidInput, parse_id
 from subscribers.models import Subscriber
 

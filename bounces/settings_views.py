@@ -11,7 +11,7 @@ from bounces import services
 from bounces.forms import BounceSettingsForm
 from stmails import config
 from stmails.models import SettingsChange
-from stmails.settings_views import TABS
+from stmails.settings_pages.views import TABS
 
 DONE = {
     "blocklist": "blocklisted",

@@ -15,9 +15,9 @@ from campaigns import services
 from campaigns.models import Campaign
 from campaigns.services import CampaignError
 from campaigns.stats import bounce_counts
-from stmails.api_errors import BadRequest
-from stmails.api_paging import page_envelope, parse_paging, reject_unknown_params
-from stmails.api_schema import ANY_OBJECT, BOOL, ID_LIST, PAGING, TEXT, TEXT_LIST, obj
+from stmails.api.errors import BadRequest
+from stmails.api.paging import page_envelope, parse_paging, reject_unknown_params
+from stmails.api.schema import ANY_OBJECT, BOOL, ID_LIST, PAGING, TEXT, TEXT_LIST, obj
 from stmails.lib.dates import rfc3339
 from subscribers.api import body_object
 

@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 from campaigns import tx
 from campaigns.api import api_error, get_campaign
 from campaigns.services import CampaignError
-from stmails.api_schema import ANY_OBJECT, ID, TEXT, TEXT_LIST, obj
+from stmails.api.schema import ANY_OBJECT, ID, TEXT, TEXT_LIST, obj
 from subscribers.api import body_object
 
 

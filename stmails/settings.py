@@ -276,16 +276,16 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "stmails.api_parsers.CheckedJSONParser",
-        "stmails.api_parsers.CheckedFormParser",
-        "stmails.api_parsers.CheckedMultiPartParser",
+        "stmails.api.parsers.CheckedJSONParser",
+        "stmails.api.parsers.CheckedFormParser",
+        "stmails.api.parsers.CheckedMultiPartParser",
     ],
-    "EXCEPTION_HANDLER": "stmails.api_errors.handle_exception",
-    "DEFAULT_SCHEMA_CLASS": "stmails.openapi.ListmonkAutoSchema",
+    "EXCEPTION_HANDLER": "stmails.api.errors.handle_exception",
+    "DEFAULT_SCHEMA_CLASS": "stmails.api.openapi.ListmonkAutoSchema",
     "UNAUTHENTICATED_USER": None,
 }
 
-# The OpenAPI 3 description served at /api/openapi.json (stmails.openapi).
+# The OpenAPI 3 description served at /api/openapi.json (stmails.api.openapi).
 SPECTACULAR_SETTINGS = {
     "TITLE": "stmails API",
     "DESCRIPTION": (

@@ -9,7 +9,7 @@ from stmails import views
 urlpatterns = [
     # Machine traffic first: bounce webhooks are the busiest route.
     path("webhooks/", include("webhooks.urls")),
-    path("api/", include("stmails.api_urls")),
+    path("api/", include("stmails.api.urls")),
     path("", dashboard_views.dashboard_view, name="dashboard"),
     path("setup", views.setup, name="setup"),
     path("login", views.LoginView.as_view(), name="login"),
@@ -20,10 +20,10 @@ urlpatterns = [
     path("metrics", metrics_views.metrics_view, name="metrics"),
     # Settings: each include owns its paths (settings/bounces..., settings/smtp,
     # settings/<registry section>...); none is a catch-all, so order is free.
-    path("settings/", include("stmails.settings_urls")),
+    path("settings/", include("stmails.settings_pages.urls")),
     path("settings/", include("bounces.settings_urls")),
     path("settings/", include("bounces.mailboxes.urls")),
-    path("settings/", include("webhooks.settings_urls")),
+    path("settings/", include("webhooks.settings_pages.urls")),
     path("", include("monitoring.selftest.urls")),
     path("", include("subscribers.subscription.urls")),
     path("", include("subscribers.urls")),

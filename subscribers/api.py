@@ -17,14 +17,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from stmails.api_errors import BadRequest
-from stmails.api_paging import (
+from stmails.api.errors import BadRequest
+from stmails.api.paging import (
     MAX_PER_PAGE,
     page_envelope,
     parse_paging,
     reject_unknown_params,
 )
-from stmails.api_schema import ANY_OBJECT, BOOL, ID, ID_LIST, PAGING, TEXT, obj
+from stmails.api.schema import ANY_OBJECT, BOOL, ID, ID_LIST, PAGING, TEXT, obj
 from stmails.lib.dates import rfc3339
 from stmails.lib.input_checks import parse_id
 from subscribers import services

@@ -12,8 +12,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from stmails.api_paging import page_envelope, parse_paging, reject_unknown_params
-from stmails.api_schema import BOOL, PAGING, TEXT, TEXT_LIST, obj
+from stmails.api.paging import page_envelope, parse_paging, reject_unknown_params
+from stmails.api.schema import BOOL, PAGING, TEXT, TEXT_LIST, obj
 from stmails.lib.dates import rfc3339
 from subscribers import services
 from subscribers.api import api_error, body_object

@@ -21,8 +21,8 @@ from bounces.models import Bounce, BounceType
 from bounces.parsing.reasons import is_reason
 from bounces.recording import record_bounce
 from bounces.services import BounceError, NewBounce, bounce_settings
-from stmails.api_errors import BadRequest
-from stmails.api_schema import ANY_OBJECT, TEXT, obj
+from stmails.api.errors import BadRequest
+from stmails.api.schema import ANY_OBJECT, TEXT, obj
 from stmails.lib.input_checks import InvalidInput, loads_json
 from subscribers.services import SubscriberError, validate_subscriber_email
 

@@ -14,7 +14,7 @@ from django import forms
 
 from bounces.mailboxes.validation import MAILBOX_DEFAULTS
 from stmails import config
-from stmails.settings_forms import form_field
+from stmails.settings_pages.forms import form_field
 
 LABELS = {
     "enabled": "Enabled",

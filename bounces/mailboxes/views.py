@@ -18,7 +18,7 @@ from bounces.models import MailboxScan
 from stmails import config
 from stmails.lib.datetime_display import show_datetime
 from stmails.models import SettingsChange
-from stmails.settings_views import TABS
+from stmails.settings_pages.views import TABS
 
 NEW_DEFAULTS = dict(MAILBOX_DEFAULTS, host="")
 

@@ -19,7 +19,8 @@ def _lines(text: str) -> list[str]:
 
 
 class DeliverabilityForm(forms.Form):
-    # Field names follow settings_forms.field_name so add_settings_error finds them.
+    # Field names follow settings_pages.forms.field_name, so add_settings_error
+    # finds them.
     deliverability__dkim_selectors = forms.CharField(
         label="DKIM selectors",
         required=False,

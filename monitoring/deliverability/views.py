@@ -11,7 +11,7 @@ from monitoring.deliverability.forms import EXTRA_DOMAINS, SELECTORS, Deliverabi
 from monitoring.deliverability.report import check_deliverability
 from monitoring.deliverability.targets import plan_checks
 from stmails import config
-from stmails.settings_forms import save_settings
+from stmails.settings_pages.forms import save_settings
 
 
 @require_http_methods(["GET", "POST"])

@@ -6,7 +6,7 @@ from typing import Any
 
 from django import forms
 
-from stmails.settings_forms import SectionForm, field_name
+from stmails.settings_pages.forms import SectionForm, field_name
 
 MAILBOX = field_name("probe.mailbox")
 ADDRESS = field_name("probe.address")

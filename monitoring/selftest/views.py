@@ -12,8 +12,8 @@ from monitoring.models import ProbeRun
 from monitoring.selftest import probe
 from monitoring.selftest.forms import MAILBOX, ProbeSettingsForm, RoundTripForm
 from stmails import config
-from stmails.settings_forms import save_settings
-from stmails.settings_views import TABS
+from stmails.settings_pages.forms import save_settings
+from stmails.settings_pages.views import TABS
 
 HISTORY = 20
 

@@ -14,7 +14,7 @@ from stmails.event_hooks import services as event_hooks
 from stmails.event_hooks.delivery import BACKOFF, MAX_ATTEMPTS
 from stmails.event_hooks.forms import EventHookForm
 from stmails.models import EventDelivery, EventHook
-from stmails.settings_views import TABS
+from stmails.settings_pages.views import TABS
 
 TAB = "event-webhooks"
 PER_PAGE = 50

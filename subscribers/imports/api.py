@@ -6,7 +6,7 @@ from django.http import HttpResponse, StreamingHttpResponse
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from stmails.api_errors import BadRequest
+from stmails.api.errors import BadRequest
 from stmails.lib.input_checks import loads_json
 from subscribers.exports import export_params, export_subscribers
 from subscribers.imports import jobs

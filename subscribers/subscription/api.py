@@ -17,8 +17,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from stmails.api_errors import BadRequest
-from stmails.api_schema import TEXT, TEXT_LIST, obj
+from stmails.api.errors import BadRequest
+from stmails.api.schema import TEXT, TEXT_LIST, obj
 from stmails.auth import client_address
 from subscribers import ratelimit
 from subscribers.models import Subscriber

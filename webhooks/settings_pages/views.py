@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from stmails import config
 from stmails.models import SettingsChange
-from stmails.settings_views import TABS
+from stmails.settings_pages.views import TABS
 from webhooks import services
 from webhooks.forms import ProviderForm
 from webhooks.models import WebhookEvent

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from stmails.api_errors import BadRequest
+from stmails.api.errors import BadRequest
 from stmails.lib.input_checks import InvalidInput, parse_bounded_int
 
 DEFAULT_PER_PAGE = 20

@@ -1,7 +1,7 @@
 """Settings pages of the core, mounted at settings/ (see stmails/urls.py).
 
 Every route here is a literal path except `section`, whose converter matches
-only the registry tabs (settings_views.TABS): it cannot take another app's
+only the registry tabs (views.TABS): it cannot take another app's
 settings/<page>, so the order of the settings includes does not matter.
 """
 
@@ -10,8 +10,8 @@ import re
 from django.urls import path, register_converter
 from django.urls.converters import StringConverter
 
-from stmails import settings_views as views
 from stmails.event_hooks import views as hook_views
+from stmails.settings_pages import views
 
 
 class RegistrySection(StringConverter):

@@ -2,11 +2,11 @@
 
 from django.urls import include, path
 
-from stmails.openapi_views import OpenApiView
+from stmails.api.openapi_views import OpenApiView
 
 urlpatterns = [
     path("openapi.json", OpenApiView.as_view(), name="api-openapi"),
-    path("", include("stmails.settings_api_urls")),
+    path("", include("stmails.settings_pages.api_urls")),
     path("", include("subscribers.subscription.api_urls")),
     path("", include("subscribers.api_urls")),
     path("", include("subscribers.imports.api_urls")),

@@ -1,5 +1,5 @@
 """GET /api/openapi.json (a module of its own: drf-spectacular's views import the
-schema class named in settings, stmails.openapi, when they are defined)."""
+schema class named in settings, stmails.api.openapi, when they are defined)."""
 
 from drf_spectacular.views import SpectacularJSONAPIView
 from rest_framework.permissions import IsAuthenticated

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods
 from stmails import config
 from stmails.lib import crypto
 from stmails.models import SettingsChange
-from stmails.settings_views import TABS
+from stmails.settings_pages.views import TABS
 from webhooks.models import WebhookEvent
 from webhooks.providers.base import PayloadError
 from webhooks.providers.custom import (

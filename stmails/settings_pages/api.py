@@ -12,8 +12,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from stmails import config
-from stmails.api_errors import BadRequest
-from stmails.api_schema import BOOL, TEXT, obj
+from stmails.api.errors import BadRequest
+from stmails.api.schema import BOOL, TEXT, obj
 from stmails.models import ApiUser, SettingsChange
 from stmails.smtp_check import SmtpCheckError, try_server
 

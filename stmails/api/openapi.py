@@ -1,7 +1,7 @@
 """The OpenAPI 3 description of the API, served at /api/openapi.json (drf-spectacular).
 
 Views declare their bodies and query parameters with the schemas of
-stmails.api_schema (see there); this module turns them into operations.
+stmails.api.schema (see there); this module turns them into operations.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter
 
-from stmails.api_schema import ANY_OBJECT, ERROR, SUCCESS
+from stmails.api.schema import ANY_OBJECT, ERROR, SUCCESS
 
 
 class ListmonkAutoSchema(AutoSchema):

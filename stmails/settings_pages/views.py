@@ -1,7 +1,7 @@
 """Settings pages: General (and any registry section), SMTP servers, Users.
 
 A new tab is one entry in TABS; a section whose keys need no special page is
-served by `section` from the registry alone (see settings_forms.SectionForm).
+served by `section` from the registry alone (see forms.SectionForm).
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 from stmails import auth, config, lockout, services
 from stmails.forms import AdminAccountForm, ask_current_password
 from stmails.models import ApiUser, SettingsChange
-from stmails.settings_forms import (
+from stmails.settings_keys import SMTP_DEFAULTS
+from stmails.settings_pages.forms import (
     ApiUserForm,
     SectionForm,
     SmtpServerForm,
     save_settings,
 )
-from stmails.settings_keys import SMTP_DEFAULTS
 from stmails.smtp_check import SmtpCheckError, try_server
 
 

@@ -1,4 +1,4 @@
-"""JSON schemas that API views declare for the OpenAPI description (stmails.openapi).
+"""JSON schemas that API views declare for the OpenAPI description (stmails.api.openapi).
 
 stmails' API views parse bodies by hand (listmonk's shapes) rather than through
 DRF serializers, so drf-spectacular cannot infer them. A view describes itself

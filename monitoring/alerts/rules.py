@@ -9,7 +9,7 @@ gives the same key on every run, so it is one incident however long it lasts,
 and it recovers when a run no longer reports the key.
 
 Adding a rule: write the function, add a `Rule` to RULES, and register its
-threshold as an `alerts.<name>` key in webhooks/settings_keys.py (every
+threshold as an `alerts.<name>` key in monitoring/settings_keys.py (every
 `alerts.*` key is in `ctx.settings`).
 """
 

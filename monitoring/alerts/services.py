@@ -66,8 +66,8 @@ def evaluate_alerts(now: datetime | None = None) -> EvaluationResult:
     2. Each rule lists the conditions true now; a rule that raises is logged
        and its incidents are left as they are (no false recovery).
     3. A condition with no open incident opens one; the incident, its mails and
-       its event-webhook deliveries commit together. The partial unique constraint on the key
-       lets only one concurrent run open it (and notify).
+       its event-webhook deliveries commit together. The partial unique
+       constraint on the key lets only one concurrent run open it (and notify).
     4. An open incident whose condition is gone is closed by a conditional
        UPDATE (one run wins) with its recovery notice; one whose rule is
        switched off or gone is closed without a notice.

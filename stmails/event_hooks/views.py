@@ -160,9 +160,11 @@ def deliveries(request: HttpRequest, pk: int) -> HttpResponse:
     if status in Status.values:
         qs = qs.filter(status=status)
     event = request.GET.get("event") or ""
-    if event.endswith(".*") and event in event_filters():
+    if event not in event_filters():
+        event = ""
+    elif event.endswith(".*"):
         qs = qs.filter(event_type__startswith=event[:-1])
-    elif event in event_filters():
+    else:
         qs = qs.filter(event_type=event)
     page = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
     context = {

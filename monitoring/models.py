@@ -1,4 +1,4 @@
-"""Monitoring's rows: alert incidents and their POSTs, self-test and round-trip runs.
+"""Monitoring's rows: alert incidents, self-test and round-trip runs.
 
 The tables keep the names they had in webhooks and bounces: the models moved
 here without moving data (migrations/0001_initial.py changes the state only).
@@ -19,6 +19,12 @@ class AlertIncident(models.Model):
     constraint allows one open incident per key, so concurrent evaluations open
     (and notify) it once. Closed incidents stay as history.
     """
+
+    class Event(models.TextChoices):
+        """What is notified: the `alert.<event>` event-webhook type and mail tag."""
+
+        OPENED = "opened"
+        RECOVERED = "recovered"
 
     class CloseReason(models.TextChoices):
         RECOVERED = "recovered"
@@ -58,53 +64,6 @@ class AlertIncident(models.Model):
     @property
     def is_open(self) -> bool:
         return self.closed_at is None
-
-
-class AlertPost(models.Model):
-    """The JSON POST of an incident's opening or recovery, retried until delivered.
-
-    The body is frozen at creation, so every attempt sends the same bytes (the
-    receiver deduplicates on `id`); URL and secret are read at each attempt.
-    """
-
-    class Event(models.TextChoices):
-        OPENED = "opened"
-        RECOVERED = "recovered"
-
-    class Status(models.TextChoices):
-        PENDING = "pending"
-        SENT = "sent"
-        FAILED = "failed"
-
-    incident = models.ForeignKey(
-        AlertIncident, on_delete=models.CASCADE, related_name="posts"
-    )
-    event = models.CharField(max_length=10, choices=Event.choices)
-    status = models.CharField(
-        max_length=10, choices=Status.choices, default=Status.PENDING
-    )
-    payload = models.JSONField(default=dict)
-    attempts = models.IntegerField(default=0)
-    # While an attempt runs, next_try_at is pushed ahead: that is the claim.
-    next_try_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True, default="")
-    response_status = models.IntegerField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        db_table = "alert_posts"
-        constraints = [
-            models.UniqueConstraint(
-                fields=["incident", "event"], name="alert_post_once_per_event"
-            )
-        ]
-        indexes = [
-            models.Index(fields=["status", "next_try_at"], name="alert_post_due_idx")
-        ]
-
-    def __str__(self) -> str:
-        return f"alert post {self.incident_id} {self.event} ({self.status})"
 
 
 class ProbeRun(models.Model):

@@ -8,9 +8,10 @@
   may be disabled: the bounce scanner then leaves it alone, and the self-test
   still reads it;
 - deliverability.*: the deliverability check's DKIM selectors and extra domains;
-- alerts.* (Settings → Alerts): the thresholds of the alert rules and where
-  alerts go. A threshold of 0 switches its rule off. Served at /settings/alerts
-  by the generic section page; monitoring/alerts/rules.py reads every key.
+- alerts.* (Settings → Alerts): the thresholds of the alert rules and who
+  gets alert mail (other systems subscribe to the alert.* event webhooks). A
+  threshold of 0 switches its rule off. Served at /settings/alerts by the
+  generic section page; monitoring/alerts/rules.py reads every key.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import re
 import uuid as uuidlib
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
@@ -35,7 +35,6 @@ from stmails.config import (
     as_int,
     as_list_of,
     as_str,
-    as_url,
     register,
 )
 
@@ -229,22 +228,6 @@ def as_float(minimum: float, maximum: float) -> Validator:
     return check
 
 
-def as_optional_url(name: str, value: Any) -> str:
-
-    from stmails.lib import destinations
-
-    if isinstance(value, str) and not value.strip():
-        return ""
-    value = as_url(name, value)
-    # Names are checked again on each POST, after resolving.
-    refused = destinations.refused_literal(
-        value, settings.STMAILS_ALLOWED_PRIVATE_HOSTS
-    )
-    if refused:
-        raise SettingsError(name, f"not allowed: {refused}")
-    return value
-
-
 def _key(name: str, default: Any, validate: Validator, label: str, help: str, **kw):
     register(
         Key(
@@ -325,21 +308,4 @@ _key(
     as_list_of(as_email_address, max_items=50),
     "Send alerts to",
     'JSON list, e.g. ["ops@example.com"]. Empty: every admin with an email address.',
-)
-_key(
-    "webhook_url",
-    "",
-    as_optional_url,
-    "Also POST alerts to (URL)",
-    "Optional: a JSON POST per opened and resolved incident, retried on failure.",
-    outbound_url=True,
-)
-_key(
-    "webhook_secret",
-    "",
-    as_str(200),
-    "Webhook signing secret",
-    "Optional: signs each POST (X-Stmails-Signature: sha256=HMAC of the body).",
-    secret=WHOLE_VALUE,
-    bound_to=("alerts.webhook_url",),
 )

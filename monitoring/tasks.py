@@ -15,7 +15,9 @@ from monitoring.selftest import check, probe
 
 @shared_task(name="webhooks.tasks.evaluate_alerts")
 def evaluate_alerts() -> dict:
-    """Beat: check the alert rules, open/close incidents, send due alert POSTs."""
+    """Beat: check the alert rules, open/close incidents (their events and mails
+    are queued with them). The alert POSTs had no task of their own: they went
+    out from this one, so no old task name needs keeping."""
     return alert_services.evaluate_alerts().as_dict()
 
 

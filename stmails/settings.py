@@ -264,11 +264,12 @@ def _networks(name: str) -> list[str]:
 # Reverse proxies (addresses or CIDRs) whose X-Forwarded-For is believed: the
 # client is the right-most address in it that is not one of them.
 STMAILS_TRUSTED_PROXIES = _networks("STMAILS_TRUSTED_PROXIES")
-# Outgoing HTTP (event webhooks, alert POSTs...) refuses loopback, private,
+# Outgoing HTTP (event webhooks, alerts among them) refuses loopback, private,
 # link-local... addresses except these host names or CIDRs (stmails.lib.destinations).
 STMAILS_ALLOWED_PRIVATE_HOSTS = env_list("STMAILS_ALLOWED_PRIVATE_HOSTS", [])
-# Whether API users (not admins) may set where stmails sends HTTP requests
-# (alerts.webhook_url): off, so a leaked API token cannot redirect them.
+# Whether API users (not admins) may change a settings key that is a URL
+# stmails sends requests to (Key.outbound_url; none at present): off, so a
+# leaked API token cannot redirect them.
 STMAILS_API_USERS_SET_URLS = env_bool("STMAILS_API_USERS_SET_URLS", False)
 
 REST_FRAMEWORK = {

@@ -1,52 +1,35 @@
-"""How alerts reach people: mail to the admins, event webhooks, an optional JSON POST.
+"""How alerts reach people: mail to the admins and event webhooks.
 
-All are written in the caller's transaction, next to the incident row, so an
+Both are written in the caller's transaction, next to the incident row, so an
 incident notifies exactly once: the mails as outbox rows (stmails.outbox, sent
 and retried by the outgoing queue), the `alert.opened` / `alert.recovered`
 events as EventDelivery rows for every event-webhook endpoint that wants them
-(stmails.event_hooks: Standard Webhooks signatures, its own retries), and the
-older POST to `alerts.webhook_url` as an AlertPost row. POSTs go out after
-commit (`send_due_posts`, also run by the beat task every minute) and are
-retried with backoff until the receiver answers 2xx.
+(stmails.event_hooks: Standard Webhooks signatures, its retries and delivery
+log). That is the one way alerts reach other systems: the older JSON POST to
+`alerts.webhook_url` became such an endpoint (monitoring migration 0002).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import logging
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
 from monitoring.alerts.rules import rule_title
-from monitoring.models import AlertIncident, AlertPost
+from monitoring.models import AlertIncident
 from stmails import config
 from stmails.event_hooks import services as event_hooks
-from stmails.lib import http
 from stmails.lib.datetime_display import show_datetime
 from stmails.outbox import queue_mail
 
 log = logging.getLogger(__name__)
 
-SIGNATURE_HEADER = "X-Stmails-Signature"
-# Waits after the 1st, 2nd, ... failed POST; after the last one it fails for good.
-POST_BACKOFF = (60, 300, 900, 3600, 7200, 14400)
-MAX_POST_ATTEMPTS = len(POST_BACKOFF) + 1
-POST_TIMEOUT = 10.0
-# An attempt pushes next_try_at this far ahead (its claim). Longer than any POST
-# can take, so a worker killed mid-POST only delays the retry.
-CLAIM_TIMEOUT = timedelta(minutes=5)
-POST_BATCH = 100
-
-Event = AlertPost.Event
-PostStatus = AlertPost.Status
+Event = AlertIncident.Event
 
 
 def recipients(settings: dict[str, Any]) -> list[str]:
@@ -89,7 +72,7 @@ def _mail_text(incident: AlertIncident, event: str, page_url: str) -> str:
 
 
 def event_data(incident: AlertIncident, site: tuple[str, str]) -> dict:
-    """The data of an alert event: the same for the event webhook and the POST."""
+    """The data of an alert event (the `data` of its event-webhook envelope)."""
     site_name, page_url = site
     return {
         "site": site_name,
@@ -108,18 +91,12 @@ def event_data(incident: AlertIncident, site: tuple[str, str]) -> dict:
     }
 
 
-def build_payload(
-    incident: AlertIncident, event: str, post_id: int, site: tuple[str, str]
-) -> dict:
-    return {"id": post_id, "event": f"alert.{event}", **event_data(incident, site)}
-
-
 # Ties an alert mail to its incident, so the Alerts page shows the mail's fate.
 ALERT_HEADER = "X-Stmails-Alert"
 
 
 def notify(incident: AlertIncident, event: str, settings: dict[str, Any]) -> None:
-    """Queue the mails and the POST of an opening or a recovery.
+    """Queue the mails and the event-webhook events of an opening or a recovery.
 
     Call in the transaction that opened or closed the incident.
     """
@@ -145,107 +122,3 @@ def notify(incident: AlertIncident, event: str, settings: dict[str, Any]) -> Non
         incident.recovery_notified_at = now
         incident.save(update_fields=["recovery_notified_at"])
     event_hooks.emit(f"alert.{event}", [event_data(incident, site)], now=now)
-    if settings["alerts.webhook_url"]:
-        post = AlertPost.objects.create(incident=incident, event=event, next_try_at=now)
-        post.payload = build_payload(incident, event, post.pk, site)
-        post.save(update_fields=["payload"])
-
-
-def sign(body: bytes, secret: str) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def _body(post: AlertPost) -> bytes:
-    return json.dumps(post.payload, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def deliver_post(post_id: int, *, now: datetime | None = None) -> str:
-    """One attempt at one due POST; returns its new status ("skipped" when it is
-    not due or another worker claimed it)."""
-    now = now or timezone.now()
-    claimed = AlertPost.objects.filter(
-        pk=post_id, status=PostStatus.PENDING, next_try_at__lte=now
-    ).update(next_try_at=now + CLAIM_TIMEOUT, attempts=F("attempts") + 1)
-    if not claimed:
-        return "skipped"
-    post = AlertPost.objects.get(pk=post_id)
-    mine = AlertPost.objects.filter(pk=post.pk, attempts=post.attempts)
-    values = config.get_values("alerts.webhook_url", "alerts.webhook_secret")
-    url, secret = values["alerts.webhook_url"], values["alerts.webhook_secret"]
-    if not url:
-        mine.update(
-            status=PostStatus.FAILED,
-            next_try_at=None,
-            last_error="no webhook URL set (Settings → Alerts)",
-        )
-        return PostStatus.FAILED
-    body = _body(post)
-    headers = {
-        "Content-Type": "application/json",
-        "X-Stmails-Event": post.payload.get("event", ""),
-        "X-Stmails-Delivery": str(post.pk),
-    }
-    if secret:
-        headers[SIGNATURE_HEADER] = sign(body, secret)
-    try:
-        answer = http.post(url, body, headers=headers, timeout=POST_TIMEOUT)
-    except http.HttpError as e:
-        return _record_failure(post, mine, e, now)
-    mine.update(
-        status=PostStatus.SENT,
-        sent_at=timezone.now(),
-        next_try_at=None,
-        response_status=answer.status,
-        last_error="",
-    )
-    return PostStatus.SENT
-
-
-def _record_failure(
-    post: AlertPost, mine: QuerySet[AlertPost], error: http.HttpError, now: datetime
-) -> str:
-    if post.attempts >= MAX_POST_ATTEMPTS:
-        status, next_try_at = PostStatus.FAILED, None
-    else:
-        status = PostStatus.PENDING
-        next_try_at = now + timedelta(seconds=POST_BACKOFF[post.attempts - 1])
-    mine.update(
-        status=status,
-        next_try_at=next_try_at,
-        response_status=error.status,
-        last_error=error.message,
-    )
-    log.warning(
-        "alert POST %s, attempt %s: %s -> %s",
-        post.pk, post.attempts, error.message, status,
-    )  # fmt: skip
-    return status
-
-
-@dataclass
-class PostResult:
-    sent: int = 0
-    retrying: int = 0
-    failed: int = 0
-
-
-def send_due_posts(now: datetime | None = None) -> PostResult:
-    """Attempt every due POST (new ones and retries). Idempotent.
-
-    Stops at the first POST that will be retried: the receiver is probably down,
-    and the others should not each wait for a timeout; they stay due.
-    """
-    now = now or timezone.now()
-    result = PostResult()
-    due = AlertPost.objects.filter(status=PostStatus.PENDING, next_try_at__lte=now)
-    ids = list(due.order_by("next_try_at").values_list("pk", flat=True)[:POST_BATCH])
-    for post_id in ids:
-        status = deliver_post(post_id, now=now)
-        if status == PostStatus.SENT:
-            result.sent += 1
-        elif status == PostStatus.FAILED:
-            result.failed += 1
-        elif status == PostStatus.PENDING:
-            result.retrying += 1
-            break
-    return result

@@ -232,7 +232,7 @@ def provider_silent(ctx: RuleContext) -> list[Condition] | None:
 def queue_stuck(ctx: RuleContext) -> list[Condition] | None:
     """The oldest unsent mail of the outgoing queue (monitoring.health.queue_status) is
     older than alerts.queue_stuck_minutes. The alert mail itself waits in that
-    queue: the JSON POST is the channel that still gets through."""
+    queue: the alert.opened event webhook is the channel that still gets through."""
     minutes = ctx.setting("queue_stuck_minutes")
     if minutes <= 0:
         return None
@@ -355,7 +355,7 @@ RULES: dict[str, Rule] = {
 
 
 def alert_settings() -> dict[str, Any]:
-    """Every alerts.* key (secrets decrypted), read in one query."""
+    """Every alerts.* key, read in one query."""
     return config.get_values(*(n for n in config.REGISTRY if n.startswith("alerts.")))
 
 

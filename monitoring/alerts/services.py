@@ -7,15 +7,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from monitoring.alerts import notify
 from monitoring.alerts.rules import RULES, Condition, RuleContext, alert_settings
-from monitoring.models import AlertIncident, AlertPost
+from monitoring.models import AlertIncident
+from stmails.event_hooks import services as event_hooks
+from stmails.models import EventDelivery, EventHook
 
 log = logging.getLogger(__name__)
 
-Event = AlertPost.Event
+Event = AlertIncident.Event
 CloseReason = AlertIncident.CloseReason
 
 
@@ -63,12 +66,11 @@ def evaluate_alerts(now: datetime | None = None) -> EvaluationResult:
     2. Each rule lists the conditions true now; a rule that raises is logged
        and its incidents are left as they are (no false recovery).
     3. A condition with no open incident opens one; the incident, its mails and
-       its POST row commit together. The partial unique constraint on the key
-       lets only one concurrent run open it (and notify).
+       its event-webhook deliveries commit together. The partial unique
+       constraint on the key lets only one concurrent run open it (and notify).
     4. An open incident whose condition is gone is closed by a conditional
        UPDATE (one run wins) with its recovery notice; one whose rule is
        switched off or gone is closed without a notice.
-    5. After commit, due POSTs are sent (notify.send_due_posts).
     """
     now = now or timezone.now()
     result = EvaluationResult()
@@ -79,8 +81,6 @@ def evaluate_alerts(now: datetime | None = None) -> EvaluationResult:
     else:
         result.skipped = True
     result.open = AlertIncident.objects.filter(closed_at__isnull=True).count()
-    # Outside any transaction this runs at once; inside one, after its commit.
-    transaction.on_commit(lambda: notify.send_due_posts())
     return result
 
 
@@ -143,7 +143,7 @@ def _close(incident: AlertIncident, now: datetime, reason: str, settings: dict) 
 
 def incidents_for_page(closed_limit: int = 100) -> dict[str, list[AlertIncident]]:
     """Open incidents (newest first), then the most recent closed ones."""
-    rows = AlertIncident.objects.prefetch_related("posts")
+    rows = AlertIncident.objects.all()
     groups = {
         "open": list(rows.filter(closed_at__isnull=True).order_by("-opened_at")),
         "closed": list(
@@ -164,7 +164,7 @@ def _attach_alert_mails(incidents: list[AlertIncident]) -> None:
         incident.opened_mails = []
     if not incidents:
         return
-    by_tag = {f"{i.pk} {AlertPost.Event.OPENED}": i for i in incidents}
+    by_tag = {f"{i.pk} {Event.OPENED}": i for i in incidents}
     oldest = min(i.opened_at for i in incidents)
     mails = OutgoingMail.objects.filter(kind="alert", created_at__gte=oldest).only(
         "to_email", "status", "last_error", "headers"
@@ -173,3 +173,40 @@ def _attach_alert_mails(incidents: list[AlertIncident]) -> None:
         incident = by_tag.get((mail.headers or {}).get(ALERT_HEADER))
         if incident is not None:
             incident.opened_mails.append(mail)
+
+
+ALERT_EVENTS = (event_hooks.ALERT_OPENED, event_hooks.ALERT_RECOVERED)
+# The delivery log's filter for both (stmails.event_hooks.views.event_filters).
+ALERT_FILTER = "alert.*"
+
+
+def alert_endpoints() -> list[EventHook]:
+    """The event-webhook endpoints that get alert events, each with `failed` and
+    `waiting` counts of its alert deliveries (from the status index: not a scan
+    of the delivery log), for the Alerts page."""
+    hooks = [
+        h for h in EventHook.objects.all() if set(h.events or []) & set(ALERT_EVENTS)
+    ]
+    Status = EventDelivery.Status
+    counts = (
+        EventDelivery.objects.filter(
+            hook__in=hooks,
+            event_type__in=ALERT_EVENTS,
+            status__in=[
+                Status.FAILED,
+                Status.QUEUED,
+                Status.DELIVERING,
+                Status.AWAITING_RETRY,
+            ],
+        )
+        .values("hook_id")
+        .annotate(
+            failed=Count("id", filter=Q(status=Status.FAILED)),
+            waiting=Count("id", filter=~Q(status=Status.FAILED)),
+        )
+    )
+    by_hook = {c["hook_id"]: c for c in counts}
+    for hook in hooks:
+        found = by_hook.get(hook.pk, {})
+        hook.failed, hook.waiting = found.get("failed", 0), found.get("waiting", 0)
+    return hooks

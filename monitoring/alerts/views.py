@@ -13,4 +13,10 @@ def incidents(request: HttpRequest) -> HttpResponse:
     groups = services.incidents_for_page()
     for incident in groups["open"] + groups["closed"]:
         incident.rule_title = rule_title(incident.rule)
-    return render(request, "monitoring/alerts.html", {"nav": "alerts", **groups})
+    context = {
+        "nav": "alerts",
+        "endpoints": services.alert_endpoints(),
+        "alert_filter": services.ALERT_FILTER,
+        **groups,
+    }
+    return render(request, "monitoring/alerts.html", context)

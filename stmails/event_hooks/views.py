@@ -145,18 +145,35 @@ def hook_test(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("settings:event-webhook-deliveries", pk=hook.pk)
 
 
+def event_filters() -> list[str]:
+    """The delivery log's event filter: every type, then each family
+    ("alert.*": both alert events, the Alerts page links there)."""
+    types = [*event_hooks.EVENT_TYPES, event_hooks.TEST_PING]
+    families = dict.fromkeys(t.split(".")[0] + ".*" for t in types)
+    return types + [f for f in families if sum(t.startswith(f[:-1]) for t in types) > 1]
+
+
 def deliveries(request: HttpRequest, pk: int) -> HttpResponse:
     hook = get_hook(pk)
     qs = EventDelivery.objects.filter(hook=hook).order_by("-id")
     status = request.GET.get("status") or ""
     if status in Status.values:
         qs = qs.filter(status=status)
+    event = request.GET.get("event") or ""
+    if event not in event_filters():
+        event = ""
+    elif event.endswith(".*"):
+        qs = qs.filter(event_type__startswith=event[:-1])
+    else:
+        qs = qs.filter(event_type=event)
     page = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
     context = {
         "hook": hook,
         "page": page,
         "status": status,
         "statuses": Status.choices,
+        "event": event,
+        "events": event_filters(),
         "failed": EventDelivery.objects.filter(hook=hook, status=Status.FAILED).count(),
     }
     return _render(request, "settings/event_hook_deliveries.html", context)

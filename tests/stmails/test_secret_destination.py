@@ -235,28 +235,30 @@ def test_mailbox_test_connection_refuses_the_stored_password_elsewhere(
     assert not any(PASSWORD.encode() in b for b in attacker_pop.received)
 
 
-def test_alert_webhook_secret_must_be_entered_again_for_a_new_url(client_alice):
+def test_a_signing_secret_must_be_entered_again_for_a_new_url(
+    client_alice, outbound_keys
+):
     config.update_settings(
         {
-            "alerts.webhook_url": "https://a.example.com/hook",
-            "alerts.webhook_secret": "k1",
+            "test.hook_url": "https://a.example.com/hook",
+            "test.hook_secret": "k1",
         }
     )
     for body in (
-        {"alerts.webhook_url": "https://evil.example.net/x"},
+        {"test.hook_url": "https://evil.example.net/x"},
         {
-            "alerts.webhook_url": "https://evil.example.net/x",
-            "alerts.webhook_secret": MASK,
+            "test.hook_url": "https://evil.example.net/x",
+            "test.hook_secret": MASK,
         },
     ):
         r = client_alice.put("/api/settings", body, content_type="application/json")
         assert r.status_code == 400, r.content
-        assert r.json()["message"].startswith("alerts.webhook_secret: enter it again")
-    assert config.get_value("alerts.webhook_url") == "https://a.example.com/hook"
+        assert r.json()["message"].startswith("test.hook_secret: enter it again")
+    assert config.get_value("test.hook_url") == "https://a.example.com/hook"
     # Same URL with the secret masked, or a new URL with a new secret: fine.
     body = {
-        "alerts.webhook_url": "https://a.example.com/hook",
-        "alerts.webhook_secret": MASK,
+        "test.hook_url": "https://a.example.com/hook",
+        "test.hook_secret": MASK,
     }
     assert (
         client_alice.put(
@@ -265,8 +267,8 @@ def test_alert_webhook_secret_must_be_entered_again_for_a_new_url(client_alice):
         == 200
     )
     body = {
-        "alerts.webhook_url": "https://b.example.com/h",
-        "alerts.webhook_secret": "k2",
+        "test.hook_url": "https://b.example.com/h",
+        "test.hook_secret": "k2",
     }
     assert (
         client_alice.put(
@@ -274,20 +276,4 @@ def test_alert_webhook_secret_must_be_entered_again_for_a_new_url(client_alice):
         ).status_code
         == 200
     )
-    assert config.get_value("alerts.webhook_secret") == "k2"
-
-
-def test_the_alerts_page_asks_for_the_secret_again_beside_its_field(client_alice):
-    from tests.monitoring.alerts.test_pages import alerts_form
-
-    assert client_alice.post("/settings/alerts", alerts_form()).status_code == 302
-    r = client_alice.post(
-        "/settings/alerts",
-        alerts_form(
-            alerts__webhook_url="https://evil.example.net/x",
-            alerts__webhook_secret=MASK,
-        ),
-    )
-    assert r.status_code == 400
-    assert "enter it again" in str(r.context["form"].errors["alerts__webhook_secret"])
-    assert config.get_value("alerts.webhook_url") == "https://hooks.example.com/alerts"
+    assert config.get_value("test.hook_secret") == "k2"

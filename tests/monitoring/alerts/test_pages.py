@@ -9,14 +9,12 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from monitoring.models import AlertIncident, AlertPost
+from monitoring.models import AlertIncident
 from stmails import config
-from stmails.lib import crypto
-from stmails.models import Setting
+from stmails.models import EventDelivery, Setting
+from tests.stmails.event_hooks.helpers import make_hook
 
 pytestmark = pytest.mark.django_db
-
-MASK = "\u2022" * 8
 
 
 def incident(key: str, *, hours_ago: int, closed: bool = False, **kw):
@@ -41,20 +39,12 @@ def test_it_needs_login(alice):
 def test_it_lists_open_incidents_first_then_closed_ones(client_alice):
     old = incident("old", hours_ago=50, closed=True, notified_to=["a@x.test"])
     now_open = incident("now", hours_ago=1, notified_to=["a@x.test"])
-    AlertPost.objects.create(
-        incident=now_open,
-        event="opened",
-        attempts=2,
-        last_error="HTTP 500 from hooks.example.com",
-        next_try_at=timezone.now(),
-    )
     page = client_alice.get("/alerts").content.decode()
     assert page.index('id="alerts-open"') < page.index(f'id="incident-{now_open.pk}"')
     assert page.index('id="alerts-closed"') < page.index(f'id="incident-{old.pk}"')
     assert page.index(f'id="incident-{now_open.pk}"') < page.index('id="alerts-closed"')
     assert "Mail stuck in the queue" in page  # the rule's title
     assert "alert queued for a@x.test" in page  # no mail row: not "mailed"
-    assert "attempt 2: HTTP 500 from hooks.example.com" in page
     assert 'id="open-alerts">1<' in page  # the nav's count
 
 
@@ -76,8 +66,6 @@ def alerts_form(**kw):
         "alerts__queue_stuck_minutes": "30",
         "alerts__unmatched_per_hour": "50",
         "alerts__emails": '["ops@example.com"]',
-        "alerts__webhook_url": "https://hooks.example.com/alerts",
-        "alerts__webhook_secret": "s3cret-value",
     }
     data.update(kw)
     return data
@@ -89,33 +77,24 @@ def test_it_saves_the_alert_settings(client_alice):
     values = config.get_values(
         "alerts.campaign_bounce_rate",
         "alerts.emails",
-        "alerts.webhook_url",
-        "alerts.webhook_secret",
         "alerts.provider_silent_hours",
     )
     assert values == {
         "alerts.campaign_bounce_rate": 2.5,
         "alerts.emails": ["ops@example.com"],
-        "alerts.webhook_url": "https://hooks.example.com/alerts",
-        "alerts.webhook_secret": "s3cret-value",
         "alerts.provider_silent_hours": 12,
     }
-    stored = Setting.objects.get(key="alerts.webhook_secret").value
-    assert stored.startswith(crypto.PREFIX) and "s3cret" not in stored
-
     page = client_alice.get("/settings/alerts").content.decode()
-    assert "s3cret-value" not in page and MASK in page
     assert 'href="/settings/alerts"' in page  # the tab
-    r = client_alice.post("/settings/alerts", alerts_form(alerts__webhook_secret=MASK))
-    assert r.status_code == 302
-    assert config.get_value("alerts.webhook_secret") == "s3cret-value"
+    # The POST's fields went with it: alerts reach other systems as events.
+    assert "alerts__webhook" not in page
 
 
 @pytest.mark.parametrize(
     ("field", "value", "error"),
     [
         ("alerts__emails", '["not an address"]', "[0]: must be an email address"),
-        ("alerts__webhook_url", "ftp://hooks.example.com", "must be an http://"),
+        ("alerts__min_campaign_sent", "0", "must be between 1 and 10000000"),
         ("alerts__campaign_bounce_rate", "101", "must be between 0 and 100"),
     ],
 )
@@ -135,11 +114,15 @@ def test_the_api_takes_and_checks_alert_settings(api_client):
     r = put({"alerts.campaign_complaint_rate": "high"})
     assert r.status_code == 400
     assert r.json() == {"message": "alerts.campaign_complaint_rate: must be a number"}
-    r = put({"alerts.campaign_complaint_rate": 1, "alerts.webhook_url": ""})
+    r = put({"alerts.webhook_url": "https://hooks.example.com/alerts"})
+    assert r.status_code == 400
+    assert r.json() == {"message": "alerts.webhook_url: unknown settings key"}
+    r = put({"alerts.campaign_complaint_rate": 1})
     assert r.status_code == 200
     assert config.get_value("alerts.campaign_complaint_rate") == 1.0
     data = api_client.get("/api/settings").json()["data"]
-    assert data["alerts.webhook_secret"] == "" and data["alerts.enabled"] is True
+    assert data["alerts.enabled"] is True
+    assert not {"alerts.webhook_url", "alerts.webhook_secret"} & set(data)
 
 
 def alert_mail(incident_row, to, status, event="opened", **kw):
@@ -160,7 +143,7 @@ def test_it_says_mailed_only_once_the_mail_was_accepted(client_alice):
     alert_mail(row, "c@x.test", "awaiting_retry", last_error="could not connect")
     alert_mail(row, "d@x.test", "sent", event="recovered")  # not the opening's
     page = client_alice.get("/alerts").content.decode()
-    cell = page.split(f'id="incident-{row.pk}"', 1)[1].split('class="post-status"')[0]
+    cell = page.split(f'id="incident-{row.pk}"', 1)[1].split("</tr>")[0]
     assert "alert mailed to a@x.test" in cell
     assert "alert mailed to b@x.test" not in cell
     assert '<span class="badge failed">failed</span> alert mail to b@x.test' in cell
@@ -175,7 +158,46 @@ def test_notify_tags_the_alert_mail_with_its_incident(db):
     from stmails.models import OutgoingMail
 
     row = incident("tagged", hours_ago=1)
-    notify(row, "opened", {"alerts.emails": ["ops@x.test"], "alerts.webhook_url": ""})
+    notify(row, "opened", {"alerts.emails": ["ops@x.test"]})
     mails = OutgoingMail.objects.filter(kind="alert")
     assert [m.to_email for m in mails] == ["ops@x.test"]
     assert {m.headers[ALERT_HEADER] for m in mails} == {f"{row.pk} opened"}
+
+
+def test_it_links_each_alert_endpoint_to_its_alert_deliveries(client_alice):
+    crm, _ = make_hook("https://crm.example.com/h", events=["bounce.recorded"])
+    pager, _ = make_hook(
+        "https://pager.example.com/h", events=["alert.opened"], name="Pager"
+    )
+    rows = [
+        ("alert.opened", "failed"),
+        ("alert.opened", "awaiting_retry"),
+        ("alert.recovered", "delivered"),
+        ("bounce.recorded", "failed"),  # not an alert event: not counted
+    ]
+    EventDelivery.objects.bulk_create(
+        EventDelivery(
+            hook=pager,
+            event_type=kind,
+            status=status,
+            message_id=f"msg_{i}",
+            payload="{}",
+        )
+        for i, (kind, status) in enumerate(rows)
+    )
+    page = client_alice.get("/alerts").content.decode()
+    table = page.split('id="alert-endpoints"', 1)[1].split("</table>")[0]
+    assert f'id="endpoint-{crm.pk}"' not in table  # wants no alert event
+    row = table.split(f'id="endpoint-{pager.pk}"', 1)[1].split("</tr>")[0]
+    assert "1 failed" in row and "1 waiting" in row
+    link = f"/settings/event-webhooks/{pager.pk}/deliveries?event=alert.%2A"
+    assert link in row
+    log = client_alice.get(link).content.decode()
+    shown = log.split('id="deliveries"', 1)[1]
+    assert "alert.opened" in shown and "alert.recovered" in shown
+    assert "bounce.recorded" not in shown
+
+
+def test_it_says_when_no_endpoint_gets_alert_events(client_alice):
+    page = client_alice.get("/alerts").content.decode()
+    assert "No endpoint gets alert events: alerts are mailed only." in page

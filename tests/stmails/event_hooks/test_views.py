@@ -227,3 +227,35 @@ def test_a_delivery_of_another_endpoint_is_not_found(client_alice):
         f"/settings/event-webhooks/{two.pk}/deliveries/{row.pk}/retry"
     )
     assert r.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("event", "shown"),
+    [
+        ("subscriber.deleted", {"subscriber.deleted"}),
+        ("subscriber.*", {"subscriber.deleted", "subscriber.blocklisted"}),
+        ("alert.*", {"alert.opened", "alert.recovered"}),
+        ("bounce.*", None),  # one type: no family, like an unknown value
+        ("nonsense", None),
+    ],
+)
+def test_the_log_filters_by_event_type_or_family(client_alice, event, shown):
+    hook, _ = make_hook(URL)
+    types = [
+        "bounce.recorded",
+        "subscriber.deleted",
+        "subscriber.blocklisted",
+        "alert.opened",
+        "alert.recovered",
+    ]
+    EventDelivery.objects.bulk_create(
+        EventDelivery(hook=hook, event_type=t, message_id=f"msg_{t}", payload="{}")
+        for t in types
+    )
+    page = client_alice.get(
+        f"/settings/event-webhooks/{hook.pk}/deliveries", {"event": event}
+    ).content.decode()
+    table = page.split('id="deliveries"', 1)[1]
+    assert {t for t in types if f"msg_{t}<" in table} == (shown or set(types))
+    # The select keeps the filter, and only one it knows.
+    assert (f'value="{event}" selected' in page) == (shown is not None)

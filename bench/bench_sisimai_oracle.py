@@ -51,7 +51,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.sisimai5_reference import SISIMAI5, run_sisimai5  # noqa: E402
+from bench.sisimai5_reference import SISIMAI5, figures_of, run_sisimai5  # noqa: E402
 from bounces.parsing.message import parse_message  # noqa: E402
 
 CORPUS = ROOT / "tests" / "fixtures" / "bounces"
@@ -212,14 +212,7 @@ def _compare(paths, names, verdicts, checked):  # type: ignore[no-untyped-def]
                 if want.get(addr) == mine:  # both None: stmails rightly recorded none
                     lines[i] += "  [corpus expectation = stmails]"
                     counts["checked"] += 1
-    both = counts["both"] or 1
-    figures = {
-        "recipients": counts["both"] / (counts["ref"] or 1),
-        "precision": counts["both"] / (counts["ours"] or 1),
-        "type agreement": counts["type_ok"] / both,
-        "reason agreement": counts["reason_ok"] / both,
-    }
-    return figures, lines, counts
+    return figures_of(counts), lines, counts
 
 
 def main() -> int:

@@ -24,6 +24,17 @@ REASON_EQUIVALENTS_5 = {
 }
 
 
+def figures_of(counts: dict) -> dict[str, float]:
+    """The four figures from the pair counts (both references use these)."""
+    both = counts["both"] or 1
+    return {
+        "recipients": counts["both"] / (counts["ref"] or 1),
+        "precision": counts["both"] / (counts["ours"] or 1),
+        "type agreement": counts["type_ok"] / both,
+        "reason agreement": counts["reason_ok"] / both,
+    }
+
+
 def reasons_agree(ours: str, theirs: str) -> bool:
     if theirs in ("onhold", "undefined"):
         return True  # Sisimai found no reason
@@ -114,14 +125,7 @@ def compare_sisimai5(
                 f"{name}: {o['email']}: stmails {o['type']}/{o['reason']},"
                 " Sisimai 5 reports nothing"
             )
-    both = counts["both"] or 1
-    figures = {
-        "recipients": counts["both"] / (counts["ref"] or 1),
-        "precision": counts["both"] / (counts["ours"] or 1),
-        "type agreement": counts["type_ok"] / both,
-        "reason agreement": counts["reason_ok"] / both,
-    }
-    return figures, lines, counts
+    return figures_of(counts), lines, counts
 
 
 def run_sisimai5(corpus: Path) -> tuple[dict[str, float], list[str], dict]:

@@ -21,7 +21,7 @@ urlpatterns = [
     # Settings: each include owns its paths (settings/bounces..., settings/smtp,
     # settings/<registry section>...); none is a catch-all, so order is free.
     path("settings/", include("stmails.settings_pages.urls")),
-    path("settings/", include("bounces.settings_urls")),
+    path("settings/", include("bounces.settings_pages.urls")),
     path("settings/", include("bounces.mailboxes.urls")),
     path("settings/", include("webhooks.settings_pages.urls")),
     path("", include("monitoring.selftest.urls")),

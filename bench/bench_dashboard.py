@@ -67,14 +67,16 @@ FILL_SQL = [
          SELECT id, row_number() OVER (ORDER BY id) - 1 AS rn
          FROM campaigns WHERE name LIKE 'Dash campaign %%')
        INSERT INTO bounces (subscriber_id, campaign_id, type, source, meta, created_at,
-                            email, event_key, provider_message_id, status_code, recorded_at)
+                            email, event_key, provider_message_id, status_code, recorded_at,
+                            reason)
        SELECT subs.id, camps.id, (ARRAY['hard', 'soft', 'complaint'])[1 + g %% 3],
               (ARRAY['api', 'ses', 'custom:acme', 'imap', 'imap', 'smtp'])[1 + g %% 6],
               CASE WHEN g %% 6 IN (3, 4)
                    THEN jsonb_build_object('mailbox', 'box' || (g %% 6 - 2), 'n', g)
                    ELSE jsonb_build_object('n', g) END,
               now() - make_interval(secs => (g::float8 * %(spread)s)::int),
-              subs.email, NULL, '', '5.1.1', now()
+              subs.email, NULL, '', '5.1.1', now(),
+              (ARRAY['userunknown', 'mailboxfull', 'feedback'])[1 + g %% 3]
        FROM generate_series(1, %(bounces)s) g
        JOIN subs ON subs.rn = g %% %(subscribers)s
        LEFT JOIN camps ON camps.rn = g %% 25""",

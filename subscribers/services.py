@@ -12,7 +12,7 @@ from django.utils import timezone
 from stmails.event_hooks import services as event_hooks
 from subscribers import hook_events
 from subscribers.models import MailingList, Subscriber, Subscription
-from subscribers.subscription.optin import send_optin_confirmation
+from subscribers.subscription.confirmation import send_optin_confirmation
 from subscribers.validation import (
     SubscriberError,
     clean_attribs,

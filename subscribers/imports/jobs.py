@@ -38,7 +38,7 @@ from subscribers.imports.csv_reader import (
 )
 from subscribers.models import ImportJob, MailingList, Subscriber, Subscription
 from subscribers.services import SubscriberError
-from subscribers.subscription.optin import send_optin_confirmations
+from subscribers.subscription.confirmation import send_optin_confirmations
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from stmails.auth import client_address
 from subscribers import ratelimit
 from subscribers.models import Subscriber
 from subscribers.services import SubscriberError
-from subscribers.subscription import optin
+from subscribers.subscription import confirmation, optin
 from subscribers.subscription.views import HONEYPOT, page_enabled
 
 
@@ -111,13 +111,13 @@ class ResendOptinView(APIView):
         subscriber = Subscriber.objects.filter(pk=pk).first()
         if subscriber is None:
             raise exceptions.NotFound(f"subscriber {pk} not found")
-        if not optin.confirmations_enabled():
+        if not confirmation.confirmations_enabled():
             raise BadRequest(
                 "", "subscription confirmation (app.send_optin_confirmation) is off"
             )
         if subscriber.is_blocklisted:
             raise BadRequest("", "the subscriber is blocklisted: no mail is sent")
-        if optin.send_optin_confirmation(subscriber) is None:
+        if confirmation.send_optin_confirmation(subscriber) is None:
             raise BadRequest(
                 "", "the subscriber has no double opt-in list awaiting confirmation"
             )

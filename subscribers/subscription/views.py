@@ -31,7 +31,7 @@ from stmails.auth import client_address
 from subscribers import links, ratelimit
 from subscribers.models import Subscriber, Subscription
 from subscribers.services import SubscriberError
-from subscribers.subscription import optin
+from subscribers.subscription import confirmation, optin
 
 HONEYPOT = "nonce"
 TOO_MANY = "Too many attempts. Please wait a while and try again."
@@ -117,7 +117,7 @@ def _to_done(request: HttpRequest, email: str) -> HttpResponse:
 
 
 def _done(request: HttpRequest) -> HttpResponse:
-    context = {"confirmations": optin.confirmations_enabled()}
+    context = {"confirmations": confirmation.confirmations_enabled()}
     return render(request, "subscription/done.html", context)
 
 
@@ -157,7 +157,7 @@ def optin_confirm(request: HttpRequest, token: str) -> HttpResponse:
             "subscription/optin.html",
             {"subscriber": subscriber, "confirmed": confirmed, "done": True},
         )
-    pending = [s.list for s in optin.pending_double_optin(subscriber)]
+    pending = [s.list for s in confirmation.pending_double_optin(subscriber)]
     if subscriber.is_blocklisted:
         pending = []
     return render(
@@ -175,7 +175,7 @@ def _resend_expired(request: HttpRequest, token: str) -> HttpResponse:
         return _message(request, "Invalid link", str(e), status=404, kind="error")
     if not ratelimit.allow_address(subscriber.email):
         return _message(request, "Please wait", TOO_MANY, status=429, kind="error")
-    mail = optin.send_optin_confirmation(subscriber)
+    mail = confirmation.send_optin_confirmation(subscriber)
     if mail is None:
         return _message(
             request,
@@ -278,7 +278,7 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
 @require_POST
 def resend_optin(request: HttpRequest, pk: int) -> HttpResponse:
     subscriber = get_object_or_404(Subscriber, pk=pk)
-    if not optin.confirmations_enabled():
+    if not confirmation.confirmations_enabled():
         messages.error(
             request,
             "Not sent: subscription confirmation (double opt-in) is off in "
@@ -290,7 +290,7 @@ def resend_optin(request: HttpRequest, pk: int) -> HttpResponse:
             f"Not sent: {subscriber.email} is blocklisted (no mail goes to a "
             "blocklisted subscriber).",
         )
-    elif optin.send_optin_confirmation(subscriber) is None:
+    elif confirmation.send_optin_confirmation(subscriber) is None:
         messages.error(
             request,
             f"Not sent: {subscriber.email} has no double opt-in list awaiting "

@@ -15,7 +15,7 @@ from django.urls import reverse
 from stmails import config
 from stmails.models import OutgoingMail
 from subscribers.models import MailingList, Subscriber
-from subscribers.subscription import optin
+from subscribers.subscription import confirmation
 from subscribers.subscription.views import HONEYPOT
 
 register = template.Library()
@@ -23,7 +23,7 @@ register = template.Library()
 
 @register.inclusion_tag("subscribers/_optin_warning.html")
 def optin_warning(mlist: MailingList | None = None) -> dict:
-    lists = optin.double_optin_without_confirmations()
+    lists = confirmation.double_optin_without_confirmations()
     if mlist is not None:
         lists = [lst for lst in lists if lst.pk == mlist.pk]
     return {"lists": lists, "single": mlist is not None}
@@ -45,7 +45,7 @@ def subscription_snippet(mlist: MailingList) -> dict:
 
 @register.inclusion_tag("subscribers/_optin_resend.html", takes_context=True)
 def optin_resend(context: template.Context, subscriber: Subscriber) -> dict:
-    pending = [s.list for s in optin.pending_double_optin(subscriber)]
+    pending = [s.list for s in confirmation.pending_double_optin(subscriber)]
     return {
         "subscriber": subscriber,
         "pending": pending and not subscriber.is_blocklisted,
@@ -61,9 +61,9 @@ def optin_status(subscriber: Subscriber) -> dict:
         .order_by("-created_at", "-id")
         .first()
     )
-    pending = optin.pending_double_optin(subscriber).exists()
+    pending = confirmation.pending_double_optin(subscriber).exists()
     return {
         "last": last,
         "pending": pending,
-        "confirmations_on": optin.confirmations_enabled(),
+        "confirmations_on": confirmation.confirmations_enabled(),
     }

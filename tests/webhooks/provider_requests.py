@@ -23,9 +23,9 @@ from django.test import Client
 from stmails.config import update_settings
 from tests.conftest import basic_auth
 from tests.webhooks.conftest import sample
-from webhooks.providers.base import hmac_sha256_hex
 from webhooks.providers.lettermint import sign as lettermint_sign
 from webhooks.providers.resend import svix_signature
+from webhooks.providers.verification import hmac_sha256_hex
 
 Request = tuple[bytes, dict[str, str]]
 OLD = 3 * 24 * 3600  # a replay from three days ago

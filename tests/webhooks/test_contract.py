@@ -25,7 +25,7 @@ from bounces.models import Bounce
 from stmails.config import update_settings
 from tests.conftest import basic_auth
 from webhooks.models import WebhookEvent
-from webhooks.providers.base import hmac_sha256_hex
+from webhooks.providers.verification import hmac_sha256_hex
 from webhooks.service_views import MAX_BODY_BYTES
 
 from .conftest import SNS_TOPIC, sample, sendgrid_keys, sns_envelope, sns_sign

@@ -10,8 +10,8 @@ from bounces.models import Bounce
 from stmails.config import get_masked_settings, get_value, update_settings
 from webhooks import tasks
 from webhooks.models import WebhookEvent
-from webhooks.providers.base import hmac_sha256_hex
 from webhooks.providers.custom_config import CUSTOM_DEFAULTS
+from webhooks.providers.verification import hmac_sha256_hex
 from webhooks.service_views import MAX_BODY_BYTES
 
 BODY = b'{"events": [{"id": "e1", "type": "bounced", "to": "gone@example.com"}, {"id": "e2", "type": "opened", "to": "gone@example.com"}]}'

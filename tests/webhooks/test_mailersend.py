@@ -8,8 +8,9 @@ from bounces.models import Bounce
 from tests.webhooks.conftest import expected, outcome, sample, samples, vector
 from tests.webhooks.provider_requests import enable, post
 from webhooks.models import WebhookEvent
-from webhooks.providers.base import VerificationError, hmac_sha256_hex
+from webhooks.providers.base import VerificationError
 from webhooks.providers.mailersend import MailerSend
+from webhooks.providers.verification import hmac_sha256_hex
 
 SIGNED = "signed_hard_bounced_COMPUTED"
 

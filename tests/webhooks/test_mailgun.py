@@ -12,8 +12,9 @@ from bounces.models import Bounce
 from tests.webhooks.conftest import expected, outcome, sample, samples, vector
 from tests.webhooks.provider_requests import enable, post
 from webhooks.models import WebhookEvent
-from webhooks.providers.base import VerificationError, hmac_sha256_hex
+from webhooks.providers.base import VerificationError
 from webhooks.providers.mailgun import Mailgun, signature_ok
+from webhooks.providers.verification import hmac_sha256_hex
 
 KEY = "TEST_WEBHOOK_SIGNING_KEY"
 

@@ -10,8 +10,9 @@ from bounces.models import Bounce
 from tests.webhooks.conftest import expected, outcome, sample, samples
 from tests.webhooks.provider_requests import enable, post
 from webhooks.models import WebhookEvent
-from webhooks.providers.base import VerificationError, hmac_sha256_hex
+from webhooks.providers.base import VerificationError
 from webhooks.providers.mailtrap import Mailtrap
+from webhooks.providers.verification import hmac_sha256_hex
 
 SECRET = "mailtrap-test-secret"
 

@@ -41,15 +41,16 @@ from webhooks.providers.base import (
     Provider,
     ProviderEvent,
     VerificationError,
+)
+from webhooks.providers.parsing import (
     clip_key,
     load_json,
-    matches,
     parse_time,
     recipient_address,
-    secrets,
     smtp_status,
     stable_key,
 )
+from webhooks.providers.verification import matches, secrets
 
 DEFAULT_HEADER = "X-Listmonk-Webhook-Secret"
 VALIDATION_EVENT = "Microsoft.EventGrid.SubscriptionValidationEvent"

@@ -12,14 +12,17 @@ under its URL slug (POST /webhooks/service/<slug>). The view drives it per reque
    stops this provider's retries where its docs name one (class attribute
    `reject_status`). Secrets come from `secrets(config, field)`, which yields the
    current value and the optional `previous_<field>` (two active secrets, for
-   rotation); compare them with `matches()` / hmac.compare_digest.
+   rotation); compare them with `matches()` / hmac.compare_digest. These, with
+   `basic_auth_ok`, `BasicAuthProvider` and `verify_body_hmac`, are in
+   verification.py.
 3. `handshake(raw_body, headers, config)` (optional) answers protocol messages
    that are not events (SES SubscriptionConfirmation, Azure validation): it
    returns a `Handshake` and the view answers it without storing anything.
 4. `parse(raw_body, headers)` is PURE (no ORM, no network, no settings): bytes in,
    `ProviderEvent`s out, one per recipient, including ignored kinds (type
    "ignored", kept for the inbox page). Malformed input raises `PayloadError`
-   (-> 400). Helpers: `load_json`, `stable_key`, `parse_time`.
+   (-> 400). Helpers (parsing.py): `load_json`, `stable_key`, `parse_time`,
+   `header_value`, `smtp_status`...
 
 `headers` is a case-insensitive mapping (request.headers, or
 django.utils.datastructures.CaseInsensitiveMapping); `query` a plain dict.
@@ -34,15 +37,9 @@ Key): registration, `settings_keys()` and `read_config()` all read that map.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
-import json
-import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, ClassVar
 
 from bounces.parsing.classify import classify
@@ -59,10 +56,6 @@ from stmails.config import (
 
 HARD, SOFT, COMPLAINT, IGNORED = "hard", "soft", "complaint", "ignored"
 TYPES = (HARD, SOFT, COMPLAINT, IGNORED)
-# Headers we add to outgoing mail and some providers echo back (listmonk's too).
-CAMPAIGN_HEADERS = ("x-stmails-campaign", "x-listmonk-campaign")
-SUBSCRIBER_HEADERS = ("x-stmails-subscriber", "x-listmonk-subscriber")
-EVENT_KEY_MAX = 200  # the inbox prefixes "<provider>:" within Bounce.event_key's 255
 
 
 class VerificationError(Exception):
@@ -236,214 +229,3 @@ class Provider:
 
     def parse(self, raw_body: bytes, headers: Mapping[str, str]) -> list[ProviderEvent]:
         raise NotImplementedError
-
-
-# --- helpers for provider modules ---------------------------------------------------
-
-
-def secrets(config: Mapping[str, Any], name: str) -> Iterator[str]:
-    """The current value of a credential, then its previous one (rotation)."""
-    for key in (name, f"previous_{name}"):
-        value = config.get(key) or ""
-        if value:
-            yield value
-
-
-def matches(given: str | bytes, expected: str | bytes) -> bool:
-    """Constant-time comparison of two strings or byte strings."""
-    if isinstance(given, str):
-        given = given.encode()
-    if isinstance(expected, str):
-        expected = expected.encode()
-    return hmac.compare_digest(given, expected)
-
-
-def hmac_sha256_hex(key: str | bytes, data: bytes) -> str:
-    if isinstance(key, str):
-        key = key.encode()
-    return hmac.new(key, data, hashlib.sha256).hexdigest()
-
-
-def load_json(raw_body: bytes) -> Any:
-    try:
-        return json.loads(raw_body)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise PayloadError("the body is not valid JSON") from None
-
-
-def stable_key(*parts: Any) -> str:
-    """An event key for providers with no event id: a hash of stable fields."""
-    text = "\x1f".join("" if p is None else str(p) for p in parts)
-    return "h:" + hashlib.sha256(text.encode()).hexdigest()[:40]
-
-
-def clip_key(key: Any) -> str:
-    key = str(key)
-    if len(key) > EVENT_KEY_MAX:
-        return stable_key(key)
-    return key
-
-
-def parse_time(value: Any) -> datetime | None:
-    """Epoch seconds (int/float/str) or ISO 8601; None when absent or unreadable."""
-    if value is None or value == "":
-        return None
-    try:
-        if isinstance(value, int | float) or (
-            isinstance(value, str) and value.replace(".", "", 1).isdigit()
-        ):
-            return datetime.fromtimestamp(float(value), tz=UTC)
-        text = str(value).strip().replace("Z", "+00:00")
-        # .NET-style 7-digit fractions (Postmark) are more than fromisoformat takes.
-        if "." in text:
-            head, _, rest = text.partition(".")
-            digits = "".join(c for c in rest if c.isdigit())
-            tail = rest[len(digits) :]
-            text = f"{head}.{digits[:6]}{tail}"
-        parsed = datetime.fromisoformat(text)
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    except (ValueError, OverflowError, OSError):
-        return None
-
-
-def recipient_address(value: Any) -> str:
-    """The bare, lowercased address in a provider's recipient field ("" when it
-    is not a string). Lenient: matching, not validation, decides what it is."""
-    if not isinstance(value, str):
-        return ""
-    value = value.strip()
-    # "Name <a@b>" forms appear in some providers' fields.
-    if "<" in value and value.endswith(">"):
-        value = value[value.rindex("<") + 1 : -1]
-    return value.strip().lower()
-
-
-def header_value(headers: Any, names: tuple[str, ...]) -> str | None:
-    """Find one of `names` in echoed headers: a dict, or a list of {name, value} / pairs."""
-    if isinstance(headers, dict):
-        lowered = {str(k).lower(): v for k, v in headers.items()}
-        for n in names:
-            v = lowered.get(n)
-            if isinstance(v, str) and v.strip():
-                return v.strip()
-        return None
-    if isinstance(headers, list):
-        for item in headers:
-            if isinstance(item, dict):
-                k, v = (
-                    item.get("name") or item.get("Name"),
-                    item.get("value") or item.get("Value"),
-                )
-            elif isinstance(item, list | tuple) and len(item) == 2:
-                k, v = item
-            else:
-                continue
-            if isinstance(k, str) and k.lower() in names and isinstance(v, str):
-                return v.strip()
-    return None
-
-
-def as_uuid_or_none(value: Any) -> str | None:
-    import uuid
-
-    if not value:
-        return None
-    try:
-        return str(uuid.UUID(str(value).strip()))
-    except ValueError:
-        return None
-
-
-STATUS_RE = re.compile(r"\b([245]\.\d{1,3}\.\d{1,3})\b")
-
-
-def smtp_status(*texts: Any) -> str:
-    """The first RFC 3463 enhanced status code (5.1.1) found in the texts, or ""."""
-    for text in texts:
-        if isinstance(text, str):
-            m = STATUS_RE.search(text)
-            if m:
-                return m.group(1)
-    return ""
-
-
-def basic_auth_ok(
-    headers: Mapping[str, str],
-    config: Mapping[str, Any],
-    user_field: str = "username",
-    secret_field: str = "password",  # noqa: S107 (a field name, not a password)
-) -> bool:
-    """Basic auth against the configured pair or the previous one (rotation).
-
-    A previous pair with an empty previous username reuses the current username.
-    No configured password means nothing can match: fail closed.
-    """
-    auth = headers.get("Authorization") or ""
-    scheme, _, encoded = auth.partition(" ")
-    if scheme.lower() != "basic" or not encoded:
-        return False
-    try:
-        user, sep, password = base64.b64decode(encoded.strip()).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        return False
-    if not sep:
-        return False
-    pairs = [(config.get(user_field) or "", config.get(secret_field) or "")]
-    previous = config.get(f"previous_{secret_field}") or ""
-    if previous:
-        prev_user = config.get(f"previous_{user_field}") or pairs[0][0]
-        pairs.append((prev_user, previous))
-    ok = False
-    for want_user, want_password in pairs:
-        if not want_password:
-            continue
-        # Both comparisons always run: no early exit that times the username.
-        pair_ok = matches(user, want_user) & matches(password, want_password)
-        ok = ok or pair_ok
-    return ok
-
-
-# The pair a provider that signs nothing sends in its webhook URL
-# (https://USER:PASSWORD@host/...), with a previous pair for rotation.
-BASIC_AUTH_FIELDS: tuple[Field, ...] = (
-    Field("username", rotatable=True, max_length=200, label="Username"),
-    Field("password", secret=True, rotatable=True, max_length=500, label="Password"),
-)
-
-
-class BasicAuthProvider(Provider):
-    """A provider verified by HTTP basic auth alone (Postmark, Mailjet, SparkPost)."""
-
-    fields: ClassVar[tuple[Field, ...]] = BASIC_AUTH_FIELDS
-
-    def verify(
-        self,
-        raw_body: bytes,
-        headers: Mapping[str, str],
-        query: Mapping[str, str],
-        config: Mapping[str, Any],
-    ) -> None:
-        if not basic_auth_ok(headers, config):
-            raise VerificationError("basic auth missing or wrong", self.reject_status)
-
-
-def verify_body_hmac(
-    raw_body: bytes,
-    headers: Mapping[str, str],
-    config: Mapping[str, Any],
-    *,
-    header: str,
-    key_field: str,
-    status: int,
-) -> None:
-    """The hex HMAC-SHA256 of the raw body in one header (Forward Email,
-    MailerSend, Mailtrap), checked against every active secret."""
-    given = (headers.get(header) or "").strip().lower()
-    if not given:
-        raise VerificationError(f"{header} header missing", status)
-    ok = False
-    # No short cut: every active secret is compared, whichever one matches.
-    for secret in secrets(config, key_field):
-        ok |= matches(given, hmac_sha256_hex(secret, raw_body))
-    if not ok:
-        raise VerificationError("signature does not verify", status)

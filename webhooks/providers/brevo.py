@@ -20,28 +20,28 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from webhooks.providers.base import (
-    CAMPAIGN_HEADERS,
     COMPLAINT,
     HARD,
     IGNORED,
     SOFT,
-    SUBSCRIBER_HEADERS,
     Field,
     PayloadError,
     Provider,
     ProviderEvent,
     VerificationError,
+)
+from webhooks.providers.parsing import (
+    CAMPAIGN_HEADERS,
+    SUBSCRIBER_HEADERS,
     as_uuid_or_none,
-    basic_auth_ok,
     header_value,
     load_json,
-    matches,
     parse_time,
     recipient_address,
-    secrets,
     smtp_status,
     stable_key,
 )
+from webhooks.providers.verification import basic_auth_ok, matches, secrets
 
 TYPES = {
     "hard_bounce": HARD,

@@ -35,15 +35,15 @@ from webhooks.providers.base import (
     Provider,
     ProviderEvent,
     VerificationError,
-    basic_auth_ok,
+)
+from webhooks.providers.parsing import (
     clip_key,
     load_json,
-    matches,
     parse_time,
     recipient_address,
-    secrets,
     stable_key,
 )
+from webhooks.providers.verification import basic_auth_ok, matches, secrets
 
 AUTH_MODES = ("basic", "bearer", "hmac")
 ENCODINGS = ("hex", "base64")

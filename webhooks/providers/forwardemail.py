@@ -17,23 +17,25 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from webhooks.providers.base import (
-    CAMPAIGN_HEADERS,
     HARD,
     IGNORED,
     SOFT,
-    SUBSCRIBER_HEADERS,
     Field,
     PayloadError,
     Provider,
     ProviderEvent,
+)
+from webhooks.providers.parsing import (
+    CAMPAIGN_HEADERS,
+    SUBSCRIBER_HEADERS,
     as_uuid_or_none,
     header_value,
     load_json,
     parse_time,
     recipient_address,
     stable_key,
-    verify_body_hmac,
 )
+from webhooks.providers.verification import verify_body_hmac
 
 SIGNATURE_HEADER = "X-Webhook-Signature"
 HARD_CATEGORIES = {"block", "recipient", "spam", "virus"}

@@ -18,29 +18,29 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from webhooks.providers.base import (
-    CAMPAIGN_HEADERS,
     COMPLAINT,
     HARD,
     IGNORED,
     SOFT,
-    SUBSCRIBER_HEADERS,
     Field,
     PayloadError,
     Provider,
     ProviderEvent,
     VerificationError,
+)
+from webhooks.providers.parsing import (
+    CAMPAIGN_HEADERS,
+    SUBSCRIBER_HEADERS,
     as_uuid_or_none,
     clip_key,
     header_value,
-    hmac_sha256_hex,
     load_json,
-    matches,
     parse_time,
     recipient_address,
-    secrets,
     smtp_status,
     stable_key,
 )
+from webhooks.providers.verification import hmac_sha256_hex, matches, secrets
 
 TOLERANCE = 300
 TYPES = {

@@ -13,16 +13,18 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from webhooks.providers.base import (
-    CAMPAIGN_HEADERS,
     COMPLAINT,
     HARD,
     IGNORED,
     SOFT,
-    SUBSCRIBER_HEADERS,
     Field,
     PayloadError,
     Provider,
     ProviderEvent,
+)
+from webhooks.providers.parsing import (
+    CAMPAIGN_HEADERS,
+    SUBSCRIBER_HEADERS,
     as_uuid_or_none,
     clip_key,
     header_value,
@@ -31,8 +33,8 @@ from webhooks.providers.base import (
     recipient_address,
     smtp_status,
     stable_key,
-    verify_body_hmac,
 )
+from webhooks.providers.verification import verify_body_hmac
 
 TYPES = {
     "activity.hard_bounced": HARD,

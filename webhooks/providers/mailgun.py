@@ -26,29 +26,29 @@ from typing import Any, ClassVar
 from django.core.cache import cache
 
 from webhooks.providers.base import (
-    CAMPAIGN_HEADERS,
     COMPLAINT,
     HARD,
     IGNORED,
     SOFT,
-    SUBSCRIBER_HEADERS,
     Field,
     PayloadError,
     Provider,
     ProviderEvent,
     VerificationError,
+)
+from webhooks.providers.parsing import (
+    CAMPAIGN_HEADERS,
+    SUBSCRIBER_HEADERS,
     as_uuid_or_none,
     clip_key,
     header_value,
-    hmac_sha256_hex,
     load_json,
-    matches,
     parse_time,
     recipient_address,
-    secrets,
     smtp_status,
     stable_key,
 )
+from webhooks.providers.verification import hmac_sha256_hex, matches, secrets
 
 MAX_SKEW = 300  # seconds either side of now
 TOKEN_TTL = 2 * MAX_SKEW + 60  # past this the timestamp check refuses it anyway

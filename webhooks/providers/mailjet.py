@@ -21,15 +21,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from webhooks.providers.base import (
-    CAMPAIGN_HEADERS,
     COMPLAINT,
     HARD,
     IGNORED,
     SOFT,
-    SUBSCRIBER_HEADERS,
-    BasicAuthProvider,
     PayloadError,
     ProviderEvent,
+)
+from webhooks.providers.parsing import (
+    CAMPAIGN_HEADERS,
+    SUBSCRIBER_HEADERS,
     as_uuid_or_none,
     header_value,
     load_json,
@@ -38,6 +39,7 @@ from webhooks.providers.base import (
     smtp_status,
     stable_key,
 )
+from webhooks.providers.verification import BasicAuthProvider
 
 # Mailjet's bounce `error` values -> reason ("Event Tracking API" error list).
 ERROR_REASONS = {

@@ -35,14 +35,16 @@ from webhooks.providers.base import (
     Provider,
     ProviderEvent,
     VerificationError,
+)
+from webhooks.providers.parsing import (
     clip_key,
     load_json,
     parse_time,
     recipient_address,
-    secrets,
     smtp_status,
     stable_key,
 )
+from webhooks.providers.verification import secrets
 
 
 @lru_cache(maxsize=8)

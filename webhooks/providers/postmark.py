@@ -20,15 +20,16 @@ import logging
 from collections.abc import Mapping
 
 from webhooks.providers.base import (
-    CAMPAIGN_HEADERS,
     COMPLAINT,
     HARD,
     IGNORED,
     SOFT,
-    SUBSCRIBER_HEADERS,
-    BasicAuthProvider,
     PayloadError,
     ProviderEvent,
+)
+from webhooks.providers.parsing import (
+    CAMPAIGN_HEADERS,
+    SUBSCRIBER_HEADERS,
     as_uuid_or_none,
     clip_key,
     header_value,
@@ -38,6 +39,7 @@ from webhooks.providers.base import (
     smtp_status,
     stable_key,
 )
+from webhooks.providers.verification import BasicAuthProvider
 
 log = logging.getLogger(__name__)
 

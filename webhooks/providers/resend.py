@@ -27,27 +27,28 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from webhooks.providers.base import (
-    CAMPAIGN_HEADERS,
     COMPLAINT,
     HARD,
     IGNORED,
-    SUBSCRIBER_HEADERS,
     Field,
     PayloadError,
     Provider,
     ProviderEvent,
     VerificationError,
+)
+from webhooks.providers.parsing import (
+    CAMPAIGN_HEADERS,
+    SUBSCRIBER_HEADERS,
     as_uuid_or_none,
     clip_key,
     header_value,
     load_json,
-    matches,
     parse_time,
     recipient_address,
-    secrets,
     smtp_status,
     stable_key,
 )
+from webhooks.providers.verification import matches, secrets
 
 TOLERANCE = 300  # seconds, Svix's own window
 TYPES = {"email.bounced": HARD, "email.complained": COMPLAINT}

@@ -32,13 +32,14 @@ from webhooks.providers.base import (
     Provider,
     ProviderEvent,
     VerificationError,
+)
+from webhooks.providers.parsing import (
     load_json,
-    matches,
     recipient_address,
-    secrets,
     smtp_status,
     stable_key,
 )
+from webhooks.providers.verification import matches, secrets
 
 IGNORED_BOUNCES = ("undetermined", "suspension list")
 RCPT_RE = re.compile(r"^Original-Rcpt-To:\s*(?:rfc822;)?\s*(\S+)", re.I | re.M)

@@ -37,16 +37,18 @@ from stmails.config import (
 )
 from stmails.lib import crypto
 from webhooks.providers.base import (
-    CAMPAIGN_HEADERS,
     COMPLAINT,
     HARD,
     IGNORED,
     SOFT,
-    SUBSCRIBER_HEADERS,
     PayloadError,
     Provider,
     ProviderEvent,
     VerificationError,
+)
+from webhooks.providers.parsing import (
+    CAMPAIGN_HEADERS,
+    SUBSCRIBER_HEADERS,
     as_uuid_or_none,
     clip_key,
     header_value,

@@ -42,17 +42,19 @@ from bounces.parsing.families import SES_SUBTYPE_REASONS
 from stmails.config import Key, SettingsError, as_bool, as_list_of
 from stmails.lib import http
 from webhooks.providers.base import (
-    CAMPAIGN_HEADERS,
     COMPLAINT,
     HARD,
     IGNORED,
     SOFT,
-    SUBSCRIBER_HEADERS,
     Handshake,
     PayloadError,
     Provider,
     ProviderEvent,
     VerificationError,
+)
+from webhooks.providers.parsing import (
+    CAMPAIGN_HEADERS,
+    SUBSCRIBER_HEADERS,
     as_uuid_or_none,
     clip_key,
     header_value,

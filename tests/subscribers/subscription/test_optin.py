@@ -12,7 +12,7 @@ from stmails.config import SettingsError, get_values, update_settings
 from subscribers import links
 from subscribers.models import Subscription
 from subscribers.services import create_subscriber
-from subscribers.subscription import optin
+from subscribers.subscription import confirmation, optin
 from tests.subscribers.subscription.optin_helpers import (
     confirm_link,
     confirmations,
@@ -70,7 +70,7 @@ def test_it_adds_list_unsubscribe_headers(double_list):
 def test_list_unsubscribe_headers_can_add_a_mailto(make_subscriber):
     ann = make_subscriber()
 
-    headers = optin.list_unsubscribe_headers(ann, mailto="unsub@lists.example.org")
+    headers = links.list_unsubscribe_headers(ann, mailto="unsub@lists.example.org")
 
     https, mailto = headers["List-Unsubscribe"].split(", ")
     assert https.startswith("<http://127.0.0.1:9000/subscription/unsubscribe/")
@@ -217,8 +217,8 @@ def test_resend_names_every_pending_list_and_skips_blocklisted(
     bob = make_subscriber(status="blocklisted")
     Subscription.objects.create(subscriber=bob, list=double_list)
 
-    mail = optin.send_optin_confirmation(ann)
+    mail = confirmation.send_optin_confirmation(ann)
 
     assert "Insiders, Weekly" in mail.text
-    assert optin.send_optin_confirmation(bob) is None
+    assert confirmation.send_optin_confirmation(bob) is None
     assert path_of(confirm_link(mail)).startswith("/subscription/optin/")

@@ -10,7 +10,7 @@ from django.test import Client
 
 from campaigns.sending.engine import eligible_subscriptions
 from subscribers.models import Subscription
-from subscribers.subscription import optin
+from subscribers.subscription import confirmation
 from tests.subscribers.subscription.optin_helpers import (
     confirm_link,
     optin_mails,
@@ -94,7 +94,7 @@ def test_a_returning_unsubscriber_must_confirm_a_single_opt_in_list(
     assert client.post(path).status_code == 302
     membership.refresh_from_db()
     assert membership.status == "confirmed"
-    assert optin.RECONFIRM not in membership.meta
+    assert confirmation.RECONFIRM not in membership.meta
     assert eligible_subscriptions([single_list.id]).count() == 1
 
 

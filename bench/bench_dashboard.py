@@ -81,18 +81,18 @@ FILL_SQL = [
        JOIN subs ON subs.rn = g %% %(subscribers)s
        LEFT JOIN camps ON camps.rn = g %% 25""",
     """INSERT INTO bounce_unmatched (reason, detail, email, type, status_code,
-            mailbox_uuid, mailbox_name, created_at)
+            mailbox_uuid, mailbox_name, created_at, origin, source)
        SELECT (ARRAY['not_subscriber', 'no_recipient', 'unparseable'])[1 + g %% 3], '',
               'x' || g || '@elsewhere.example', 'hard', '', NULL, 'box' || (1 + g %% 2),
-              now() - make_interval(mins => g * 8)
+              now() - make_interval(mins => g * 8), 'mailbox', ''
        FROM generate_series(1, 20000) g""",
     """INSERT INTO webhook_events (provider, event_key, status, type, email, message_id,
             campaign_uuid, subscriber_uuid, status_code, diagnostic, payload, headers,
-            received_at, attempts, error)
+            received_at, attempts, error, reason)
        SELECT (ARRAY['ses', 'custom:acme'])[1 + g %% 2], 'e' || g,
               (ARRAY['processed', 'processed', 'ignored', 'failed'])[1 + g %% 4],
               (ARRAY['hard', 'soft', 'ignored'])[1 + g %% 3], '', '', '', '', '', '',
-              '{}', '{}', now() - make_interval(mins => g * 3), 1, ''
+              '{}', '{}', now() - make_interval(mins => g * 3), 1, '', ''
        FROM generate_series(1, 50000) g""",
     """INSERT INTO bounce_actions (subscriber_id, email, action, bounce_type, bounce_count,
             threshold, window_days, last_bounce_id, trigger, reason, deleted_bounces,

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.mta.net import free_port, wait_listening
+from tests.server_process import log_tail, stop_process
 
 EXIM = os.environ.get("STMAILS_EXIM", "/opt/stmails-exim/usr/sbin/exim4")
 EXIM_USER = "Debian-exim"  # compiled into Debian's binary
@@ -113,19 +114,9 @@ class Exim:
         self.exim("-qff")
 
     def log_text(self) -> str:
-        out = ""
-        for name in ("mainlog", "rejectlog", "paniclog"):
-            path = self.base / "log" / name
-            if path.exists():
-                out += path.read_text(errors="replace")[-3000:]
-        return out
+        names = ("mainlog", "rejectlog", "paniclog")
+        return log_tail((self.base / "log" / name for name in names), 3000)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, timeout=20)
         shutil.rmtree(self.base, ignore_errors=True)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.mta.net import free_port, wait_listening
+from tests.server_process import log_tail, stop_process
 
 MASTER_CF = """\
 {listen}  inet  n - n - - smtpd
@@ -139,15 +140,8 @@ class Postfix:
         self.postfix("flush")
 
     def log_text(self) -> str:
-        path = self.base / "maillog"
-        return path.read_text(errors="replace")[-4000:] if path.exists() else ""
+        return log_tail([self.base / "maillog"], 4000)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.postfix("stop")
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, timeout=20, ask=lambda: self.postfix("stop"))
         shutil.rmtree(self.base, ignore_errors=True)

@@ -18,6 +18,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.server_process import log_tail, stop_process
+
 MAIL_UID = 5000
 USERS = 500
 PASSWORD = "secret-pw"  # noqa: S105 (test users)
@@ -193,21 +195,11 @@ class Dovecot:
         raise RuntimeError(f"dovecot did not listen: {self.log_text()}")
 
     def log_text(self) -> str:
-        out = ""
-        for name in ("stderr.log", "dovecot.log"):
-            path = self.base / name
-            if path.exists():
-                out += path.read_text(errors="replace")[-3000:]
-        return out
+        names = ("stderr.log", "dovecot.log")
+        return log_tail((self.base / name for name in names), 3000)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, timeout=10)
         if self._log is not None:
             self._log.close()
         shutil.rmtree(self.base, ignore_errors=True)

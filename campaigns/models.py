@@ -8,6 +8,45 @@ from django.utils import timezone
 from subscribers.models import MailingList
 
 
+class Template(models.Model):
+    """A reusable layout (listmonk's templates table).
+
+    campaign templates wrap a campaign's body where they say
+    {{ template "content" . }} (listmonk syntax) or {{ content }} (Django
+    syntax); tx templates are whole transactional mails (subject and body);
+    campaign_visual holds the visual editor's source in body_source.
+    At most one campaign template is the default (a partial unique index).
+    """
+
+    class Type(models.TextChoices):
+        CAMPAIGN = "campaign"
+        CAMPAIGN_VISUAL = "campaign_visual", "Campaign (visual)"
+        TX = "tx", "Transactional"
+
+    name = models.CharField(max_length=500)
+    type = models.CharField(max_length=20, choices=Type.choices, default=Type.CAMPAIGN)
+    subject = models.CharField(max_length=1000, blank=True, default="")
+    body = models.TextField(blank=True, default="")
+    body_source = models.TextField(null=True, blank=True)
+    is_default = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "templates"
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"],
+                condition=models.Q(is_default=True),
+                name="templates_one_default",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Campaign(models.Model):
     """A campaign: content, target lists and sending progress."""
 
@@ -41,7 +80,17 @@ class Campaign(models.Model):
     )
     body = models.TextField(blank=True, default="")
     altbody = models.TextField(blank=True, default="")
-    # Optional wrapper HTML containing {{ content }}; blank means no wrapper.
+    # The layout the body is wrapped in (listmonk's template_id); null with a
+    # blank template_body means the body goes out as it is.
+    template = models.ForeignKey(
+        Template,
+        on_delete=models.PROTECT,  # deleting a template in use is refused (409)
+        null=True,
+        blank=True,
+        related_name="campaigns",
+    )
+    # Older campaigns' own wrapper HTML containing {{ content }}; used only
+    # when no template is chosen.
     template_body = models.TextField(blank=True, default="")
     headers = models.JSONField(default=list, blank=True)  # [{"Name": "value"}, ...]
     tags = models.JSONField(default=list, blank=True)

@@ -9,8 +9,8 @@ then `render()` per subscriber: the sending engine renders thousands a second.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
 
@@ -33,20 +33,51 @@ def compile_template(source: str) -> Template:
     return engines["django"].from_string(source).template
 
 
+@dataclass(frozen=True)
+class MailLinks:
+    """The per-recipient URLs a template can ask for. The caller (sender,
+    tx, preview) builds them; rendering stays pure.
+
+    unsubscribe: {{ UnsubscribeURL }} / {{ unsubscribe_url }}
+    message: {{ MessageURL }} ("view in browser"), "" when there is none
+    optin: {{ OptinURL }}, "" when the subscriber has nothing to confirm
+    view_pixel: the URL {{ TrackView }} puts in an <img>; "" = tracking off
+    track_link: {{ TrackLink "url" }} and url@TrackLink: url -> redirect URL;
+        None = tracking off (links go out as they are)
+    """
+
+    unsubscribe: str = ""
+    message: str = ""
+    optin: str = ""
+    view_pixel: str = ""
+    track_link: Callable[[str], str] | None = field(default=None, compare=False)
+
+
 def build_context(
     subscriber: Mapping[str, Any],
     campaign: Mapping[str, Any] | None = None,
     unsubscribe_url: str = "",
+    *,
+    links: MailLinks | None = None,
+    tx_data: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """The render context. subscriber: name, email, uuid, attribs, and for
+    listmonk's .Subscriber also status, created_at; campaign: uuid, name,
+    subject, from_email. tx_data is listmonk's .Tx.Data."""
+    links = links or MailLinks(unsubscribe=unsubscribe_url)
     return {
         "subscriber": {
             "name": subscriber.get("name", ""),
             "email": subscriber.get("email", ""),
             "uuid": str(subscriber.get("uuid", "")),
             "attribs": subscriber.get("attribs") or {},
+            "status": subscriber.get("status", ""),
+            "created_at": subscriber.get("created_at"),
         },
         "campaign": dict(campaign or {}),
-        "unsubscribe_url": unsubscribe_url,
+        "unsubscribe_url": links.unsubscribe or unsubscribe_url,
+        "links": links,
+        "tx_data": dict(tx_data or {}),
     }
 
 

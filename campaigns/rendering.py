@@ -28,6 +28,34 @@ class Rendered:
     text: str
 
 
+class TemplateError(ValueError):
+    """A template that cannot be compiled or rendered, said where: the API
+    answers 400 with str(error), the editor shows it beside the field."""
+
+    def __init__(self, message: str, *, line: int | None = None, expression: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.expression = expression
+
+    def __str__(self) -> str:
+        where = f"line {self.line}: " if self.line else ""
+        said = f"{self.expression}: " if self.expression else ""
+        return f"{where}{said}{self.message}"
+
+
+def check_template(source: str, *, kind: str = "body") -> None:
+    """Raises TemplateError when `source` does not compile. kind: "body",
+    "subject", "altbody", "campaign" (a campaign template: must place the
+    content exactly once), "tx" (a transactional template)."""
+    from django.template import TemplateSyntaxError
+
+    try:
+        compile_template(source)
+    except TemplateSyntaxError as err:
+        raise TemplateError(str(err)) from None
+
+
 def compile_template(source: str) -> Template:
     """Raises django.template.TemplateSyntaxError on bad syntax."""
     return engines["django"].from_string(source).template

@@ -325,6 +325,22 @@ def _raw(ctx: Ctx, text: str, i: int, out: list[str]) -> tuple[Ctx, int]:
     return ctx, stop
 
 
+# A pipeline ending in Go's own `html` or `urlquery` is not escaped twice:
+# html/template lets it stand in for the equivalent contextual escaper.
+_EQUIVALENT = {
+    "html": (html_escaper, attr_escaper),
+    "urlquery": (url_escaper, url_normalizer),
+}
+
+
+def _merge_predefined(node: Action, escapers: tuple[Any, ...]) -> tuple[Any, ...]:
+    last = node.pipe.cmds[-1][0] if node.pipe.cmds else None
+    if last is None or last.kind != "ident" or last.value not in _EQUIVALENT:
+        return escapers
+    same = _EQUIVALENT[last.value]
+    return tuple(e for e in escapers if e not in same)
+
+
 # --- the pass over the tree --------------------------------------------------------------
 
 
@@ -339,7 +355,7 @@ class _Escaper:
             if isinstance(node, Text):
                 ctx, node.text = transition(ctx, node.text)
             elif isinstance(node, Action):
-                node.escapers = escapers_for(ctx)
+                node.escapers = _merge_predefined(node, escapers_for(ctx))
                 if ctx.state == "before_value":
                     # {{ }} right after "=" starts an unquoted value. As in Go,
                     # an action does not move a URL on to its next part.

@@ -253,7 +253,7 @@ def transition(ctx: Ctx, text: str) -> tuple[Ctx, str]:
                 out.append(">")
                 ctx = Ctx("raw", ctx.element) if ctx.element else TEXT
                 i += 1
-            elif s == "after_name" and text[i] == "=":
+            elif text[i] == "=":
                 out.append("=")
                 ctx, i = ctx._replace(state="before_value"), i + 1
             else:

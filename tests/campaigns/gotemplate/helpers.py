@@ -20,7 +20,7 @@ SUB = {
         "big": 1000000,
         "tags": ["a", "b"],
         "nested": {"plan": {"name": "pro"}},
-        "quote": "O'Neil \"Q\"",
+        "quote": 'O\'Neil "Q"',
     },
     "created_at": datetime(2023, 1, 2, 3, 4, 5, tzinfo=UTC),
 }

@@ -28,7 +28,7 @@ CASES = [
     ("{{ .Subscriber.Attribs.tags }}", "[a b]"),
     ("{{ .Subscriber.Attribs.missing }}", ""),  # html/template prints nothing
     ("{{ .Subscriber.Attribs.quote }}", "O&#39;Neil &#34;Q&#34;"),
-    ("{{ .Subscriber.CreatedAt.Format \"2006-01-02\" }}", "2023-01-02"),
+    ('{{ .Subscriber.CreatedAt.Format "2006-01-02" }}', "2023-01-02"),
     ("{{ .Campaign.UUID }} {{ .Campaign.Name }}", "c-uuid March news"),
     ("{{ .Campaign.Subject }}", "News for March"),
     ("{{ .Campaign.FromEmail }}", "News &lt;news@example.com&gt;"),
@@ -42,7 +42,10 @@ CASES = [
     ("{{ ManageURL }}", "https://x.test/subscription/c-uuid/5f1d-u1?manage=true"),
     ("{{ MessageURL }}", "https://x.test/campaign/c-uuid/5f1d-u1"),
     ("{{ OptinURL }}", "https://x.test/subscription/optin/5f1d-u1"),
-    ("{{ TrackView }}", '<img src="https://x.test/campaign/c-uuid/5f1d-u1/px.png" alt="" />'),
+    (
+        "{{ TrackView }}",
+        '<img src="https://x.test/campaign/c-uuid/5f1d-u1/px.png" alt="" />',
+    ),
     (
         '<a href="{{ TrackLink "https://e.test/?a=1&b=2" }}">G</a>',
         '<a href="https://x.test/link/L1/c-uuid/5f1d-u1?u=https://e.test/?a=1&amp;b=2">G</a>',
@@ -69,64 +72,100 @@ CASES = [
         "{{ else }}Where do you live?{{ end }}",
         "You live in Bangalore!",
     ),
-    ('{{ if eq .Subscriber.Attribs.city "X" }}a{{ else if .Subscriber.Name }}b{{ end }}', "b"),
+    (
+        '{{ if eq .Subscriber.Attribs.city "X" }}a{{ else if .Subscriber.Name }}b{{ end }}',
+        "b",
+    ),
     ("{{ if .Subscriber.Attribs.missing }}a{{ else }}b{{ end }}", "b"),
     ('{{ if eq .Subscriber.Attribs.city "X" "Bengaluru" }}multi{{ end }}', "multi"),
     ("{{ if and .Subscriber.Name (not .Subscriber.Attribs.missing) }}y{{ end }}", "y"),
-    ("{{ or .Subscriber.Attribs.missing \"fallback\" }}", "fallback"),
+    ('{{ or .Subscriber.Attribs.missing "fallback" }}', "fallback"),
     ("{{ if gt .Subscriber.Attribs.projects 3 }}many{{ end }}", "many"),
-    ("{{ if ne .Subscriber.Status \"blocklisted\" }}ok{{ end }}", "ok"),
-    ("{{ range $i, $t := .Subscriber.Attribs.tags }}{{ $i }}:{{ $t }} {{ end }}", "0:a 1:b "),
+    ('{{ if ne .Subscriber.Status "blocklisted" }}ok{{ end }}', "ok"),
+    (
+        "{{ range $i, $t := .Subscriber.Attribs.tags }}{{ $i }}:{{ $t }} {{ end }}",
+        "0:a 1:b ",
+    ),
     ("{{ range .Subscriber.Attribs.none }}x{{ else }}empty{{ end }}", "empty"),
     ("{{ range $k, $v := .Subscriber.Attribs.nested }}{{ $k }}{{ end }}", "plan"),
     ("{{ with .Subscriber.Attribs.nested.plan }}{{ .name }}{{ end }}", "pro"),
     ("{{ with .Subscriber.Attribs.missing }}x{{ else }}none{{ end }}", "none"),
-    ("{{ $n := .Subscriber.FirstName }}{{ $n }}-{{ $n = \"B\" }}{{ $n }}", "Ann-B"),
-    ("{{ range $i, $t := .Subscriber.Attribs.tags }}{{ if $i }}{{ break }}{{ end }}{{ $t }}{{ end }}", "a"),
+    ('{{ $n := .Subscriber.FirstName }}{{ $n }}-{{ $n = "B" }}{{ $n }}', "Ann-B"),
+    (
+        "{{ range $i, $t := .Subscriber.Attribs.tags }}{{ if $i }}{{ break }}{{ end }}{{ $t }}{{ end }}",
+        "a",
+    ),
     ("a  {{- /* a comment */ -}}  b", "ab"),
-    ("a {{- \" x \" -}} b", "a x b"),
+    ('a {{- " x " -}} b', "a x b"),
     ("{{/* gone */}}x", "x"),
-    ('{{ define "hi" }}Hi {{ . }}{{ end }}{{ template "hi" .Subscriber.FirstName }}', "Hi Ann"),
+    (
+        '{{ define "hi" }}Hi {{ . }}{{ end }}{{ template "hi" .Subscriber.FirstName }}',
+        "Hi Ann",
+    ),
     ('{{ block "foot" . }}F {{ .Campaign.Name }}{{ end }}', "F March news"),
     # --- builtins
-    ("{{ len .Subscriber.Attribs.tags }} {{ len \"héllo\" }}", "2 6"),  # len counts bytes
+    ('{{ len .Subscriber.Attribs.tags }} {{ len "héllo" }}', "2 6"),  # len counts bytes
     ("{{ index .Subscriber.Attribs.tags 1 }}", "b"),
     ('{{ index .Subscriber.Attribs "city" }}', "Bengaluru"),
     ('{{ printf "%s has %d projects" .Subscriber.FirstName 5 }}', "Ann has 5 projects"),
-    ('{{ printf "%.2f|%5s|%-3s|%q" 3.14159 "ab" "c" "q" }}', "3.14|   ab|c  |&#34;q&#34;"),
-    ("{{ print 1 2 \"a\" 3 }}", "1 2a3"),
-    ("{{ println \"a\" 1 }}", "a 1\n"),
-    ("{{ html \"<a>\" }}", "&lt;a&gt;"),  # html stands in for the escaper: once
-    ("{{ \"<a>\" | html }}", "&lt;a&gt;"),
+    (
+        '{{ printf "%.2f|%5s|%-3s|%q" 3.14159 "ab" "c" "q" }}',
+        "3.14|   ab|c  |&#34;q&#34;",
+    ),
+    ('{{ print 1 2 "a" 3 }}', "1 2a3"),
+    ('{{ println "a" 1 }}', "a 1\n"),
+    ('{{ html "<a>" }}', "&lt;a&gt;"),  # html stands in for the escaper: once
+    ('{{ "<a>" | html }}', "&lt;a&gt;"),
     ('<a href="/?q={{ urlquery "a b" }}">', '<a href="/?q=a&#43;b">'),
-    ("{{ urlquery \"a b&c\" }}", "a&#43;b%26c"),
-    ("{{ js \"it's\" }}", "it\\&#39;s"),
-    ("{{ slice \"abcdef\" 1 3 }}", "bc"),
-    ("{{ 017 }} {{ 0x1F }} {{ 1_000 }} {{ 2.50 }} {{ 'a' }} {{ true }} {{ -3 }}", "15 31 1000 2.5 97 true -3"),
+    ('{{ urlquery "a b&c" }}', "a&#43;b%26c"),
+    ('{{ js "it\'s" }}', "it\\&#39;s"),
+    ('{{ slice "abcdef" 1 3 }}', "bc"),
+    (
+        "{{ 017 }} {{ 0x1F }} {{ 1_000 }} {{ 2.50 }} {{ 'a' }} {{ true }} {{ -3 }}",
+        "15 31 1000 2.5 97 true -3",
+    ),
     ("{{ `raw \\n` }}", "raw \\n"),
-    ("{{ \"tab\\tq\" }}", "tab\tq"),
+    ('{{ "tab\\tq" }}', "tab\tq"),
     # --- Sprig
-    ("{{ .Subscriber.FirstName | upper }} {{ lower \"ABC\" }}", "ANN abc"),
+    ('{{ .Subscriber.FirstName | upper }} {{ lower "ABC" }}', "ANN abc"),
     ('{{ title "hello wORLD o\'neil" }}', "Hello WORLD O&#39;Neil"),
-    ('{{ trim "  x  " }}|{{ trimAll "-" "--x--" }}|{{ trimPrefix "ab" "abc" }}|{{ trimSuffix "c" "abc" }}', "x|x|c|ab"),
+    (
+        '{{ trim "  x  " }}|{{ trimAll "-" "--x--" }}|{{ trimPrefix "ab" "abc" }}|{{ trimSuffix "c" "abc" }}',
+        "x|x|c|ab",
+    ),
     ('{{ .Subscriber.Attribs.missing | default "friend" }}', "friend"),
     ('{{ .Subscriber.FirstName | default "friend" }}', "Ann"),
     ('{{ replace "a" "o" "banana" }}', "bonono"),
     ('{{ if contains "gal" .Subscriber.Attribs.city }}y{{ end }}', "y"),
-    ('{{ if hasPrefix "Ben" .Subscriber.Attribs.city }}y{{ end }}{{ if hasSuffix "uru" .Subscriber.Attribs.city }}z{{ end }}', "yz"),
+    (
+        '{{ if hasPrefix "Ben" .Subscriber.Attribs.city }}y{{ end }}{{ if hasSuffix "uru" .Subscriber.Attribs.city }}z{{ end }}',
+        "yz",
+    ),
     ('{{ repeat 3 "ab" }}', "ababab"),
-    ('{{ substr 0 3 "hello" }} {{ trunc 2 "hello" }} {{ trunc -2 "hello" }}', "hel he lo"),
+    (
+        '{{ substr 0 3 "hello" }} {{ trunc 2 "hello" }} {{ trunc -2 "hello" }}',
+        "hel he lo",
+    ),
     ('{{ nospace "a b  c" }}', "abc"),
     ('{{ quote "a" }} {{ squote "b" }}', "&#34;a&#34; &#39;b&#39;"),
     ('{{ cat "a" 1 "b" }}', "a 1 b"),
     ('{{ join ", " .Subscriber.Attribs.tags }}', "a, b"),
     ('{{ (split "," "x,y")._1 }} {{ index (splitList "," "x,y") 0 }}', "y x"),
-    ("{{ toString 5 }}{{ empty \"\" }}{{ empty .Subscriber.Name }}", "5truefalse"),
+    ('{{ toString 5 }}{{ empty "" }}{{ empty .Subscriber.Name }}', "5truefalse"),
     ('{{ coalesce .Subscriber.Attribs.missing "" "c" }}', "c"),
     ('{{ ternary "yes" "no" true }}', "yes"),
-    ("{{ toJson .Subscriber.Attribs.nested }}", "{&#34;plan&#34;:{&#34;name&#34;:&#34;pro&#34;}}"),
-    ('{{ now | date "2006" }} {{ dateInZone "15:04" now "Asia/Kolkata" }}', "2024 19:37"),
-    ("{{ add 1 2 }} {{ sub 5 2 }} {{ mul 2 3 }} {{ div 7 2 }} {{ mod 7 2 }}", "3 3 6 3 1"),
+    (
+        "{{ toJson .Subscriber.Attribs.nested }}",
+        "{&#34;plan&#34;:{&#34;name&#34;:&#34;pro&#34;}}",
+    ),
+    (
+        '{{ now | date "2006" }} {{ dateInZone "15:04" now "Asia/Kolkata" }}',
+        "2024 19:37",
+    ),
+    (
+        "{{ add 1 2 }} {{ sub 5 2 }} {{ mul 2 3 }} {{ div 7 2 }} {{ mod 7 2 }}",
+        "3 3 6 3 1",
+    ),
 ]
 
 
@@ -162,10 +201,10 @@ def test_it_renders_listmonk_default_template_shape():
         '<div class="footer"><p>{{ L.T "email.unsubHelp" }}\n'
         '<a href="{{ UnsubscribeURL }}" style="color: #888;">{{ L.T "email.unsub" }}</a></p>\n'
         "<!-- the pixel -->\n"
-        "</div><div class=\"gutter\">&nbsp;{{ TrackView }}</div>\n</body></html>\n"
+        '</div><div class="gutter">&nbsp;{{ TrackView }}</div>\n</body></html>\n'
     )
-    from campaigns.gotemplate import GoTemplate
     from campaigns.dialects import GoInput
+    from campaigns.gotemplate import GoTemplate
     from tests.campaigns.gotemplate.helpers import NOW, context
 
     data = GoInput(context(), lambda: NOW)
@@ -175,7 +214,7 @@ def test_it_renders_listmonk_default_template_shape():
     assert html == (
         "<!doctype html>\n<html><body>\n"
         '<div class="wrap"><p>Hi Ann</p></div>\n'
-        "<div class=\"footer\"><p>Don&#39;t want to receive these e-mails?\n"
+        '<div class="footer"><p>Don&#39;t want to receive these e-mails?\n'
         '<a href="https://x.test/subscription/c-uuid/5f1d-u1" style="color: #888;">'
         "Unsubscribe</a></p>\n\n"
         '</div><div class="gutter">&nbsp;<img src="https://x.test/campaign/c-uuid/'

@@ -35,12 +35,13 @@ GO_KEYWORDS = {"template", "if", "range", "with", "define", "block", "end", "els
 LISTMONK_FUNCS = {"UnsubscribeURL", "ManageURL", "MessageURL", "OptinURL", "TrackView",
                   "TrackLink", "Date", "Safe", "L"}  # fmt: skip
 _ACTION = re.compile(r"\{\{(-?)(.*?)(-?)\}\}", re.S)
+_GO_OPENING = re.compile(r"\{\{-?\s*(?:[.$(]|/\*)")  # even when never closed
 
 
 def dialect(source: str) -> str:
     if "{%" in source or "{#" in source:
         return DJANGO
-    if "@TrackLink" in source:
+    if "@TrackLink" in source or _GO_OPENING.search(source):
         return GO
     for m in _ACTION.finditer(source):
         inner = m.group(2).strip()

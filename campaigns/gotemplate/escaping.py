@@ -71,21 +71,17 @@ def url_filter(value: Any) -> str:
     return text
 
 
+# Go's processURLOnto: percent-encode each UTF-8 byte outside the allowed set
+# (lower-case hex); the normaliser keeps reserved characters and valid %xx.
+_URL_NORM_BAD = re.compile(r"[^A-Za-z0-9\-._~!#$&*+,/:;=?@\[\]%]|%(?![0-9a-fA-F]{2})")
+_URL_ESC_BAD = re.compile(r"[^A-Za-z0-9\-._~]")
+
+
 def _url_process(text: str, norm: bool) -> str:
-    out: list[str] = []
-    data = text.encode("utf-8")
-    keep = b"!#$&*+,/:;=?@[]" if norm else b""
-    for i, byte in enumerate(data):
-        c = bytes((byte,))
-        if (c.isalnum() and byte < 0x80) or c in b"-._~" or (c in keep and keep):
-            out.append(chr(byte))
-        elif (
-            c == b"%" and norm and re.fullmatch(rb"[0-9a-fA-F]{2}", data[i + 1 : i + 3])
-        ):
-            out.append("%")
-        else:
-            out.append(f"%{byte:02x}")
-    return "".join(out)
+    raw = text.encode("utf-8").decode("latin-1")  # one char per byte
+    return (_URL_NORM_BAD if norm else _URL_ESC_BAD).sub(
+        lambda m: f"%{ord(m.group(0)[0]):02x}", raw
+    )
 
 
 def url_normalizer(value: Any) -> str:

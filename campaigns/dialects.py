@@ -41,8 +41,13 @@ _GO_OPENING = re.compile(r"\{\{-?\s*(?:[.$(]|/\*)")  # even when never closed
 def dialect(source: str) -> str:
     if "{%" in source or "{#" in source:
         return DJANGO
-    if "@TrackLink" in source or _GO_OPENING.search(source):
+    if "@TrackLink" in source or first_go_action(source) is not None:
         return GO
+    return DJANGO
+
+
+def first_go_action(source: str) -> re.Match[str] | None:
+    """The first action that only Go's syntax reads (rule 2 above)."""
     for m in _ACTION.finditer(source):
         inner = m.group(2).strip()
         if (
@@ -50,16 +55,16 @@ def dialect(source: str) -> str:
             or m.group(3)
             or inner.startswith(("/*", ".", "$", "(", '"', "`"))
         ):
-            return GO
+            return m
         words = inner.split()
         if not words:
             continue
         head = re.split(r"[.|:]", words[0], maxsplit=1)[0]
         if head in GO_KEYWORDS or head in LISTMONK_FUNCS:
-            return GO
+            return m
         if head in FUNCS and len(words) > 1 and "|" not in words[0]:
-            return GO
-    return DJANGO
+            return m
+    return _GO_OPENING.search(source)  # "{{ .X" never closed is Go too
 
 
 def compile_django(source: str) -> Template:

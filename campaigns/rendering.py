@@ -27,6 +27,7 @@ from campaigns.dialects import (
     Part,
     compile_django,
     dialect,
+    first_go_action,
     track_view_html,
 )
 from campaigns.gotemplate import GoTemplate, GoTemplateError
@@ -102,6 +103,14 @@ def check_template(source: str, *, kind: str = "body") -> None:
             engines_debug().from_string(source)
         except TemplateSyntaxError as err:
             raise _from_django(err) from None
+        go = first_go_action(source)
+        if go is not None:  # Django would print it as nothing
+            raise TemplateError(
+                "listmonk (Go) syntax in a template written in Django syntax (it has "
+                "{% %} or {# #}); use one language",
+                line=source.count("\n", 0, go.start()) + 1,
+                expression=go.group(0)[:80],
+            )
         found = len(_CONTENT_DJANGO.findall(source))
     if kind == "campaign" and found != 1:
         how = "does not contain it" if not found else f"contains it {found} times"

@@ -211,3 +211,9 @@ def test_check_template_refuses_unknown_kinds():
 def test_it_uses_links_for_the_default_unsubscribe_url():
     out = render(body='<a href="{{ UnsubscribeURL }}">u</a>')
     assert out.html == '<a href="' + LINKS.unsubscribe + '">u</a>'
+
+
+def test_check_template_refuses_go_actions_in_a_django_template():
+    with pytest.raises(TemplateError, match="use one language") as info:
+        check_template("<p>\n{% if 1 %}{{ .Subscriber.Name }}{% endif %}")
+    assert (info.value.line, info.value.expression) == (2, "{{ .Subscriber.Name }}")

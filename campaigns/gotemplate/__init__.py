@@ -51,6 +51,12 @@ class GoTemplate:
     """
 
     def __init__(self, source: str, *, html: bool = True, content: str | None = None):
+        try:
+            self._compile(source, html, content)
+        except RecursionError:
+            raise GoTemplateError("template nests too deeply") from None
+
+    def _compile(self, source: str, html: bool, content: str | None) -> None:
         main, templates = parse(expand_shorthands(source), FUNCS)
         self.content_calls = count_calls(main, "content")
         if content is not None:

@@ -10,6 +10,7 @@ and the reflection helpers.
 from __future__ import annotations
 
 import json
+import math
 import re
 from datetime import datetime
 from typing import Any
@@ -20,7 +21,6 @@ from campaigns.gotemplate.functions import (
     Env,
     FuncError,
     _cap,
-    _int_index,
     _str,
     fn,
     truth,
@@ -201,7 +201,10 @@ def _atoi(value: Any) -> int:
 
 @fn("int")
 def _int(value: Any) -> int:
-    return int(_num(value))
+    number = _num(value)
+    if isinstance(number, float) and not math.isfinite(number):
+        return -(2**63)  # what Go's conversion gives on amd64
+    return int(_i64(int(number)))
 
 
 @fn("float64")
@@ -209,22 +212,38 @@ def _float(value: Any) -> float:
     return float(_num(value))
 
 
+def _i64(value: int | float) -> int | float:
+    """Go's int64 wraps around; Python's ints would grow without bound (and a
+    loop squaring a number would hang the render)."""
+    if isinstance(value, int) and not -(2**63) <= value < 2**63:
+        return (value + 2**63) % 2**64 - 2**63
+    return value
+
+
 @fn("add")
 def _add(*args: Any) -> int | float:
-    return sum(_num(a) for a in args)
+    out: int | float = 0
+    for a in args:
+        out = _i64(out + _num(a))
+    return out
 
 
 @fn("sub")
 def _sub(a: Any, b: Any) -> int | float:
-    return _num(a) - _num(b)
+    return _i64(_num(a) - _num(b))
 
 
 @fn("mul")
 def _mul(*args: Any) -> int | float:
     out: int | float = 1
     for a in args:
-        out *= _num(a)
+        out = _i64(out * _num(a))
     return out
+
+
+def _quotient(x: int, y: int) -> int:
+    q = abs(x) // abs(y)  # Go truncates toward zero
+    return q if (x < 0) == (y < 0) else -q
 
 
 @fn("div")
@@ -232,7 +251,9 @@ def _div(a: Any, b: Any) -> int | float:
     x, y = _num(a), _num(b)
     if not y:
         raise FuncError("integer divide by zero")
-    return x // y if isinstance(x, int) and isinstance(y, int) else x / y
+    if isinstance(x, int) and isinstance(y, int):
+        return _i64(_quotient(x, y))
+    return x / y
 
 
 @fn("mod")
@@ -240,7 +261,7 @@ def _mod(a: Any, b: Any) -> int:
     x, y = int(_num(a)), int(_num(b))
     if not y:
         raise FuncError("integer divide by zero")
-    return x % y
+    return x - y * _quotient(x, y)  # the sign of the dividend, as in Go
 
 
 @fn("max")
@@ -377,6 +398,3 @@ def _date_in_zone(env: Env, layout: Any, value: Any, zone: Any) -> str:
     except (ZoneInfoNotFoundError, ValueError):
         tz = ZoneInfo("UTC")  # Sprig falls back to UTC on an unknown zone
     return format_time(_time(value, env).astimezone(tz), _str(layout))
-
-
-_ = _int_index  # shared with functions.index; imported for symmetry

@@ -79,3 +79,16 @@ def test_it_bounds_recursion():
 def test_it_bounds_range_over_a_huge_number():
     with pytest.raises(GoTemplateError, match="steps"):
         go("{{ range 100000000 }}{{ end }}")
+
+
+def test_it_wraps_integers_like_go_instead_of_growing_them():
+    src = "{{ $x := 3 }}{{ range 200 }}{{ $x = mul $x $x }}{{ end }}{{ lt $x 10000000000000000000 }}"
+    assert go(src) == "true"  # int64 arithmetic: the product never grows past 2**63
+
+
+def test_it_refuses_templates_nested_too_deeply():
+    deep = "{{ if 1 }}" * 2000 + "x" + "{{ end }}" * 2000
+    with pytest.raises(GoTemplateError, match="nests too deeply"):
+        go(deep)
+    with pytest.raises(GoTemplateError, match="nests too deeply"):
+        go("{{ " + "(" * 3000 + "1" + ")" * 3000 + " }}")

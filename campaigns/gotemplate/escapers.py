@@ -94,15 +94,28 @@ def js_str_escaper(value: Any) -> str:
     return stringify(value).translate(_JS_STR)
 
 
+def _plain(value: Any) -> Any:
+    """A Go value as JSON would marshal it (html/template JSON-encodes values
+    written into scripts)."""
+    if value is MISSING:
+        return None
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return stringify(value)
+
+
 def js_val_escaper(value: Any) -> str:
     if value is None or value is MISSING:
         return " null "
     if isinstance(value, bool | int | float) and not isinstance(value, SafeHTML):
         return " " + sprint_value(value) + " "
-    if isinstance(value, str):
-        text = json.dumps(str(value))
-    else:
-        text = json.dumps(stringify(value))
+    text = json.dumps(_plain(value), ensure_ascii=False, separators=(",", ":"))
     for ch, rep in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
                     ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):  # fmt: skip
         text = text.replace(ch, rep)

@@ -293,9 +293,9 @@ def _function(
 # What a template may call on the values it holds (methods, not attributes).
 def _method(value: Any, name: str, args: list[Any]) -> Any:
     if isinstance(value, I18n) and name in I18n.METHODS:
-        if len(args) != 1:
+        if len(args) != 1 and (name == "T" or not args):
             raise _Fail(f"wrong number of args for {name}: want 1 got {len(args)}")
-        return value.T(args[0])
+        return value.T(args[0]) if name == "T" else value.Ts(*args)
     if isinstance(value, GoTime):
         t = value.value
         simple = {"Year": t.year, "Month": t.month, "Day": t.day, "Hour": t.hour,

@@ -95,7 +95,7 @@ def _not(value: Any) -> bool:
 def _len(value: Any) -> int:
     if isinstance(value, str):
         return len(value.encode("utf-8"))  # Go counts bytes
-    if isinstance(value, dict | list | tuple):
+    if isinstance(value, dict | list | tuple) and not isinstance(value, GoStruct):
         return len(value)
     raise FuncError(f"len of type {go_type(value)}")
 
@@ -281,7 +281,7 @@ class I18n:
         "email.optin.confirmSubHelp": "Confirm your subscription by clicking the below button.",
         "email.optin.confirmSubInfo": "You have been added to the following lists:",
         "email.optin.confirmSubTitle": "Confirm subscription",
-        "email.optin.confirmSubWelcome": "Hi",
+        "email.optin.confirmSubWelcome": "Hi {name},",
         "email.optin.privateList": "Private list",
         "email.data.title": "Your data",
         "email.data.info": "A copy of all data recorded on you is attached as a file in "
@@ -290,11 +290,18 @@ class I18n:
         "globals.terms.campaign": "Campaign",
     }
 
-    METHODS = ("T",)
+    METHODS = ("T", "Ts")
 
     def T(self, key: Any) -> str:  # noqa: N802 (listmonk's name)
         key = _str(key)
         return self.STRINGS.get(key, key)
+
+    def Ts(self, key: Any, *params: Any) -> str:  # noqa: N802
+        """L.Ts "key" "name" value ...: the string with {name} filled in."""
+        text = self.T(key)
+        for i in range(0, len(params) - 1, 2):
+            text = text.replace("{" + _str(params[i]) + "}", _str(params[i + 1]))
+        return text
 
 
 I18N = I18n()

@@ -59,6 +59,7 @@ RENDER = [
         "nil pointer evaluating interface {}.deeper",
     ),
     ("{{ len 3 }}", "len of type int"),
+    ("{{ len .Subscriber }}", "len of type models.Subscriber"),
     ("{{ div 1 0 }}", "divide by zero"),
     ('{{ L.T "a" "b" }}', "wrong number of args for T"),
 ]

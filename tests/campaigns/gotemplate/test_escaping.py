@@ -62,6 +62,11 @@ CASES = [
         "<script>var v = 'it\\u0027s \\u003cb\\u003e';</script>",
     ),
     ('<a onclick="f({{ .V }})">', "x", '<a onclick="f(&#34;x&#34;)">'),
+    (
+        "<script>var v = {{ .V }};</script>",
+        {"a": [1, "<"]},
+        '<script>var v = {"a":[1,"\\u003c"]};</script>',
+    ),
     # CSS
     ('<p style="color: {{ .V }}">', "red", '<p style="color: red">'),
     (

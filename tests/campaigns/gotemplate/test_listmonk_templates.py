@@ -66,6 +66,10 @@ CASES = [
     ('{{ L.T "email.unsubHelp" }}', "Don&#39;t want to receive these e-mails?"),
     ('{{ L.T "email.optin.confirmSub" }}', "Confirm subscription"),
     ('{{ L.T "email.no.such" }}', "email.no.such"),
+    (
+        '{{ L.Ts "email.optin.confirmSubWelcome" "name" .Subscriber.FirstName }}',
+        "Hi Ann,",
+    ),
     # --- control flow (the docs' example campaign body)
     (
         '{{ if eq .Subscriber.Attribs.city "Bengaluru" }}You live in Bangalore!'

@@ -320,7 +320,11 @@ def _field_chain(value: Any, chain: tuple[str, ...], args: list[Any]) -> Any:
             value = value[name]
         elif isinstance(value, dict):
             value = value.get(name, MISSING)
-        elif value is None or value is MISSING:
+        elif value is MISSING:
+            # Go: a field of a missing map entry is missing too (no error)...
+            continue
+        elif value is None:
+            # ...but a field of a nil value (a JSON null) is an error.
             raise _Fail(f"nil pointer evaluating interface {{}}.{name}")
         else:
             value = _method(value, name, call_args)

@@ -21,6 +21,7 @@ SUB = {
         "tags": ["a", "b"],
         "nested": {"plan": {"name": "pro"}},
         "quote": 'O\'Neil "Q"',
+        "null": None,
     },
     "created_at": datetime(2023, 1, 2, 3, 4, 5, tzinfo=UTC),
 }

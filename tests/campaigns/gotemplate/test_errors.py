@@ -55,7 +55,7 @@ RENDER = [
     ("{{ TrackLink }}", "wrong number of args for TrackLink: want at least 1 got 0"),
     ("{{ lt .Subscriber.Name 3 }}", "incompatible types for comparison"),
     (
-        "{{ .Subscriber.Attribs.missing.deeper }}",
+        "{{ .Subscriber.Attribs.null.deeper }}",
         "nil pointer evaluating interface {}.deeper",
     ),
     ("{{ len 3 }}", "len of type int"),

@@ -27,6 +27,8 @@ CASES = [
     ("{{ .Subscriber.Attribs.nested.plan.name }}", "pro"),
     ("{{ .Subscriber.Attribs.tags }}", "[a b]"),
     ("{{ .Subscriber.Attribs.missing }}", ""),  # html/template prints nothing
+    ("{{ .Subscriber.Attribs.missing.deeper.still }}", ""),  # so for its fields
+    ("{{ with .Subscriber.Attribs.missing.deeper }}x{{ else }}none{{ end }}", "none"),
     ("{{ .Subscriber.Attribs.quote }}", "O&#39;Neil &#34;Q&#34;"),
     ('{{ .Subscriber.CreatedAt.Format "2006-01-02" }}', "2023-01-02"),
     ("{{ .Campaign.UUID }} {{ .Campaign.Name }}", "c-uuid March news"),

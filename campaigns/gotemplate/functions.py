@@ -287,6 +287,7 @@ class I18n:
         "email.data.info": "A copy of all data recorded on you is attached as a file in "
         "JSON format. It can be viewed in a text editor.",
         "public.unsubTitle": "Unsubscribe",
+        "public.poweredBy": "Powered by",
         "globals.terms.campaign": "Campaign",
     }
 

@@ -226,3 +226,22 @@ def test_it_renders_listmonk_default_template_shape():
         '</div><div class="gutter">&nbsp;<img src="https://x.test/campaign/c-uuid/'
         '5f1d-u1/px.png" alt="" /></div>\n</body></html>\n'
     )
+
+
+def test_it_renders_listmonk_sample_tx_template_shape():
+    source = (
+        "<p>Hello {{ .Subscriber.Name }}</p>\n<p>\n"
+        "    <strong>Order number: </strong> {{ .Tx.Data.order_id }}<br />\n"
+        "    <strong>Shipping date: </strong> {{ .Tx.Data.shipping_date }}<br />\n</p>\n"
+        '<p>{{ L.T "public.poweredBy" }} <a href="https://listmonk.app">listmonk</a></p>\n'
+        "{{ .Tx.Data.note | Safe }}"
+    )
+    out = go(source, tx_data={"order_id": 1234, "shipping_date": "2024-03-06",
+                              "note": "<i>fragile</i>"})  # fmt: skip
+    assert out == (
+        "<p>Hello Ann Marie &lt;b&gt;&amp;</p>\n<p>\n"
+        "    <strong>Order number: </strong> 1234<br />\n"
+        "    <strong>Shipping date: </strong> 2024-03-06<br />\n</p>\n"
+        '<p>Powered by <a href="https://listmonk.app">listmonk</a></p>\n'
+        "<i>fragile</i>"
+    )

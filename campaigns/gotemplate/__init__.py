@@ -58,7 +58,10 @@ class GoTemplate:
 
     def _compile(self, source: str, html: bool, content: str | None) -> None:
         main, templates = parse(expand_shorthands(source), FUNCS)
-        self.content_calls = count_calls(main, "content")
+        # listmonk looks for the placeholder anywhere, defined blocks included.
+        self.content_calls = count_calls(main, "content") + sum(
+            count_calls(tree, "content") for tree in templates.values()
+        )
         if content is not None:
             body, body_defines = parse(expand_shorthands(content), FUNCS)
             templates.update(body_defines)

@@ -167,6 +167,11 @@ def test_it_renders_tx_templates():
 
 def test_check_template_accepts_both_dialects():
     check_template(GO_WRAPPER, kind="campaign")
+    check_template(
+        '{{ define "body" }}<main>{{ template "content" . }}</main>{{ end }}'
+        '{{ template "body" . }}',
+        kind="campaign",
+    )
     check_template("<div>{{ content }}</div>", kind="campaign")
     check_template("Hi {{ .Subscriber.Name }}", kind="subject")
     check_template("{% if subscriber.name %}x{% endif %}", kind="body")

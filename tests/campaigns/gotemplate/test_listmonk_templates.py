@@ -245,3 +245,22 @@ def test_it_renders_listmonk_sample_tx_template_shape():
         '<p>Powered by <a href="https://listmonk.app">listmonk</a></p>\n'
         "<i>fragile</i>"
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "first", "last"),
+    [
+        ("Ann Lee", "Ann", "Lee"),
+        ("Jo Ann Smith", "Ann", "Smith"),  # chunks of 2 bytes or less are skipped
+        ("Al Bo", "Al Bo", "Al Bo"),  # none longer: the whole name
+        ("Zoë", "Zoë", "Zoë"),  # 4 bytes in UTF-8
+        ("", "", ""),
+    ],
+)
+def test_it_splits_names_like_listmonk(name, first, last):
+    from tests.campaigns.gotemplate.helpers import SUB
+
+    sub = {**SUB, "name": name}
+    assert go("{{ .Subscriber.FirstName }}|{{ .Subscriber.LastName }}", sub=sub) == (
+        f"{first}|{last}"
+    )

@@ -172,7 +172,9 @@ def send_tx(data: dict[str, Any], attachments: Sequence[Attachment] = ()) -> int
         try:
             rendered = renderer.render(context)
         except TemplateError as err:
-            raise CampaignError("template_id", f"template {template.pk}: {err}") from None
+            raise CampaignError(
+                "template_id", f"template {template.pk}: {err}"
+            ) from None
         mail_headers = dict(headers)
         if r.subscriber is not None:
             mail_headers[SUBSCRIBER_HEADER] = str(r.subscriber.uuid)

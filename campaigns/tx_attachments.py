@@ -103,4 +103,5 @@ def read_attachments(files: Iterable[UploadedFile]) -> list[Attachment]:
 
 
 def _mib(n: int) -> str:
-    return f"{n / (1024 * 1024):g} MiB"
+    mib = 1024 * 1024
+    return f"{n // mib} MiB" if n % mib == 0 else f"{n} bytes"

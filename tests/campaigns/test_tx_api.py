@@ -113,7 +113,9 @@ def test_plain_and_markdown_content_types_and_altbody(
     tx_sink, post_tx, make_tx_template, ann
 ):
     tpl = make_tx_template(body="# Hi {{ subscriber.name }}\n\n**bold**")
-    r = post_tx({"subscriber_id": ann.pk, "template_id": tpl.pk, "content_type": "plain"})
+    r = post_tx(
+        {"subscriber_id": ann.pk, "template_id": tpl.pk, "content_type": "plain"}
+    )
     assert r.status_code == 200, r.content
     plain = tx_sink.messages[-1]
     assert plain.get_body(("html",)) is None
@@ -140,7 +142,9 @@ def test_plain_and_markdown_content_types_and_altbody(
     "form",
     ["subscriber_email", "subscriber_id", "subscriber_emails", "subscriber_ids"],
 )
-def test_every_recipient_form_in_default_mode(post_tx, make_tx_template, ann, bob, form):
+def test_every_recipient_form_in_default_mode(
+    post_tx, make_tx_template, ann, bob, form
+):
     tpl = make_tx_template()
     value = {
         "subscriber_email": "ann@example.com",

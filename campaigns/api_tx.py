@@ -16,8 +16,9 @@ from campaigns.api import api_error, get_campaign
 from campaigns.services import CampaignError
 from campaigns.tx_attachments import check_request_size, read_attachments
 from stmails.api.errors import BadRequest
+from stmails.api.paging import page_envelope, parse_paging, reject_unknown_params
 from stmails.api.schema import ANY_OBJECT, ID, ID_LIST, PAGING, TEXT, TEXT_LIST, obj
-from stmails.lib.input_checks import InvalidInput, loads_json, parse_bounded_int
+from stmails.lib.input_checks import InvalidInput, loads_json
 from subscribers.api import body_object
 
 
@@ -94,13 +95,9 @@ class TxMessagesView(APIView):
 
     def get(self, request: Request) -> Response:
         query = request.query_params
+        reject_unknown_params(query, ("status", "template_id"))
+        page, per_page = parse_paging(query)
         try:
-            page = parse_bounded_int(
-                query.get("page") or "1", "page", minimum=1, maximum=10**6
-            )
-            per_page = parse_bounded_int(
-                query.get("per_page") or "20", "per_page", minimum=1, maximum=500
-            )
             found = tx_log.find_messages(
                 status=query.get("status") or "",
                 template_id=query.get("template_id") or "",
@@ -108,15 +105,15 @@ class TxMessagesView(APIView):
         except InvalidInput as err:
             raise BadRequest(err.field, err.message) from None
         total = found.count()
-        rows = list(found[(page - 1) * per_page : page * per_page])
+        if per_page is not None:
+            found = found[(page - 1) * per_page : page * per_page]
+        rows = list(found)
         names = tx_log.template_names(rows)
         return Response(
-            {
-                "data": {
-                    "results": [tx_log.message_json(m, names) for m in rows],
-                    "total": total,
-                    "per_page": per_page,
-                    "page": page,
-                }
-            }
+            page_envelope(
+                [tx_log.message_json(m, names) for m in rows],
+                total=total,
+                page=page,
+                per_page=per_page,
+            )
         )

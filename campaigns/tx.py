@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import transaction
-from django.template import TemplateSyntaxError
+from django.template import TemplateDoesNotExist, TemplateSyntaxError
 
 from campaigns.models import Template
 from campaigns.rendering import (
@@ -44,6 +44,9 @@ from stmails.outbox import queue_mail
 from subscribers.links import unsubscribe_url
 
 TX_CONTENT_TYPES = ("html", "markdown", "plain")
+# What a template can raise while compiling or rendering: a 400, never a 500
+# ({% include "missing.html" %} only fails at render time).
+RENDER_ERRORS = (TemplateError, TemplateSyntaxError, TemplateDoesNotExist)
 MESSENGERS = ("email",)
 
 
@@ -139,8 +142,13 @@ def _renderer(
             subject=subject,
             altbody=altbody,
         )
-    except (TemplateError, TemplateSyntaxError) as err:
-        raise CampaignError("template_id", f"{tpl}: {err}") from None
+    except RENDER_ERRORS as err:
+        raise _render_error(template, err) from None
+
+
+def _render_error(template: Template, err: Exception) -> CampaignError:
+    said = f"no template {err}" if isinstance(err, TemplateDoesNotExist) else err
+    return CampaignError("template_id", f"template {template.pk}: {said}")
 
 
 def _links(recipient: Recipient, root: str) -> MailLinks:
@@ -171,10 +179,8 @@ def send_tx(data: dict[str, Any], attachments: Sequence[Attachment] = ()) -> int
         )
         try:
             rendered = renderer.render(context)
-        except TemplateError as err:
-            raise CampaignError(
-                "template_id", f"template {template.pk}: {err}"
-            ) from None
+        except RENDER_ERRORS as err:
+            raise _render_error(template, err) from None
         mail_headers = dict(headers)
         if r.subscriber is not None:
             mail_headers[SUBSCRIBER_HEADER] = str(r.subscriber.uuid)

@@ -312,6 +312,17 @@ def test_a_broken_template_is_refused_naming_the_expression(
     assert not OutgoingMail.objects.exists()
 
 
+def test_a_template_failing_at_render_time_is_refused(post_tx, make_tx_template, ann):
+    tpl = make_tx_template(body='<p>{% include "missing.html" %}</p>')
+    r = post_tx({"subscriber_id": ann.pk, "template_id": tpl.pk}, send=False)
+    assert r.status_code == 400
+    assert (
+        r.json()["message"]
+        == f"template_id: template {tpl.pk}: no template missing.html"
+    )
+    assert not OutgoingMail.objects.exists()
+
+
 def test_it_needs_api_auth(client, make_tx_template):
     tpl = make_tx_template()
     body = f'{{"subscriber_email": "a@example.com", "template_id": {tpl.pk}}}'

@@ -114,3 +114,68 @@ def test_the_api_refuses_bad_queries(api_client, query, message):
     r = api_client.get(f"/api/tx/messages?{query}")
     assert r.status_code == 400
     assert r.json()["message"].startswith(message)
+
+
+# --- "Send a test transactional mail" ----------------------------------------------
+
+
+def test_the_test_form_queues_a_tx_mail(
+    client_alice, make_tx_template, make_subscriber
+):
+    ann = make_subscriber(email="ann@example.com", name="Ann")
+    tpl = make_tx_template(
+        name="Reset",
+        subject="Reset",
+        body="<p>{{ subscriber.name }} {{ tx_data.code }}</p>",
+    )
+    page = client_alice.get("/campaigns/tx").content.decode()
+    assert 'id="tx-test"' in page and "Reset</option>" in page
+    r = client_alice.post(
+        "/campaigns/tx/test",
+        {"template": tpl.pk, "email": "ANN@example.com", "data": '{"code": "x1"}'},
+    )
+    assert r.status_code == 302
+    mail = OutgoingMail.objects.get()
+    assert (mail.kind, mail.to_email, mail.subscriber_id, mail.template_id) == (
+        "tx", ann.email, ann.pk, tpl.pk,
+    )  # fmt: skip
+    assert "<p>Ann x1</p>" in mail.html
+    # Any address works, as listmonk's fallback mode.
+    r = client_alice.post(
+        "/campaigns/tx/test", {"template": tpl.pk, "email": "someone@example.net"}
+    )
+    assert r.status_code == 302
+    assert OutgoingMail.objects.filter(to_email="someone@example.net").exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "error"),
+    [
+        ({"email": "nope"}, "email", "Enter a valid email address."),
+        ({"data": "[1]"}, "data", "must be a JSON object"),
+        ({"data": "{oops"}, "data", "is not valid JSON"),
+        ({"template": "999999"}, "template", "Select a valid choice."),
+    ],
+)
+def test_the_test_form_shows_errors_beside_the_field(
+    client_alice, make_tx_template, data, field, error
+):
+    tpl = make_tx_template()
+    form = {"template": tpl.pk, "email": "a@example.com", "data": "", **data}
+    r = client_alice.post("/campaigns/tx/test", form)
+    assert r.status_code == 400
+    html = r.content.decode()
+    assert f'id="id_{field}-error"' in html
+    assert error in html
+    assert not OutgoingMail.objects.exists()
+
+
+def test_a_template_error_shows_beside_the_template(client_alice, make_tx_template):
+    tpl = make_tx_template(body='{% include "missing.html" %}')
+    r = client_alice.post(
+        "/campaigns/tx/test", {"template": tpl.pk, "email": "a@example.com"}
+    )
+    assert r.status_code == 400
+    html = r.content.decode()
+    assert 'id="id_template-error"' in html and "no template missing.html" in html
+    assert not OutgoingMail.objects.exists()

@@ -329,3 +329,22 @@ def test_it_needs_api_auth(client, make_tx_template):
     r = client.post("/api/tx", data=body, content_type="application/json")
     assert r.status_code in (401, 403)
     assert not OutgoingMail.objects.exists()
+
+
+def test_a_subscriber_gets_an_unsubscribe_link_an_external_address_none(
+    post_tx, make_tx_template, ann
+):
+    tpl = make_tx_template(body="<p>[{{ unsubscribe_url }}]</p>")
+    for mode in ("default", "external"):
+        r = post_tx(
+            {
+                "subscriber_email": ann.email,
+                "subscriber_mode": mode,
+                "template_id": tpl.pk,
+            },
+            send=False,
+        )
+        assert r.status_code == 200, r.content
+    known, external = OutgoingMail.objects.order_by("id")
+    assert "[http" in known.html and "/unsubscribe/" in known.html
+    assert "<p>[]</p>" in external.html

@@ -65,6 +65,13 @@ def as_headers(name: str, value) -> list:
     return value
 
 
+def as_retry_delay(name: str, value) -> str:
+    """listmonk's msg_retry_delay; empty (a cleared form field) is its 10ms default."""
+    if value == "":
+        return SMTP_DEFAULTS["msg_retry_delay"]
+    return as_duration(name, value)
+
+
 def as_from_address(name: str, value) -> str:
     """An address (news@example.com) or a domain (example.com, "@example.com")."""
     import re
@@ -109,7 +116,7 @@ SMTP_SERVER = as_object(
         "idle_timeout": as_duration,
         "wait_timeout": as_duration,
         "max_msg_retries": as_int(0, 100),
-        "msg_retry_delay": as_duration,
+        "msg_retry_delay": as_retry_delay,
         "email_headers": as_headers,
         "from_addresses": as_list_of(as_from_address, max_items=100),
     },

@@ -39,6 +39,13 @@ from stmails.models import SettingsChange, UnusedSetting
 log = logging.getLogger(__name__)
 
 SECRET_SUFFIXES = ("password", "key", "secret", "token")
+# listmonk's key namespaces: an unknown key there is listmonk's (or a later
+# listmonk's) and is stored. In a namespace only stmails has (alerts., probe.,
+# campaign., ...) an unknown key is a typo or a removed key: still refused.
+LISTMONK_NAMESPACES = frozenset(
+    ("app", "privacy", "security", "upload", "smtp", "messengers", "bounce",
+     "appearance", "maintenance", "subscriber", "waha", "webhooks")
+)  # fmt: skip
 KEY_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,99}")
 MAX_KEYS = 500
 MAX_DEPTH = 8
@@ -100,17 +107,24 @@ def _depth(value: Any, level: int = 0) -> int:
     return level
 
 
+def _own_namespaces() -> set[str]:
+    return {k.split(".", 1)[0] for k in REGISTRY} - LISTMONK_NAMESPACES
+
+
 def check_unknown(unknown: dict[str, Any]) -> None:
     """Unknown keys are stored as sent, within limits (any JSON value)."""
     import json
 
     if len(unknown) > MAX_KEYS:
         raise SettingsError("settings", f"at most {MAX_KEYS} unknown keys")
+    own = _own_namespaces()
     for name, value in unknown.items():
         if not KEY_NAME.fullmatch(name):
             raise SettingsError(
                 name[:100], "is not a settings key name (letters, digits, . _ -)"
             )
+        if name.split(".", 1)[0] in own:
+            raise SettingsError(name, "unknown settings key")
         if _depth(value) > MAX_DEPTH:
             raise SettingsError(name, f"nested deeper than {MAX_DEPTH} levels")
         if len(json.dumps(value)) > MAX_VALUE_CHARS:
@@ -170,14 +184,15 @@ def adopt() -> list[str]:
     """Move stored rows of keys registered since into `settings`; returns
     the adopted keys. Idempotent; a refused value stays and is logged."""
     adopted = []
-    for row in UnusedSetting.objects.filter(key__in=list(REGISTRY)):
+    rows = UnusedSetting.objects.filter(key__in=list(REGISTRY))
+    for name, value in rows.values_list("key", "value"):
         try:
-            plain = _secrets(row.value, crypto.decrypt, looks_secret(row.key))
+            plain = _secrets(value, crypto.decrypt, looks_secret(name))
             with transaction.atomic():
-                update_settings({row.key: plain})
-                row.delete()
+                update_settings({name: plain})
+                UnusedSetting.objects.filter(key=name).delete()
         except (SettingsError, crypto.DecryptionError) as e:
-            log.warning("stored settings key %s not adopted: %s", row.key, e)
+            log.warning("stored settings key %s not adopted: %s", name, e)
             continue
-        adopted.append(row.key)
+        adopted.append(name)
     return adopted

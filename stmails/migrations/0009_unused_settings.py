@@ -2,23 +2,42 @@
 
 from django.db import migrations, models
 
+# listmonk's SMTP fields added to each stored server with listmonk's defaults,
+# so GET /api/settings shows every server in listmonk's shape.
+NEW_SMTP_FIELDS = {"name": "", "msg_retry_delay": "10ms", "from_addresses": []}
+
+
+def add_smtp_fields(apps, schema_editor):
+    Setting = apps.get_model("stmails", "Setting")
+    row = Setting.objects.filter(key="smtp").first()
+    if row is None or not isinstance(row.value, list):
+        return
+    row.value = [
+        {**NEW_SMTP_FIELDS, **server} if isinstance(server, dict) else server
+        for server in row.value
+    ]
+    row.save(update_fields=["value"])
+
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('stmails', '0008_tx_attachments'),
+        ("stmails", "0008_tx_attachments"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='UnusedSetting',
+            name="UnusedSetting",
             fields=[
-                ('key', models.CharField(max_length=100, primary_key=True, serialize=False)),
-                ('value', models.JSONField()),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "key",
+                    models.CharField(max_length=100, primary_key=True, serialize=False),
+                ),
+                ("value", models.JSONField()),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'db_table': 'settings_unused',
+                "db_table": "settings_unused",
             },
         ),
+        migrations.RunPython(add_smtp_fields, migrations.RunPython.noop),
     ]

@@ -14,6 +14,8 @@ import pytest
 
 from stmails import config
 from stmails.config import Key, as_str, unused
+from stmails.config.listmonk_keys import LISTMONK_KEYS
+from stmails.config.reference import render_reference
 from stmails.lib import crypto
 from stmails.models import Setting, SettingsChange, UnusedSetting
 
@@ -51,6 +53,22 @@ def test_the_fixture_is_a_whole_listmonk_map():
     assert len(LISTMONK) == 67
     assert USED <= set(LISTMONK)
     assert LISTMONK["smtp"][0]["password"] == MASK
+    # The docs' list is the fixture's keys, plus the one listmonk leaves out
+    # of its answer while it is empty.
+    assert set(LISTMONK_KEYS) - set(LISTMONK) == {"upload.s3.aws_secret_access_key"}
+    assert set(LISTMONK) <= set(LISTMONK_KEYS)
+    assert len(LISTMONK_KEYS) == len(set(LISTMONK_KEYS))
+
+
+def test_the_reference_says_which_listmonk_keys_take_effect():
+    page = render_reference().split("## listmonk settings", 1)[1]
+    used, stored = page.split("Stored only", 1)
+    for key in LISTMONK_KEYS:
+        assert (f"`{key}`" in used) == (key in config.REGISTRY), key
+        assert (f"`{key}`" in stored.split("listmonk's fields")[0]) == (
+            key not in config.REGISTRY
+        ), key
+    assert "`from_addresses`" in page
 
 
 def test_a_fresh_listmonk_map_put_whole_answers_200_and_takes_effect(api_client):

@@ -196,3 +196,20 @@ def adopt() -> list[str]:
             continue
         adopted.append(name)
     return adopted
+
+
+def stored_secrets() -> list[str]:
+    """The stored-only credentials, decrypted, for stmails.log_redaction to
+    hide (stmails never uses them, but a client may echo them somewhere)."""
+    found: list[str] = []
+
+    def keep(stored: str) -> str:
+        try:
+            found.append(crypto.decrypt(stored))
+        except crypto.DecryptionError:
+            pass
+        return stored
+
+    for key, value in UnusedSetting.objects.values_list("key", "value"):
+        _secrets(value, keep, looks_secret(key))
+    return [v for v in found if v]

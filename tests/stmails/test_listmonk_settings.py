@@ -310,3 +310,17 @@ def test_a_stored_value_the_new_key_refuses_stays_stored(api_client, later_key):
     assert unused.adopt() == []
     assert UnusedSetting.objects.filter(key=later_key.name).exists()
     assert config.get_value(later_key.name) == ""
+
+
+def test_stored_only_credentials_are_hidden_from_logs_too(api_client):
+    assert put(api_client, edited_map()).status_code == 200
+
+    found = set(config.secret_values())
+
+    assert {
+        "s3-secret-value",
+        "oidc-secret-value",
+        "messenger-password-value",
+        "smtp-password-value",
+    } <= found
+    assert "AKIAEXAMPLE" not in found and "stmails" not in found

@@ -276,7 +276,4 @@ def secret_values() -> list[str]:
         for item in value if isinstance(value, list) else [value]:
             if isinstance(item, dict):
                 found.extend(item.get(f) or "" for f in key.secret)
-    from stmails.config.unused import stored_secrets
-
-    found.extend(stored_secrets())
     return [v for v in found if isinstance(v, str) and v]

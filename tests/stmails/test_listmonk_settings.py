@@ -322,3 +322,15 @@ def test_stored_only_credentials_are_hidden_from_logs_too(api_client):
 
     assert "secret-value" not in line and "password-value" not in line
     assert "AKIAEXAMPLE" in line  # not a credential: left as is
+
+
+def test_migrate_adopts_keys_registered_since(api_client, later_key):
+    from django.core.management import call_command
+
+    put(api_client, {"upload.s3.aws_secret_access_key": "s3-secret-value"})
+    config.register(later_key)
+
+    call_command("migrate", verbosity=0, interactive=False)
+
+    assert config.get_value(later_key.name) == "s3-secret-value"
+    assert not UnusedSetting.objects.filter(key=later_key.name).exists()

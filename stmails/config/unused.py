@@ -20,6 +20,7 @@ handling apply. A value the new validator refuses stays here and is logged.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Callable
@@ -113,8 +114,6 @@ def _own_namespaces() -> set[str]:
 
 def check_unknown(unknown: dict[str, Any]) -> None:
     """Unknown keys are stored as sent, within limits (any JSON value)."""
-    import json
-
     if len(unknown) > MAX_KEYS:
         raise SettingsError("settings", f"at most {MAX_KEYS} unknown keys")
     own = _own_namespaces()

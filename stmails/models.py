@@ -29,6 +29,25 @@ class Setting(models.Model):
         return self.key
 
 
+class UnusedSetting(models.Model):
+    """A settings key stmails does not implement, kept as a client sent it
+    (a listmonk settings map: app.logo_url, upload.*, ...) so that GET
+    /api/settings gives it back. Values of secret-looking fields are
+    encrypted (stmails.config.unused). Once a later version registers the key,
+    stmails.config.unused.adopt moves the row into `settings`.
+    """
+
+    key = models.CharField(max_length=100, primary_key=True)
+    value = models.JSONField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "settings_unused"
+
+    def __str__(self) -> str:
+        return self.key
+
+
 def hash_token(token: str) -> str:
     # Tokens are 32 random bytes, so a fast hash is enough (no password stretching).
     return hashlib.sha256(token.encode()).hexdigest()

@@ -51,7 +51,7 @@ from django.db.models import F
 from django.dispatch import Signal
 from django.utils import timezone
 
-from stmails import config, durable_queue
+from stmails import config, durable_queue, smtp_routing
 from stmails.models import MailAttachment, OutgoingMail
 from stmails.smtp_check import (
     SmtpCheckError,
@@ -196,9 +196,10 @@ def build_message(mail: OutgoingMail, server: dict | None = None) -> EmailMessag
     return msg
 
 
-def enabled_servers() -> list[dict]:
-    """Enabled servers of Settings → SMTP, rotated so sends spread round robin."""
-    servers = [s for s in config.get_value("smtp") if s.get("enabled")]
+def enabled_servers(from_email: str = "") -> list[dict]:
+    """The enabled servers of Settings → SMTP that take mail from this From
+    address (stmails.smtp_routing), rotated so sends spread round robin."""
+    servers = smtp_routing.servers_for(from_email)
     if not servers:
         return []
     start = next(_round_robin) % len(servers)
@@ -240,7 +241,7 @@ def deliver_mail(mail_id: int) -> str:
 
 
 def _send(mail: OutgoingMail) -> tuple[dict, str]:
-    servers = enabled_servers()
+    servers = enabled_servers(mail.from_email)
     if not servers:
         raise SendFailure("no enabled SMTP server (Settings → SMTP)")
     failure = SendFailure("no SMTP server tried")

@@ -52,7 +52,7 @@ LISTING_PARAMS = {
 }
 # Body fields that reference lists: an unknown id there is bad input (400), not
 # a missing resource (404).
-LIST_REFERENCE_FIELDS = {"lists", "target_list_ids"}
+LIST_REFERENCE_FIELDS = {"lists", "target_list_ids", "list_ids"}
 
 
 class ApiError(exceptions.APIException):
@@ -320,7 +320,7 @@ class SubscribersView(APIView):
 
 
 class SubscriberView(APIView):
-    openapi_body = {"PUT": SUBSCRIBER_BODY}
+    openapi_body = {"PUT": SUBSCRIBER_BODY, "PATCH": SUBSCRIBER_BODY}
 
     def get(self, request: Request, pk: int) -> Response:
         return subscriber_response(pk)
@@ -333,6 +333,11 @@ class SubscriberView(APIView):
         except SubscriberError as err:
             raise api_error(err) from None
         return subscriber_response(pk)
+
+    def patch(self, request: Request, pk: int) -> Response:
+        """Partial update: the fields sent change, the others (lists included)
+        stay. PUT behaves the same here; PATCH states it."""
+        return self.put(request, pk)
 
     def delete(self, request: Request, pk: int) -> Response:
         if not services.delete_subscribers([pk]):

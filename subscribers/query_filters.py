@@ -58,13 +58,14 @@ LOOKUPS = {
 }
 # Attribute text that casts to a number without an error (PostgreSQL refuses
 # '12abc'::INT, and one such value would fail the whole query): anything else
-# compares as NULL, i.e. matches nothing. 300 digits stay below float overflow.
-INTEGER_TEXT = r"^\s*[-+]?[0-9]{1,300}\s*$"
+# compares as NULL, i.e. matches nothing. 200 digits stay below float overflow
+# (and PostgreSQL's regular expressions allow repeat counts up to 255).
+INTEGER_TEXT = r"^\s*[-+]?[0-9]{1,200}\s*$"
 BOOL_TEXT = {
     True: ["t", "true", "y", "yes", "on", "1"],
     False: ["f", "false", "n", "no", "off", "0"],
 }
-DECIMAL_TEXT = r"^\s*[-+]?([0-9]{1,300}(\.[0-9]{0,300})?|\.[0-9]{1,300})\s*$"
+DECIMAL_TEXT = r"^\s*[-+]?([0-9]{1,200}(\.[0-9]{0,200})?|\.[0-9]{1,200})\s*$"
 
 
 class SqlLike(Lookup):

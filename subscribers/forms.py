@@ -13,6 +13,7 @@ from django import forms
 from django.http import QueryDict
 
 from subscribers.models import MailingList, Subscriber, Subscription
+from subscribers.query_language import MAX_LENGTH
 from subscribers.services import (
     SubscriberError,
     clean_attribs,
@@ -131,6 +132,11 @@ class SubscriberFilterForm(forms.Form):
         label="Subscription",
         required=False,
         choices=[("", "Any subscription"), *Subscription.Status.choices],
+    )
+    # listmonk's SQL-style expression, parsed by subscribers.query_language:
+    # its errors name the part that is not supported and show beside the box.
+    query = forms.CharField(
+        label="Advanced query", required=False, max_length=MAX_LENGTH
     )
 
     def __init__(self, *args: Any, **kwargs: Any):

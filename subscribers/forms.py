@@ -102,6 +102,13 @@ class ListForm(forms.Form):
         initial=MailingList.Optin.SINGLE,
         help_text="Double opt-in asks new subscribers to confirm by email.",
     )
+    status = forms.ChoiceField(
+        required=False,
+        choices=MailingList.Status.choices,
+        initial=MailingList.Status.ACTIVE,
+        help_text="An archived list keeps its members but is no longer offered "
+        "on the public subscription form.",
+    )
     tags = forms.CharField(required=False, help_text="Comma-separated")
     description = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 3})
@@ -114,6 +121,7 @@ class ListForm(forms.Form):
                 "name": lst.name,
                 "type": lst.type,
                 "optin": lst.optin,
+                "status": lst.status,
                 "tags": ", ".join(lst.tags),
                 "description": lst.description,
             }

@@ -29,11 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from subscribers.query_language import (  # noqa: E402
-    MAX_LENGTH,
-    QueryError,
-    parse_query,
-)
+from subscribers.query_ast import QueryError  # noqa: E402
+from subscribers.query_language import MAX_LENGTH, parse_query  # noqa: E402
 
 SIZES = [512, 1024, 2048, MAX_LENGTH]
 MAX_GROWTH = 16.0

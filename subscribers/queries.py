@@ -17,8 +17,9 @@ from django.utils import timezone
 from stmails.lib.dates import BadBound, filter_range
 from stmails.lib.input_checks import InvalidInput, loads_json, parse_id
 from subscribers.models import MailingList, Subscriber, Subscription
+from subscribers.query_ast import QueryError
 from subscribers.query_filters import query_to_q
-from subscribers.query_language import QueryError, parse_query
+from subscribers.query_language import parse_query
 from subscribers.services import SubscriberError
 
 ORDER_FIELDS = {"id", "email", "name", "status", "created_at", "updated_at"}

@@ -31,7 +31,7 @@ from django.db.models.lookups import (
     IsNull as IsNullLookup,
 )
 
-from subscribers.query_language import (
+from subscribers.query_ast import (
     And,
     Column,
     Compare,

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from subscribers.query_language import (
-    MAX_DEPTH,
-    MAX_LENGTH,
+from subscribers.query_ast import (
     And,
     Column,
     Compare,
@@ -17,8 +15,8 @@ from subscribers.query_language import (
     Now,
     Or,
     QueryError,
-    parse_query,
 )
+from subscribers.query_language import MAX_DEPTH, MAX_LENGTH, parse_query
 
 
 def test_it_parses_the_lookups_of_the_pypi_client():

@@ -7,6 +7,7 @@ escape the wildcards a listmonk LIKE pattern needs.
 
 from __future__ import annotations
 
+import math
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -47,6 +48,8 @@ from subscribers.query_ast import (
 )
 
 STATUSES = ("enabled", "disabled", "blocklisted")
+MAX_ID = 2**63 - 1  # bigint, on both databases
+MAX_NUMBER = 1e300  # attribute numbers compare as double precision
 TEXT_COLUMNS = {"email", "name"}
 DATE_COLUMNS = {"created_at", "updated_at"}
 LOOKUPS = {
@@ -184,11 +187,16 @@ def _number(value: Value, column: Column) -> float:
     if isinstance(value, bool) or isinstance(value, Now):
         raise QueryError(f"{_describe(column)} compares with a number")
     try:
-        return float(value)
+        number = float(value)
+    except OverflowError:
+        number = math.inf
     except (TypeError, ValueError):
         raise QueryError(
             f"{_describe(column)} compares with a number, not '{value}'"
         ) from None
+    if not math.isfinite(number) or abs(number) > MAX_NUMBER:
+        raise QueryError(f"{_describe(column)}: {str(value)[:40]} is out of range")
+    return number
 
 
 def _check_value(column: Column, value: Value, now: datetime) -> Any:
@@ -200,6 +208,8 @@ def _check_value(column: Column, value: Value, now: datetime) -> Any:
             value = int(value)
         if not isinstance(value, int) or isinstance(value, bool):
             raise QueryError(f"{where} compares with a whole number")
+        if not -MAX_ID - 1 <= value <= MAX_ID:
+            raise QueryError(f"{where}: {value} is out of range")
         return value
     if name == "uuid":
         try:
@@ -219,7 +229,10 @@ def _check_value(column: Column, value: Value, now: datetime) -> Any:
 
 def _moment(value: Value, where: str, now: datetime) -> datetime:
     if isinstance(value, Now):
-        return now - timedelta(seconds=value.seconds_ago)
+        try:
+            return now - timedelta(seconds=value.seconds_ago)
+        except OverflowError:
+            raise QueryError(f"{where}: the INTERVAL reaches before year 1") from None
     if not isinstance(value, str):
         raise QueryError(f"{where} compares with a date such as '2024-01-31'")
     try:
@@ -275,7 +288,7 @@ def _in(node: In, now: datetime) -> Q:
         if all(
             isinstance(v, int | float) and not isinstance(v, bool) for v in node.values
         ):
-            numbers = [float(v) for v in node.values]
+            numbers = [_number(v, column) for v in node.values]
             return Q(InLookup(_attrib_number(column), numbers))
         if not all(isinstance(v, str) for v in node.values):
             raise QueryError(f"IN on {_describe(column)} takes quoted strings")

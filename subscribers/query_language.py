@@ -69,8 +69,13 @@ NUMERIC_CASTS = {
     "float8": "decimal",
     "real": "decimal",
 }
-CASTS = {**NUMERIC_CASTS, "text": "text", "varchar": "text", "bool": "bool"}
-CASTS["boolean"] = "bool"
+CASTS = {
+    **NUMERIC_CASTS,
+    "text": "text",
+    "varchar": "text",
+    "bool": "bool",
+    "boolean": "bool",
+}
 INTERVAL_UNITS = {
     "second": 1,
     "minute": 60,

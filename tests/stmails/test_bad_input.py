@@ -416,7 +416,7 @@ def test_an_unexpected_error_is_json_500_on_api_paths(api_client, monkeypatch):
 @pytest.mark.parametrize(
     "url,param",
     [
-        ("/api/subscribers?id=27", "id"),
+        ("/api/subscribers?ids=27", "ids"),
         ("/api/lists?foo=1", "foo"),
         ("/api/campaigns?list_id=1", "list_id"),
         ("/api/bounces?subscriber=1", "subscriber"),

@@ -19,7 +19,7 @@ from django.utils.dateparse import parse_datetime
 
 from campaigns.html_sanitizer import sanitize_html
 from campaigns.models import Campaign, CampaignList
-from campaigns.rendering import compile_template
+from campaigns.rendering import check_template
 from subscribers.models import MailingList
 
 S = Campaign.Status
@@ -142,8 +142,10 @@ def clean_lists(raw: Any) -> list[MailingList]:
 
 
 def _check_template(source: str, field: str) -> None:
+    # Either language (listmonk's Go syntax or Django's); errors name the line.
+    kinds = {"subject": "subject", "altbody": "altbody"}
     try:
-        compile_template(source)
+        check_template(source, kind=kinds.get(field, "body"))
     except TemplateSyntaxError as err:
         raise CampaignError(field, f"template error: {err}") from None
 

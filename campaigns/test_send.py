@@ -73,6 +73,7 @@ def send_test(
         content_type=fields["content_type"], body=fields["body"],
         subject=fields["subject"], altbody=fields["altbody"],
         template_body=fields["template_body"],
+        template=campaign.template.body if campaign.template_id else None,
     )  # fmt: skip
     lists = list(MailingList.objects.filter(campaign_lists__campaign=campaign))
     root = config.get_value("app.root_url")

@@ -162,6 +162,7 @@ def preview(request: HttpRequest, pk: int) -> HttpResponse:
             body=campaign.body,
             altbody=campaign.altbody,
             template_body=campaign.template_body,
+            template=campaign.template.body if campaign.template_id else None,
         )
         ctx = build_context(
             subscriber,

@@ -115,6 +115,7 @@ class Run:
             content_type=campaign.content_type, body=campaign.body,
             subject=campaign.subject, altbody=campaign.altbody,
             template_body=campaign.template_body,
+            template=campaign.template.body if campaign.template_id else None,
         )  # fmt: skip
         self.lists = list(MailingList.objects.filter(campaign_lists__campaign=campaign))
         self.list_ids = [lst.id for lst in self.lists]
@@ -267,6 +268,7 @@ class Run:
                     "uuid": str(self.campaign.uuid),
                     "name": self.campaign.name,
                     "subject": self.campaign.subject,
+                    "from_email": self.from_email,
                 },
                 unsubscribe,
             )

@@ -22,9 +22,10 @@ import dataclasses
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from django.template import Context, engines
+from django.template import Context, Engine
 from django.template.base import Template
 
 from campaigns.gotemplate import FUNCS, Env, GoStruct, GoTemplate, GoTime, SafeHTML
@@ -67,9 +68,29 @@ def first_go_action(source: str) -> re.Match[str] | None:
     return _GO_OPENING.search(source)  # "{{ .X" never closed is Go too
 
 
+@cache
+def content_engine(*, debug: bool = False) -> Engine:
+    """The Django engine for admin-written content (campaigns, templates, tx).
+
+    Not the site's engine: that one loads files ({% include "settings/..." %}
+    would print the admin's own pages into a mail) and every installed tag
+    library. This one has Django's built-in tags and filters only, and its
+    loader knows no files. debug=True only to check templates: syntax errors
+    then carry their line.
+    """
+    return Engine(
+        dirs=[],
+        app_dirs=False,
+        loaders=[("django.template.loaders.locmem.Loader", {})],
+        libraries={},
+        debug=debug,
+        autoescape=True,
+    )
+
+
 def compile_django(source: str) -> Template:
     """Raises django.template.TemplateSyntaxError on bad syntax."""
-    return engines["django"].from_string(source).template
+    return content_engine().from_string(source)
 
 
 class Part:

@@ -16,7 +16,7 @@ from datetime import datetime
 from html.parser import HTMLParser
 from typing import Any
 
-from django.template import TemplateSyntaxError, engines
+from django.template import TemplateSyntaxError
 from django.template.base import Template
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -26,6 +26,7 @@ from campaigns.dialects import (
     GoInput,
     Part,
     compile_django,
+    content_engine,
     dialect,
     first_go_action,
     track_view_html,
@@ -106,7 +107,7 @@ def check_template(source: str, *, kind: str = "body") -> None:
         found = tpl.content_calls
     else:
         try:
-            engines_debug().from_string(source)
+            content_engine(debug=True).from_string(source)
         except TemplateSyntaxError as err:
             raise _from_django(err) from None
         go = first_go_action(source)
@@ -124,27 +125,6 @@ def check_template(source: str, *, kind: str = "body") -> None:
             'a campaign template must contain {{ template "content" . }} (or, in '
             f"Django syntax, {{{{ content }}}}) exactly once; this one {how}"
         )
-
-
-_DEBUG_ENGINE: list[Any] = []
-
-
-def engines_debug() -> Any:
-    """A Django engine like the site's but with debug on, so syntax errors
-    carry their line (template_debug); used only to check templates."""
-    if not _DEBUG_ENGINE:
-        from django.template import Engine
-
-        site = engines["django"].engine
-        _DEBUG_ENGINE.append(
-            Engine(
-                debug=True,
-                libraries=site.libraries,
-                builtins=site.builtins,
-                autoescape=site.autoescape,
-            )  # fmt: skip
-        )
-    return _DEBUG_ENGINE[0]
 
 
 def compile_template(source: str) -> Template:

@@ -236,3 +236,24 @@ def test_a_bad_url_fails_without_echoing_the_password():
     with pytest.raises(CommandError) as e:
         _import(url)
     assert "sekrit-pass" not in str(e.value)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_the_reader_reads_views_and_clicks_with_uuids_and_only_existing_columns(
+    listmonk_db, version
+):
+    conn = reader.connect(listmonk_db(version))
+    try:
+        lm = reader.ListmonkReader(conn)
+        clicks = [row for rows in lm.batches("link_clicks", 25) for row in rows]
+        views = [row for rows in lm.batches("campaign_views") for row in rows]
+        [campaign, *_] = next(lm.batches("campaigns"))
+    finally:
+        conn.close()
+    assert len(clicks) == 60 and len(views) == 100
+    assert {c["link_uuid"] for c in clicks} == {uid("link", n) for n in range(5)}
+    assert {c["campaign_uuid"] for c in clicks} == {uid("camp", 0)}
+    assert clicks[0]["subscriber_uuid"] == uid("sub", 0)
+    assert sum(v["subscriber_uuid"] is None for v in views) == 10  # deleted/anonymous
+    assert ("body_source" in campaign) == (version == "v6")
+    assert ("attribs" in campaign) == (version == "v6")

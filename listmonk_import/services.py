@@ -53,17 +53,30 @@ def _tracking(lm: ListmonkReader, report: ImportReport, batch: int) -> None:
         report.say(tracking.MISSING)
         return
     link_model, view_model, click_model = found
+    touched: set[int] = set()
+    individual = tracking.individual_tracking()
+    if not individual:
+        report.say(
+            "views/clicks: without their subscribers (privacy.individual_tracking "
+            "is off here)"
+        )
     _table(lm, report, "links", tracking.links, batch, link_model=link_model)
-    _table(lm, report, "campaign_views", tracking.events, batch, model=view_model)
-    _table(
-        lm,
-        report,
-        "link_clicks",
-        tracking.events,
-        batch,
-        model=click_model,
-        link_model=link_model,
-    )
+    for table, model, links in (
+        ("campaign_views", view_model, None),
+        ("link_clicks", click_model, link_model),
+    ):
+        _table(
+            lm,
+            report,
+            table,
+            tracking.events,
+            batch,
+            model=model,
+            touched=touched,
+            link_model=links,
+            individual=individual,
+        )
+    tracking.recount(touched)
 
 
 def _bounce_settings(lm: ListmonkReader, report: ImportReport) -> None:

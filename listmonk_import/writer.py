@@ -43,7 +43,9 @@ def _keep_known(model: type[models.Model], fields: dict, tally: Tally) -> dict:
     return {k: v for k, v in fields.items() if k in known}
 
 
-def _create(model: type[models.Model], rows: list[dict]) -> list[models.Model]:
+def create_keeping_dates(
+    model: type[models.Model], rows: list[dict]
+) -> list[models.Model]:
     """Insert rows keeping their created_at/updated_at (auto_now would restamp them)."""
     if not rows:
         return []
@@ -97,7 +99,7 @@ def subscribers(rows: list[dict], tally: Tally) -> None:
         taken[key] = m["email"]
         new.append(m)
     with transaction.atomic():
-        tally.added += len(_create(Subscriber, new))
+        tally.added += len(create_keeping_dates(Subscriber, new))
 
 
 def lists(rows: list[dict], tally: Tally) -> None:
@@ -116,7 +118,7 @@ def lists(rows: list[dict], tally: Tally) -> None:
             tally.note(note, fields["name"])
         new.append(_keep_known(MailingList, fields, tally))
     with transaction.atomic():
-        tally.added += len(_create(MailingList, new))
+        tally.added += len(create_keeping_dates(MailingList, new))
 
 
 def subscriptions(rows: list[dict], tally: Tally) -> None:
@@ -149,7 +151,7 @@ def subscriptions(rows: list[dict], tally: Tally) -> None:
         pairs.add((sub, lst))
         new.append({"subscriber_id": sub, "list_id": lst, **m})
     with transaction.atomic():
-        tally.added += len(_create(Subscription, new))
+        tally.added += len(create_keeping_dates(Subscription, new))
 
 
 def templates(rows: list[dict], tally: Tally) -> dict[int, int]:
@@ -188,7 +190,7 @@ def templates(rows: list[dict], tally: Tally) -> dict[int, int]:
             m["is_default"] = False
         has_default = has_default or m["is_default"]
         with transaction.atomic():
-            (obj,) = _create(Template, [m])
+            (obj,) = create_keeping_dates(Template, [m])
         tally.added += 1
         ids[row["id"]] = obj.id
     return ids
@@ -226,7 +228,7 @@ def campaigns(
         MailingList, {t.get("list_uuid") for group in targets for t in group}
     )
     with transaction.atomic():
-        objs = _create(Campaign, new)
+        objs = create_keeping_dates(Campaign, new)
         CampaignList.objects.bulk_create(
             CampaignList(
                 campaign=obj,

@@ -257,3 +257,31 @@ def test_the_reader_reads_views_and_clicks_with_uuids_and_only_existing_columns(
     assert sum(v["subscriber_uuid"] is None for v in views) == 10  # deleted/anonymous
     assert ("body_source" in campaign) == (version == "v6")
     assert ("attribs" in campaign) == (version == "v6")
+
+
+def test_views_and_clicks_come_over_once_stmails_has_the_tracking_tables(listmonk_db):
+    from listmonk_import import tracking
+
+    found = tracking.tracking_models()
+    if found is None:
+        pytest.skip("the tracking tables (campaigns.Link, ...) are not merged yet")
+    link_model, view_model, click_model = found
+    config.update_settings({"privacy.individual_tracking": True})
+    url = listmonk_db("v6")
+
+    out = _import(url)
+
+    assert "campaign_views: 100/100 read, 100 added" in out
+    assert "link_clicks: 60/60 read, 60 added" in out
+    links = {link.uuid: link for link in link_model.objects.all()}
+    assert set(links) == {uid("link", n) for n in range(5)}
+    assert links[uid("link", 0)].created_at == T0
+    finished = Campaign.objects.get(uuid=uid("camp", 0))
+    assert view_model.objects.filter(campaign=finished).count() == 100
+    assert view_model.objects.filter(subscriber_id=None).count() == 10
+    sub0 = Subscriber.objects.get(uuid=uid("sub", 0))
+    click = click_model.objects.get(subscriber_id=sub0.id)
+    assert (click.campaign_id, click.link.uuid) == (finished.id, uid("link", 1))
+    assert (finished.views, finished.clicks) == (100, 60)
+    report = services.run_import(url, progress=lambda line: None)
+    assert report.added() == 0

@@ -30,6 +30,16 @@ BOUNCE_TYPES = {"soft", "hard", "complaint"}
 CONTENT_TYPES = {"richtext", "html", "markdown", "plain"}
 TEMPLATE_TYPES = {"campaign", "campaign_visual", "tx"}
 
+EXTRA_CAMPAIGN_FIELDS = (
+    "messenger",
+    "attribs",
+    "body_source",
+    "archive",
+    "archive_slug",
+    "archive_meta",
+    "archive_template_id",
+)
+
 # Campaign statuses that come over unchanged: nothing in them can send.
 SETTLED = {"draft", "finished", "cancelled"}
 
@@ -203,6 +213,10 @@ def campaign(
         "template_id": row.get("template_id"),
         **_dates(row),
     }
+    # Carried where stmails has the field, else named in the report as not kept.
+    for name in EXTRA_CAMPAIGN_FIELDS:
+        if row.get(name) not in (None, "", {}, [], False):
+            fields[name] = row[name]
     return fields, notes
 
 

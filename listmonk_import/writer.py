@@ -38,8 +38,10 @@ def _field_names(model: type[models.Model]) -> set[str]:
 def _keep_known(model: type[models.Model], fields: dict, tally: Tally) -> dict:
     """The fields the model has; the others are noted (listmonk has more)."""
     known = _field_names(model)
-    for name in fields.keys() - known:
-        tally.note(f"{name} not kept (stmails has no such field)")
+    for name in sorted(fields.keys() - known):
+        tally.note(
+            f"{name} not kept (stmails has no such field)", fields.get("name", "")
+        )
     return {k: v for k, v in fields.items() if k in known}
 
 
@@ -222,6 +224,10 @@ def campaigns(
         fields["template_id"] = template_ids.get(lm_template)
         if lm_template is not None and fields["template_id"] is None:
             tally.note("template not imported: campaign has none", fields["name"])
+        if "archive_template_id" in fields:
+            fields["archive_template_id"] = template_ids.get(
+                fields["archive_template_id"]
+            )
         new.append(_keep_known(Campaign, fields, tally))
         targets.append(campaign_lists.get(fields["uuid"], []))
     list_ids = _ids_by_uuid(

@@ -162,6 +162,13 @@ def test_the_listmonk_database_is_unchanged(listmonk_db, version):
 def test_the_reader_cannot_write(listmonk_db):
     conn = reader.connect(listmonk_db("v6"))
     try:
+        assert conn.execute("SHOW default_transaction_read_only").fetchone() == {
+            "default_transaction_read_only": "on"
+        }
+        assert conn.execute("SHOW transaction_read_only").fetchone() == {
+            "transaction_read_only": "on"
+        }
+        conn.rollback()
         for statement in (
             "INSERT INTO settings (key, value) VALUES ('x', '1')",
             "UPDATE subscribers SET name = 'x'",

@@ -222,6 +222,8 @@ class ListmonkReader:
                 continue
             j = sql.Identifier(f"j{i}")
             fields.append(sql.SQL("{}.uuid AS {}").format(j, sql.Identifier(alias)))
+            if target == "subscribers":  # names the row in the report's skips
+                fields.append(sql.SQL("{}.email AS subscriber_email").format(j))
             joins.append(
                 sql.SQL("LEFT JOIN {} {} ON {}.id = t.{}").format(
                     sql.Identifier(target), j, j, sql.Identifier(fk)

@@ -62,6 +62,10 @@ def create_keeping_dates(
     return objs
 
 
+def _who(row: dict) -> str:
+    return str(row.get("subscriber_email") or row.get("subscriber_uuid"))
+
+
 def _ids_by_uuid(model: type[models.Model], uuids: set[Any]) -> dict[Any, int]:
     uuids.discard(None)
     if not uuids:
@@ -136,9 +140,7 @@ def subscriptions(rows: list[dict], tally: Tally) -> None:
         sub = subs.get(row.get("subscriber_uuid"))
         lst = lsts.get(row.get("list_uuid"))
         if sub is None:
-            tally.skip(
-                "its subscriber was not imported", str(row.get("subscriber_uuid"))
-            )
+            tally.skip("its subscriber was not imported", _who(row))
             continue
         if lst is None:
             tally.skip("its list was not imported", str(row.get("list_uuid")))
@@ -269,9 +271,7 @@ def bounces(rows: list[dict], tally: Tally) -> None:
             continue
         sub = subs.get(row.get("subscriber_uuid"))
         if sub is None:
-            tally.skip(
-                "its subscriber was not imported", str(row.get("subscriber_uuid"))
-            )
+            tally.skip("its subscriber was not imported", _who(row))
             continue
         m = mapping.bounce(row)
         if isinstance(m, Skip):

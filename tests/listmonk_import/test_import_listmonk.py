@@ -207,6 +207,10 @@ def test_progress_and_skips_are_reported(listmonk_db, version):
     if version == "v3":
         assert "Reading listmonk (v3 or older)" in out
         assert (
+            "skipped 4: its subscriber was not imported "
+            "(not-an-email; two@@example.com; Sub1@Example.com)"
+        ) in out
+        assert (
             "skipped 1: duplicate address differing only in case "
             "(Sub1@example.com (kept sub1@example.com))"
         ) in out

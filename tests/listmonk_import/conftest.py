@@ -250,11 +250,11 @@ def listmonk_db(request):
             admin.execute(f'DROP DATABASE IF EXISTS "{dbname}"')
             admin.execute(f'CREATE DATABASE "{dbname}"')
             url = _url_for(dbname)
+            made[version] = url  # dropped at the end even if filling fails
             with psycopg.connect(url) as conn:
                 schema = listmonk_schema.V6 if version == "v6" else listmonk_schema.V3
                 conn.execute(schema)
                 fill(conn, version)
-            made[version] = url
         return made[version]
 
     yield make

@@ -24,7 +24,7 @@ from django.db.models.functions import Lower
 from django.template import TemplateSyntaxError
 
 from campaigns.models import Campaign
-from campaigns.rendering import Renderer, build_context
+from campaigns.rendering import MailLinks, Renderer, build_context
 from campaigns.sending.message import CAMPAIGN_HEADER, PROTECTED, SUBSCRIBER_HEADER
 from campaigns.services import (
     CampaignError,
@@ -32,6 +32,7 @@ from campaigns.services import (
     clean_from_email,
     clean_headers,
 )
+from campaigns.tracking.mail_links import optin_url, pending_optin, tracker
 from stmails import config
 from stmails.models import OutgoingMail
 from stmails.outbox import queue_mail
@@ -214,9 +215,15 @@ def send_tx(data: dict[str, Any]) -> int:
     renderer = _renderer(
         content_type=content_type, body=body, altbody=data.get("altbody") or ""
     )
+    pending = pending_optin(r.subscriber.pk for r in recipients if r.subscriber)
+    root = config.get_value("app.root_url")
     mails = []
     for r in recipients:
-        context = dict(build_context(_subscriber_context(r)), data=extra)
+        # Transactional mail is never tracked (no campaign to count it on).
+        links = MailLinks(
+            optin=optin_url(r.subscriber, pending, root) if r.subscriber else ""
+        )
+        context = dict(build_context(_subscriber_context(r), links=links), data=extra)
         rendered = renderer.render(context)
         mail_headers = dict(headers)
         if r.subscriber is not None:
@@ -287,13 +294,21 @@ def send_test(
         "name": campaign.name,
         "subject": fields["subject"],
     }
+    # Tracked as for real, under the dummy subscriber: hits are never recorded.
+    track = tracker(str(campaign.uuid), root=root, test=True)
+    pending = pending_optin(s.pk for s in subscribers)
     mails = []
     for s in subscribers:
+        unsubscribe = unsubscribe_url(s, lists, root=root)
+        links = track.links_for(
+            str(s.uuid), unsubscribe=unsubscribe, optin=optin_url(s, pending, root)
+        )
         rendered = renderer.render(
             build_context(
                 _subscriber_context(Recipient(s.email, s)),
                 meta,
-                unsubscribe_url(s, lists, root=root),
+                unsubscribe,
+                links=links,
             )
         )
         headers = {

@@ -10,6 +10,8 @@ urlpatterns = [
     # Machine traffic first: bounce webhooks are the busiest route.
     path("webhooks/", include("webhooks.urls")),
     path("api/", include("stmails.api.urls")),
+    # Tracking links and pixels: public, the busiest routes after webhooks.
+    path("", include("campaigns.tracking.urls")),
     path("", dashboard_views.dashboard_view, name="dashboard"),
     path("setup", views.setup, name="setup"),
     path("login", views.LoginView.as_view(), name="login"),

@@ -32,6 +32,7 @@ urlpatterns = [
     path("", include("subscribers.imports.urls")),
     path("bounces/", include("bounces.urls")),
     path("", include("monitoring.deliverability.urls")),
+    path("", include("monitoring.analytics.urls")),
     path("alerts", include("monitoring.alerts.urls")),
     path("campaigns/", include("campaigns.urls")),
 ]

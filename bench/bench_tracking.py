@@ -4,8 +4,9 @@ under gunicorn on PostgreSQL, against a floor in the same run.
 The floor is the least a Django view can do for a click in the same server
 (tracking_floor_urls.py): one raw INSERT and a redirect. The tracking endpoint
 adds reading the privacy settings, the link's URL (cached per process) and
-the hit's fields. Target: redirect p99 under TARGET_P99_MS, every 302 a
-stored hit. Then folds the hits (campaigns.tracking.fold) and reports its rate.
+the hit's fields. Targets: redirect p99 within TARGET_RATIO of the floor's
+and under TARGET_P99_MS (the absolute one needs a machine that is not busy
+with other work: the load average is printed), every 302 a stored hit. Then folds the hits (campaigns.tracking.fold) and reports its rate.
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/stmails_bench_t \\
         .venv/bin/python bench/bench_tracking.py [--seconds 10] [--rounds 3]
@@ -40,6 +41,12 @@ from harness import (  # noqa: E402 (bench/ is the script's directory)
 LINKS = 20
 SUBSCRIBERS = 2000
 TARGET_P99_MS = 10.0
+TARGET_RATIO = 1.5
+
+
+def _met(ok: bool) -> str:
+    return "met" if ok else "NOT met"
+
 
 LUA = r"""
 local links = {%(links)s}
@@ -188,13 +195,19 @@ def main() -> int:
         f"fold: {folded.hits} hits in {seconds:.1f} s "
         f"({folded.hits / seconds:.0f} hits/s), {folded.clicks} clicks"
     )
-    passed = (
-        link["p99"] < TARGET_P99_MS
-        and link["non2xx"] == 0
-        and link["socket_errors"] == 0
-        and 0 <= requests["link"] - new <= args.connections * args.rounds
+    # wrk does not count the requests its deadline cut; the server still
+    # answered (and stored) them.
+    rows_ok = 0 <= new - requests["link"] <= args.connections * args.rounds
+    clean = link["non2xx"] == 0 and link["socket_errors"] == 0
+    near_floor = link["p99"] <= TARGET_RATIO * floor["p99"]
+    fast = link["p99"] < TARGET_P99_MS
+    print(
+        f"targets: p99 <= {TARGET_RATIO} x the floor's: {_met(near_floor)}; "
+        f"p99 < {TARGET_P99_MS:.0f} ms: {_met(fast)} (load average "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs); every 302 stored: "
+        f"{_met(rows_ok and clean)}"
     )
-    print(f"target: p99 < {TARGET_P99_MS:.0f} ms, every 302 stored")
+    passed = near_floor and fast and rows_ok and clean
     print("PASS" if passed else "FAIL")
     return 0 if passed else 1
 

@@ -99,3 +99,14 @@ def test_the_campaign_page_shows_views_clicks_bounces(client_alice, make_subscri
     views(a, start + timedelta(days=31), 1)  # after the first 30 days
     html = client_alice.get(f"/campaigns/{a.pk}/").content.decode()
     assert len(bar_titles(html, "campaign-views")) == 1
+
+
+def test_the_campaign_list_shows_views_and_clicks(client_alice):
+    a = campaign()
+    a.views, a.clicks = 41, 7
+    a.save()
+
+    html = client_alice.get("/campaigns/").content.decode()
+
+    row = html.split(f'href="/campaigns/{a.pk}/"', 1)[1].split("</tr>", 1)[0]
+    assert re.findall(r'<td class="num">(\d+)</td>', row)[:2] == ["41", "7"]

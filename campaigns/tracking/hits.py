@@ -11,11 +11,12 @@ takes effect within that time, and a click costs one query, not two.
 from __future__ import annotations
 
 import base64
+import logging
 import time
 import uuid
 
 from django.contrib.auth.decorators import login_not_required
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import timezone
 from django.views.decorators.http import require_safe
@@ -25,6 +26,7 @@ from campaigns.tracking.models import Link, TrackingHit
 from stmails import config
 from stmails.auth import client_address
 
+log = logging.getLogger(__name__)
 # Test sends and previews put this subscriber uuid in their URLs (listmonk's
 # dummy subscriber): such hits are never recorded.
 DUMMY = uuid.UUID(int=0)
@@ -94,15 +96,21 @@ def _record(
         "subscriber_uuid": subscriber_uuid,
         "individual": values["privacy.individual_tracking"],
         "ip_net": mask_ip(client_address(request)),
-        "user_agent": request.META.get("HTTP_USER_AGENT", "")[:300],
+        # PostgreSQL text cannot hold NUL; nothing else in a header can hurt.
+        "user_agent": request.META.get("HTTP_USER_AGENT", "")[:300].replace("\x00", ""),
         "created_at": timezone.now(),
     }
     # Raw SQL: compiling the ORM's INSERT cost more than running it (the bench
     # measures this endpoint against a bare INSERT). The fields still convert
     # the values, as the ORM would for this database.
     params = [f.get_db_prep_save(row[f.name], connection) for f in _FIELDS]
-    with connection.cursor() as cursor:
-        cursor.execute(_INSERT, params)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(_INSERT, params)
+    except DatabaseError as e:
+        # The reader still gets the page or the pixel: a lost hit costs less
+        # than a broken link.
+        log.warning("tracking hit not stored: %s", e)
 
 
 @login_not_required

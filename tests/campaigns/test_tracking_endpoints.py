@@ -175,3 +175,23 @@ def test_a_long_user_agent_is_cut(make_subscriber):
     Client(HTTP_USER_AGENT="x" * 5000).get(f"/campaign/{c.uuid}/{ann.uuid}/px.png")
 
     assert len(TrackingHit.objects.get().user_agent) == 300
+
+
+def test_a_nul_in_the_user_agent_is_dropped(make_subscriber):
+    c, ann = campaign(), make_subscriber()
+    Client(HTTP_USER_AGENT="Mail\x00Client").get(
+        f"/campaign/{c.uuid}/{ann.uuid}/px.png"
+    )
+
+    assert TrackingHit.objects.get().user_agent == "MailClient"
+
+
+def test_a_hit_that_cannot_be_stored_still_redirects(anon, monkeypatch, caplog):
+    lnk = link()
+    hits._link(lnk.uuid)  # the URL is cached, as in a warm process
+    monkeypatch.setattr(hits, "_INSERT", "INSERT INTO no_such_table VALUES (%s)")
+
+    response = anon.get(click_url(lnk, uuid.uuid4(), uuid.uuid4()))
+
+    assert response.status_code == 302
+    assert "tracking hit not stored" in caplog.text

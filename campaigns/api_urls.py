@@ -18,4 +18,5 @@ urlpatterns = [
         name="api-campaign-test",
     ),
     path("tx", api_tx.TxView.as_view(), name="api-tx"),
+    path("tx/messages", api_tx.TxMessagesView.as_view(), name="api-tx-messages"),
 ]

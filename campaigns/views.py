@@ -13,12 +13,13 @@ from django.views.decorators.http import (
     require_POST,
 )
 
-from campaigns import services, tx
+from campaigns import services
 from campaigns.forms import CampaignForm
 from campaigns.models import Campaign
 from campaigns.rendering import Renderer, build_context
 from campaigns.services import CampaignError
 from campaigns.stats import bounce_counts, delivery_progress
+from campaigns.test_send import parse_addresses, send_test
 from campaigns.tracking.mail_links import Tracker
 from stmails import config
 from stmails.lib.input_checks import InvalidInput, parse_id
@@ -265,7 +266,7 @@ def test_send(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign, pk=pk)
     raw = request.POST.get("subscribers", "")
     try:
-        sent = tx.send_test(campaign, tx.parse_addresses(raw))
+        sent = send_test(campaign, parse_addresses(raw))
     except CampaignError as e:
         # Shown beside the field, with what was typed.
         return detail(request, pk, test_form={"error": e.message, "value": raw})

@@ -39,7 +39,7 @@ from campaigns.sending.message import (
 )
 from campaigns.sending.pace import SharedPacer, ceiling, window_share
 from campaigns.tracking.mail_links import Tracker, optin_url, pending_optin
-from stmails import config
+from stmails import config, smtp_routing
 from stmails.lib import signing
 from stmails.outbox import SendFailure
 from stmails.smtp_check import (
@@ -58,6 +58,7 @@ CHUNK = 200
 TIME_BUDGET = 60.0  # seconds; then a fresh task continues (and acks this one)
 SMTP_TIMEOUT = 30.0
 NO_SERVER_RETRY = 30.0
+MAX_RETRY_DELAY = 10.0  # seconds: a longer msg_retry_delay would eat the time budget
 DStatus = Delivery.Status
 
 # Sent after commit with delivery_id when a recipient was rejected with 5xx at
@@ -75,11 +76,12 @@ class RunResult:
     again_in: float | None = None  # seconds until this slot should run again
 
 
-def server_for_slot(slot: int) -> dict | None:
-    """Slots spread over the enabled servers, up to each one's max_conns,
-    taking turns (slot 0 on the first, slot 1 on the second...): the slots
-    that run take over the others' rows, so the first ones carry the mail."""
-    servers = [s for s in config.get_value("smtp") if s.get("enabled")]
+def server_for_slot(slot: int, from_email: str = "") -> dict | None:
+    """Slots spread over the enabled servers that take mail from the campaign's
+    From address (stmails.smtp_routing), up to each one's max_conns, taking
+    turns (slot 0 on the first, slot 1 on the second...): the slots that run
+    take over the others' rows, so the first ones carry the mail."""
+    servers = smtp_routing.servers_for(from_email)
     conns = [int(s.get("max_conns") or 1) for s in servers]
     seats = [
         server
@@ -94,6 +96,7 @@ class Run:
     def __init__(self, campaign: Campaign, slot: int, slots: int, sleep, clock):
         self.campaign, self.slot, self.slots = campaign, slot, slots
         self.part = slot % slots  # the part of the rows this slot works on
+        self.sleep = sleep
         self.settings = config.get_values(
             "app.message_rate", "app.concurrency", "app.message_sliding_window",
             "app.message_sliding_window_duration",
@@ -205,7 +208,7 @@ class Run:
         return True
 
     def connect(self) -> bool:
-        self.server = server_for_slot(self.slot)
+        self.server = server_for_slot(self.slot, self.from_email)
         if self.server is None:
             self.result.outcome = "no enabled SMTP server (Settings → SMTP)"
             return False
@@ -322,6 +325,10 @@ class Run:
             self.result.failed += 1
         else:
             self.result.retried += 1
+            # listmonk's msg_retry_delay: a pause before this slot's next
+            # message, so a server that refused for a moment is not hit again
+            # at once (the row itself is retried from the queue).
+            self.sleep(min(smtp_routing.retry_delay(self.server), MAX_RETRY_DELAY))
         log.warning("campaign delivery %s to %s, attempt %s: %s",
                     delivery.pk, delivery.email, attempt, failure.message)  # fmt: skip
         if failure.permanent and failure.stage == "RCPT TO":

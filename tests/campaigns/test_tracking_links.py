@@ -9,7 +9,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from campaigns import tx
+from campaigns import test_send, tx
+from campaigns.models import Template
 from campaigns.rendering import Rendered
 from campaigns.sending import sender
 from campaigns.tracking.mail_links import DUMMY_SUBSCRIBER, Tracker
@@ -47,6 +48,7 @@ def fake_renderer(monkeypatch):
     LinkRenderer.seen = []
     monkeypatch.setattr(sender, "Renderer", LinkRenderer)
     monkeypatch.setattr(tx, "Renderer", LinkRenderer)
+    monkeypatch.setattr(test_send, "Renderer", LinkRenderer)
     return LinkRenderer
 
 
@@ -169,7 +171,7 @@ def test_a_test_send_tracks_under_the_dummy_subscriber(
     ann = make_subscriber(email="ann@example.com")
     campaign = make_campaign()
 
-    assert tx.send_test(campaign, ["ann@example.com"]) == 1
+    assert test_send.send_test(campaign, ["ann@example.com"]) == 1
 
     [links] = fake_renderer.seen
     assert links.view_pixel.endswith(
@@ -182,12 +184,15 @@ def test_a_test_send_tracks_under_the_dummy_subscriber(
 def test_tx_mail_is_not_tracked(fake_renderer, make_subscriber):
     make_subscriber(email="ann@example.com")
 
-    tx.send_tx({"subscriber_email": "ann@example.com", "subject": "Hi", "body": "x"})
+    template = Template.objects.create(
+        name="Receipt", type=Template.Type.TX, subject="Hi", body="x"
+    )
 
-    # Two renderers (subject, body), the same links.
-    for links in fake_renderer.seen:
-        assert (links.view_pixel, links.track_link, links.message) == ("", None, "")
-    assert fake_renderer.seen
+    tx.send_tx({"subscriber_email": "ann@example.com", "template_id": template.pk})
+
+    [links] = fake_renderer.seen
+    assert (links.view_pixel, links.track_link, links.message) == ("", None, "")
+    assert "/subscription/unsubscribe/" in links.unsubscribe
 
 
 def test_the_preview_tracks_nothing(client_alice):

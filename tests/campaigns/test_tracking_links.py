@@ -203,3 +203,16 @@ def test_the_preview_tracks_nothing(client_alice):
     assert response.status_code == 200
     assert not Link.objects.exists()
     assert f"/campaign/{campaign.uuid}/{DUMMY_SUBSCRIBER}" in response.content.decode()
+
+
+def test_tx_mail_gives_the_optin_url_to_unconfirmed_members(
+    fake_renderer, make_list, make_subscriber
+):
+    ann = make_subscriber(email="ann@example.com")
+    subscribe(ann, make_list("Double", optin="double"), status="unconfirmed")
+    template = Template.objects.create(name="R", type=Template.Type.TX, body="x")
+
+    tx.send_tx({"subscriber_email": "ann@example.com", "template_id": template.pk})
+
+    [links] = fake_renderer.seen
+    assert "/subscription/optin/" in links.optin

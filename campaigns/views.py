@@ -20,6 +20,8 @@ from campaigns.rendering import Renderer, build_context
 from campaigns.services import CampaignError
 from campaigns.stats import bounce_counts, delivery_progress
 from campaigns.test_send import parse_addresses, send_test
+from campaigns.tracking.mail_links import Tracker
+from stmails import config
 from stmails.lib.input_checks import InvalidInput, parse_id
 from subscribers.models import Subscriber
 from subscribers.queries import find_subscriber_by_email
@@ -164,10 +166,18 @@ def preview(request: HttpRequest, pk: int) -> HttpResponse:
             template_body=campaign.template_body,
             template=campaign.template.body if campaign.template_id else None,
         )
+        # A preview records nothing: no pixel, links as they are.
+        links = Tracker(
+            root=config.get_value("app.root_url"),
+            campaign_uuid=str(campaign.uuid),
+            tracking=False,
+            test=True,
+        ).links_for("", unsubscribe="#unsubscribe")
         ctx = build_context(
             subscriber,
             {"name": campaign.name, "uuid": str(campaign.uuid)},
             unsubscribe_url="#unsubscribe",
+            links=links,
         )
         rendered = renderer.render(ctx)
     except TemplateSyntaxError as e:

@@ -17,9 +17,11 @@ from django.template import TemplateSyntaxError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from campaigns import optin
 from campaigns.html_sanitizer import sanitize_html
 from campaigns.models import Campaign, CampaignList
 from campaigns.rendering import check_template
+from stmails import config
 from subscribers.models import MailingList
 
 S = Campaign.Status
@@ -35,6 +37,7 @@ TRANSITIONS: dict[str, set[str]] = {
 }
 EDITABLE = {S.DRAFT, S.SCHEDULED, S.PAUSED}
 HEADER_NAME = re.compile(r"^[!-9;-~]+$")  # RFC 5322 field name: printable, no colon
+MESSENGERS = ("email",)  # listmonk's default messenger; stmails has no others
 
 
 class CampaignError(Exception):
@@ -141,6 +144,50 @@ def clean_lists(raw: Any) -> list[MailingList]:
     return [found[i] for i in dict.fromkeys(ids)]
 
 
+def clean_attribs(raw: Any) -> dict[str, Any]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise CampaignError("attribs", "must be a JSON object")
+    return raw
+
+
+def clean_body_source(raw: Any) -> str | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        raise CampaignError("body_source", "must be a string or null")
+    return raw
+
+
+def clean_messenger(raw: Any) -> str:
+    if raw in (None, ""):
+        return MESSENGERS[0]
+    if raw not in MESSENGERS:
+        raise CampaignError("messenger", f"unknown messenger {str(raw)[:40]!r}")
+    return raw
+
+
+def clean_media(raw: Any) -> None:
+    # listmonk's media library ids; stmails has no media library, so only the
+    # empty list clients send by default is accepted.
+    if raw in (None, ""):
+        return
+    if not isinstance(raw, list):
+        raise CampaignError("media", "must be a list of media ids")
+    if raw:
+        raise CampaignError("media", "stmails has no media library: send []")
+
+
+def clean_type(raw: Any) -> str:
+    if raw in (None, ""):
+        return Campaign.Type.REGULAR
+    if raw not in Campaign.Type.values:
+        choices = ", ".join(Campaign.Type.values)
+        raise CampaignError("type", f"must be one of {choices}")
+    return raw
+
+
 def _check_template(source: str, field: str) -> None:
     # Either language (listmonk's Go syntax or Django's); errors name the line.
     kinds = {"subject": "subject", "altbody": "altbody"}
@@ -164,6 +211,11 @@ def clean_fields(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
         "tags": lambda: clean_tags(data.get("tags")),
         "send_at": lambda: clean_send_at(data.get("send_at")),
         "lists": lambda: clean_lists(data.get("lists")),
+        "type": lambda: clean_type(data.get("type")),
+        "messenger": lambda: clean_messenger(data.get("messenger")),
+        "attribs": lambda: clean_attribs(data.get("attribs")),
+        "body_source": lambda: clean_body_source(data.get("body_source")),
+        "media": lambda: clean_media(data.get("media")),
     }
     for field, rule in rules.items():
         if partial and field not in data:
@@ -182,8 +234,7 @@ def clean_fields(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
             choices = ", ".join(Campaign.ContentType.values)
             raise CampaignError("content_type", f"must be one of {choices}")
         out["content_type"] = ctype
-    if "type" in data and data["type"] not in (None, "", Campaign.Type.REGULAR):
-        raise CampaignError("type", "only regular campaigns are supported")
+    out.pop("media", None)
     return out
 
 
@@ -204,9 +255,28 @@ def _clean_richtext(fields: dict[str, Any], content_type: str, body: str) -> Non
         fields["body"] = sanitize_html(fields.get("body", body))
 
 
+def _optin_lists(lists: list[MailingList]) -> list[MailingList]:
+    chosen = optin.double_optin(lists)
+    if not chosen:
+        raise CampaignError(
+            "lists", "an opt-in campaign needs at least one double opt-in list"
+        )
+    return chosen
+
+
 @transaction.atomic
 def create_campaign(data: dict[str, Any]) -> Campaign:
+    """Every field is validated before the one INSERT (a refused request writes
+    nothing); from_email defaults to app.from_email, and an opt-in campaign
+    without a body gets listmonk's default opt-in message."""
     fields = clean_fields(data, partial=False)
+    if not fields["from_email"]:
+        fields["from_email"] = config.get_value("app.from_email") or ""
+    if fields["type"] == Campaign.Type.OPTIN:
+        double = _optin_lists(fields["lists"])
+        if not fields["body"].strip():
+            fields["body"] = optin.default_body(double)
+            _check_template(fields["body"], "body")
     _clean_richtext(fields, fields["content_type"], "")
     lists = fields.pop("lists")
     campaign = Campaign.objects.create(**fields)
@@ -224,6 +294,9 @@ def update_campaign(campaign: Campaign, data: dict[str, Any]) -> Campaign:
         fields, fields.get("content_type", campaign.content_type), campaign.body
     )
     lists = fields.pop("lists", None)
+    if fields.get("type", campaign.type) == Campaign.Type.OPTIN:
+        current = MailingList.objects.filter(campaign_lists__campaign=campaign)
+        _optin_lists(lists if lists is not None else list(current))
     for name, value in fields.items():
         setattr(campaign, name, value)
     campaign.save()
@@ -238,6 +311,22 @@ def delete_campaign(campaign: Campaign) -> None:
     if campaign.status == S.RUNNING:
         raise CampaignError("status", "pause or cancel a running campaign first")
     campaign.delete()
+
+
+@transaction.atomic
+def delete_campaigns(ids: Iterable[int]) -> int:
+    """listmonk's bulk delete, all or nothing: a running campaign among them
+    refuses the whole request (as deleting it alone would)."""
+    campaigns = list(
+        Campaign.objects.select_for_update().filter(pk__in=list(ids)).order_by("pk")
+    )
+    running = [c.pk for c in campaigns if c.status == S.RUNNING]
+    if running:
+        raise CampaignError(
+            "id", f"campaign {running[0]} is running: pause or cancel it first"
+        )
+    Campaign.objects.filter(pk__in=[c.pk for c in campaigns]).delete()
+    return len(campaigns)
 
 
 def _ready_to_send(campaign: Campaign) -> None:

@@ -160,7 +160,9 @@ def page_of_campaigns(params: QueryDict) -> dict[str, Any]:
     campaigns = list(qs.prefetch_related("campaign_lists"))
     counts = bounce_counts(c.id for c in campaigns)
     results = [campaign_json(c, counts[c.id], no_body=no_body) for c in campaigns]
-    return page_envelope(results, total=total, page=page, per_page=per_page)
+    return page_envelope(
+        results, total=total, page=page, per_page=per_page, query=query
+    )
 
 
 CAMPAIGN_BODY = obj(

@@ -61,14 +61,11 @@ def eligible_subscriptions(list_ids: list[int], *, optin: bool = False):
     and confirmed on double opt-in lists. An opt-in campaign (optin=True) goes
     to the other ones instead: the unconfirmed members of double opt-in lists."""
     if optin:
-        return (
-            Subscription.objects.filter(
-                list_id__in=list_ids,
-                list__optin=MailingList.Optin.DOUBLE,
-                status=Subscription.Status.UNCONFIRMED,
-            )
-            .exclude(subscriber__status=Subscriber.Status.BLOCKLISTED)
-        )
+        return Subscription.objects.filter(
+            list_id__in=list_ids,
+            list__optin=MailingList.Optin.DOUBLE,
+            status=Subscription.Status.UNCONFIRMED,
+        ).exclude(subscriber__status=Subscriber.Status.BLOCKLISTED)
     return (
         Subscription.objects.filter(list_id__in=list_ids)
         .exclude(status=Subscription.Status.UNSUBSCRIBED)

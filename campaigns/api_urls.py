@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from campaigns import api, api_content, api_tx
+from campaigns import api, api_content, api_maintenance, api_tx
 
 urlpatterns = [
     path("campaigns", api.CampaignsView.as_view(), name="api-campaigns"),
@@ -36,6 +36,21 @@ urlpatterns = [
         "campaigns/<int:pk>/test",
         api_tx.CampaignTestView.as_view(),
         name="api-campaign-test",
+    ),
+    path(
+        "maintenance/subscribers/<str:kind>",
+        api_maintenance.SubscribersGCView.as_view(),
+        name="api-maintenance-subscribers",
+    ),
+    path(
+        "maintenance/subscriptions/unconfirmed",
+        api_maintenance.SubscriptionsGCView.as_view(),
+        name="api-maintenance-subscriptions",
+    ),
+    path(
+        "maintenance/analytics/<str:kind>",
+        api_maintenance.AnalyticsGCView.as_view(),
+        name="api-maintenance-analytics",
     ),
     path("tx", api_tx.TxView.as_view(), name="api-tx"),
     path("tx/messages", api_tx.TxMessagesView.as_view(), name="api-tx-messages"),

@@ -14,7 +14,7 @@ from datetime import datetime
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 
-from stmails import event_hooks
+from stmails.event_hooks import services as event_hooks
 from subscribers import hook_events
 from subscribers.models import MailingList, Subscriber, Subscription
 

@@ -102,7 +102,10 @@ _NOT_UNKNOWN = frozenset(
 )
 # The text says the refusal came at RCPT TO, where "unknown user" is the address.
 _RCPT_RE = re.compile(
-    r"rcpt to|\brcpt\b|recipient address rejected|does not like recipient"
+    r"rcpt to|\brcpt\b|recipient address rejected|does not like recipient|"
+    # A directory lookup (Lotus Notes/Domino) is the address check itself, never
+    # a filter's answer to the content.
+    r"not listed in .{0,30}directory|ディレクトリ ?(?:には見つかりません|のリストにありません)"
 )
 _STATUS_RE = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 _GENERIC_STATUS = re.compile(r"[245]\.0\.0")

@@ -17,6 +17,8 @@ them (Sisimai's Lhost modules describe each one's markers):
   information". Its "Mail Delivery Failed... User unknown" is its filter.
 - fml mailing-list manager: the list refused the post ("not member").
 - Google Groups (Workspace groups): the group refused the post ("rejected").
+- Exim's "malformed recipient address": an address of the message's To: could
+  not be parsed and was skipped (an SMTP syntax error, soft).
 - A notice that merely names an address ("target mail address: x@y", a
   filter-settings change) states no failure: nothing to record.
 """
@@ -65,6 +67,7 @@ def read(msg: Message, body: str, subject: str) -> list[FamilyFailure] | None:
         _biglobe,
         _fml,
         _google_group,
+        _exim_malformed,
         _address_notice,
     )
     for reader in readers:
@@ -195,7 +198,10 @@ def _james(msg: Message, body: str, subject: str) -> list[FamilyFailure] | None:
     answer after "Error message:" and the recipient under "Failed recipient(s):"
     or in the "Message details" (RCPT TO:)."""
     java = ".javamail." in _header(msg, "Message-ID").lower()
-    if not java and not subject.startswith("[BOUNCE]"):
+    # Verizon's SMS gateway (vtext.com) runs James: its notices come from
+    # post_master@vtext.com as a reply ("Re:") with any Message-ID.
+    verizon = "@vtext.com" in _header(msg, "From").lower()
+    if not java and not verizon and not subject.startswith("[BOUNCE]"):
         return None
     text = notification_body(msg, body)[:20_000]
     error = _JAMES_ERROR.search(text)
@@ -211,9 +217,7 @@ def _james(msg: Message, body: str, subject: str) -> list[FamilyFailure] | None:
         line = m.group(1) or text[m.end() :].lstrip("\r\n").split("\n", 1)[0]
         addrs.extend(normalize_address(a) for a in ADDR_RE.findall(line[:400]))
     # After DATA, James's "no such user" is the remote's filter (as Sisimai reads
-    # it); Verizon's SMS gateway (vtext.com) runs James and says so of a number
-    # that does not exist.
-    verizon = "@vtext.com" in _header(msg, "From").lower()
+    # it); Verizon's gateway says so of a number that does not exist.
     return [
         _classified(a, None, diagnostic[:1000] or None, strict_unknown=not verizon)
         for a in dict.fromkeys(addrs)
@@ -320,6 +324,28 @@ def _google_group(msg: Message, body: str, subject: str) -> list[FamilyFailure] 
         FamilyFailure(normalize_address(a), "soft", "rejected", None, text[:1000])
         for a in ADDR_RE.findall(failed)
     ]
+
+
+# --- Exim: malformed recipient address ---------------------------------------------
+
+_EXIM_MALFORMED = re.compile(r"^[ \t]{0,8}(\S[^\n]{0,400}?): malformed address:", re.M)
+
+
+def _exim_malformed(
+    msg: Message, body: str, subject: str
+) -> list[FamilyFailure] | None:
+    if not subject.lower().startswith("mail failure - malformed recipient address"):
+        return None
+    text = notification_body(msg, body)[:20_000]
+    failures = []
+    for m in _EXIM_MALFORMED.finditer(text):
+        addrs = ADDR_RE.findall(m.group(1))
+        if addrs:
+            email = normalize_address(addrs[0])
+            failures.append(
+                FamilyFailure(email, bounce_type("syntaxerror"), "syntaxerror")
+            )
+    return failures
 
 
 # --- notices naming an address --------------------------------------------------------

@@ -172,7 +172,10 @@ _PATTERNS: dict[str, list[str]] = {
         r"nessun utente|no existe|address invalid|missing home directory|"
         r"account that you tried to reach does not exist|"
         # Office 365 directory-based blocking: the recipient is not in the directory.
-        r"recipient address rejected: access denied",
+        r"recipient address rejected: access denied|"
+        # Lotus Notes / Domino in Japanese: "not found in the (Domino) directory",
+        # "not in the directory list".
+        r"ディレクトリ ?(?:には見つかりません|のリストにありません)",
     ],
     "filtered": [
         r"only accepting mail from specific|refused due to recipient preferences|"
@@ -188,7 +191,9 @@ _PATTERNS: dict[str, list[str]] = {
         r"empty envelope senders not allowed|unroutable sender address|"
         r"sender address has been blacklisted|email address is not verified|"
         r"not allowed to post to this mailing list|administrative prohibition|"
-        r"returned mail not accepted here|batv (?:failed|validation)|no third-party dsns",
+        r"returned mail not accepted here|batv (?:failed|validation)|no third-party dsns|"
+        # qmail: "Connected to ... but sender was rejected"; Sender ID (Courier).
+        r"sender was rejected|can'?t determine purported responsible address",
     ],
     "hostunknown": [
         r"host or domain name not found|unknown host|host unknown|host unreachable|"
@@ -238,13 +243,14 @@ _PATTERNS: dict[str, list[str]] = {
         r"mismatches client ip|host network not allowed|"
         # Outlook.com's SC-00x: "messages from 192.0.2.1 weren't sent".
         r"messages from \S{1,80} weren'?t sent|"
-        r"can'?t determine purported responsible address",
+        # A Sendmail milter's answer to a listed client: "A problem occurred ... (BL)".
+        r"a problem occurred\. \(ask your postmaster",
     ],
     "policyviolation": [
         r"policy (?:reasons|violation)|denied by policy|organi[sz]ation(?:al)? "
         r"(?:policy|settings)|security polic|local policy|closed mailing list|"
         r"members-only list|illegal attachment|not subscribed to this group|"
-        r"header error|protocol violation|multiple addresses in",
+        r"protocol violation|multiple addresses in",
     ],
     "securityerror": [
         r"authentication (?:required|failure|failed)|verification failure|"
@@ -279,7 +285,7 @@ _PATTERNS: dict[str, list[str]] = {
     ],
     "contenterror": [
         r"8-bit data in message header|invalid mime|mime complexity|"
-        r"header size exceeds|improperly-formatted|unnecessary base64",
+        r"header size exceeds|improperly-formatted|unnecessary base64|header error",
     ],
     "mailererror": [
         r"command died with status|command output:|mailer error|"

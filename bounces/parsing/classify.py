@@ -40,6 +40,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .provider_codes import provider_reason
 from .reason_text import (
     STATUS_REASONS,
     TEMPORARY_STATUS_REASONS,
@@ -73,6 +74,7 @@ FIRST_ORDER = (
 SECOND_ORDER = (
     "policyviolation",
     "securityerror",
+    "syntaxerror",
     "systemerror",
     "networkerror",
     "expired",
@@ -202,6 +204,9 @@ def reason_for(
     # Line breaks and runs of spaces ("User  not listed") are one space to the wordings.
     low = " ".join((text or "")[:TEXT_CAP].lower().split())
     low = _join_reply_lines(low)
+    provider = provider_reason(low)
+    if provider:
+        return provider  # the provider's own code says what its words only hint at
     found = reasons_in(low)
     coded = _status_reason(status)
     stage = _SENDER_STAGE_RE.search(low)

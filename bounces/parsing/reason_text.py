@@ -240,7 +240,7 @@ _PATTERNS: dict[str, list[str]] = {
         r"client host .{0,80}(?:rejected|blocked)|access denied|\bblocked\b|"
         r"connection (?:refused|dropped|reset)|go away|dynamic ip|"
         r"helo command rejected|esmtp not accepting connections|banned sending ip|"
-        r"mismatches client ip|host network not allowed|"
+        r"mismatches client ip|"
         # Outlook.com's SC-00x: "messages from 192.0.2.1 weren't sent".
         r"messages from \S{1,80} weren'?t sent|"
         # A Sendmail milter's answer to a listed client: "A problem occurred ... (BL)".
@@ -250,7 +250,9 @@ _PATTERNS: dict[str, list[str]] = {
         r"policy (?:reasons|violation)|denied by policy|organi[sz]ation(?:al)? "
         r"(?:policy|settings)|security polic|local policy|closed mailing list|"
         r"members-only list|illegal attachment|not subscribed to this group|"
-        r"protocol violation|multiple addresses in",
+        r"protocol violation|multiple addresses in|"
+        # Mimecast's geographical restriction policy.
+        r"host network not allowed",
     ],
     "securityerror": [
         r"authentication (?:required|failure|failed)|verification failure|"
@@ -294,6 +296,10 @@ _PATTERNS: dict[str, list[str]] = {
     "notcompliantrfc": [
         r"rfc ?5322|rfc ?2822|not (?:rfc|rfc-)?compliant|duplicate headers|"
         r"multiple (?:from|date|subject|to|message-id) headers",
+    ],
+    "syntaxerror": [
+        # 503: the receiving server saw the SMTP commands out of order.
+        r"(?:improper|bad) sequence of commands",
     ],
     "systemfull": [
         r"mail system full|system (?:is )?full|exceeded storage allocation",

@@ -100,6 +100,9 @@ _NOT_UNKNOWN = frozenset(
         "rejected",
         "notaccept",
         "filtered",  # "5.1.1 ... refused due to recipient preferences" (Facebook)
+        # "5.1.1 ... has sent to too many recipients this hour" (GoDaddy).
+        "toomanyconn",
+        "ratelimited",
     }
 )
 # The text says the refusal came at RCPT TO, where "unknown user" is the address.

@@ -3,7 +3,8 @@
 Some receiving providers answer with a code of their own next to (or instead
 of) an RFC 3463 status, and the code says more than the words: Cox and
 Spectrum append "AUP#<code>" (Cox's codes are names, CDRBL, CXSNDR...; Spectrum's
-are numbers, "AUP#In-1310"), Orange and La Poste "LPN007_102", "OFR_506". The
+are numbers, "AUP#In-1310"), Orange and La Poste "LPN007_102", "OFR_506", GoDaddy
+(secureserver.net) "IB506". The
 providers publish what each code means (the bounce analysers record those
 tables: Sisimai's Rhost modules); stmails keeps the reason each code names.
 
@@ -74,6 +75,33 @@ _ORANGE = {
     "999": "blocked",
 }
 
+# GoDaddy (secureserver.net): "IB" and three digits. IB607, "sent to too many
+# recipients this hour", is a rate limit (Sisimai 5 calls it ratelimited).
+_GODADDY = {
+    "007": "toomanyconn",
+    "101": "expired",
+    "103": "blocked",
+    "104": "blocked",
+    "105": "blocked",
+    "106": "blocked",
+    "108": "blocked",
+    "110": "blocked",
+    "111": "blocked",
+    "112": "blocked",
+    "113": "blocked",
+    "212": "spamdetected",
+    "401": "securityerror",
+    "501": "rejected",
+    "502": "rejected",
+    "504": "toomanyconn",
+    "506": "rejected",
+    "508": "rejected",
+    "510": "toomanyconn",
+    "607": "ratelimited",
+    "705": "virusdetected",
+}
+
+_GODADDY_RE = re.compile(r"\sib(\d{3})\b")
 _SPECTRUM_RE = re.compile(r"\baup#[io][a-z]{0,4}-?(\d{4})\b")
 _COX_RE = re.compile(r"\baup#([a-z][0-9a-z]{1,11})\b")
 _COX_IPBL_RE = re.compile(r"\baup#(?:ipbl[01]{4,5}|urlbl[01]{3,4})\b")
@@ -100,4 +128,7 @@ def provider_reason(low: str) -> str | None:
     m = _ORANGE_RE.search(low)
     if m:
         return _ORANGE.get(m.group(0)[-3:])
+    m = _GODADDY_RE.search(low)
+    if m:
+        return _GODADDY.get(m.group(1))
     return None

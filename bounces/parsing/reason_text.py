@@ -220,7 +220,9 @@ _PATTERNS: dict[str, list[str]] = {
     "toomanyconn": [
         r"too many (?:connections|concurrent|smtp sessions|errors from your ip|"
         r"recipients)|connection (?:rate )?limit|maximum connection limit|"
-        r"trop de connexions|numerous attempts to deliver",
+        r"trop de connexions|numerous attempts to deliver|"
+        # Tencent QQ: "Ip frequency limited", "Connection frequency limited".
+        r"frequency limited",
     ],
     "requireptr": [
         r"reverse (?:dns|hostname|lookup)|\bptr\b|\brdns\b|cannot find your hostname|"

@@ -17,8 +17,6 @@ them (Sisimai's Lhost modules describe each one's markers):
   information". Its "Mail Delivery Failed... User unknown" is its filter.
 - fml mailing-list manager: the list refused the post ("not member").
 - Google Groups (Workspace groups): the group refused the post ("rejected").
-- Exim's "malformed recipient address": an address of the message's To: could
-  not be parsed and was skipped (an SMTP syntax error, soft).
 - A notice that merely names an address ("target mail address: x@y", a
   filter-settings change) states no failure: nothing to record.
 """
@@ -67,7 +65,6 @@ def read(msg: Message, body: str, subject: str) -> list[FamilyFailure] | None:
         _biglobe,
         _fml,
         _google_group,
-        _exim_malformed,
         _address_notice,
     )
     for reader in readers:
@@ -324,28 +321,6 @@ def _google_group(msg: Message, body: str, subject: str) -> list[FamilyFailure] 
         FamilyFailure(normalize_address(a), "soft", "rejected", None, text[:1000])
         for a in ADDR_RE.findall(failed)
     ]
-
-
-# --- Exim: malformed recipient address ---------------------------------------------
-
-_EXIM_MALFORMED = re.compile(r"^[ \t]{0,8}(\S[^\n]{0,400}?): malformed address:", re.M)
-
-
-def _exim_malformed(
-    msg: Message, body: str, subject: str
-) -> list[FamilyFailure] | None:
-    if not subject.lower().startswith("mail failure - malformed recipient address"):
-        return None
-    text = notification_body(msg, body)[:20_000]
-    failures = []
-    for m in _EXIM_MALFORMED.finditer(text):
-        addrs = ADDR_RE.findall(m.group(1))
-        if addrs:
-            email = normalize_address(addrs[0])
-            failures.append(
-                FamilyFailure(email, bounce_type("syntaxerror"), "syntaxerror")
-            )
-    return failures
 
 
 # --- notices naming an address --------------------------------------------------------

@@ -95,6 +95,8 @@ TEMPORARY_STATUS_REASONS: dict[str, str] = {
     "2.1": "suspend",
     "4.1": "expired",
     "4.7": "expired",
+    # 4.3.2 "system not accepting network messages" for now: too many of ours.
+    "3.2": "toomanyconn",
     "7.1": "blocked",
     "7.2": "blocked",
     "7.25": "requireptr",
@@ -213,7 +215,7 @@ _PATTERNS: dict[str, list[str]] = {
         r"virus|malware|potentially executable attachment|infected",
     ],
     "ratelimited": [
-        r"rate limit|rate-limit|ratelimit|throttl|sending rate exceeded|"
+        r"(?<!connection )rate limit|rate-limit|ratelimit|throttl|sending rate exceeded|"
         r"too many (?:messages|emails|mails)|exceeded the max emails per|"
         r"daily message quota exceeded|messages from \S{1,80} temporarily deferred",
     ],

@@ -67,7 +67,10 @@ class MailLinks:
     tx, preview) builds them; rendering stays pure.
 
     unsubscribe: {{ UnsubscribeURL }} / {{ unsubscribe_url }}
-    message: {{ MessageURL }} ("view in browser"), "" when there is none
+    message: {{ MessageURL }} / {{ message_url }} ("view in browser"), ""
+        when there is none
+    manage: {{ ManageURL }} / {{ manage_url }} (the preferences page), ""
+        when there is none
     optin: {{ OptinURL }}, "" when the subscriber has nothing to confirm
     view_pixel: the URL {{ TrackView }} puts in an <img>; "" = tracking off
     track_link: {{ TrackLink "url" }} and url@TrackLink: url -> redirect URL;
@@ -76,6 +79,7 @@ class MailLinks:
 
     unsubscribe: str = ""
     message: str = ""
+    manage: str = ""
     optin: str = ""
     view_pixel: str = ""
     track_link: Callable[[str], str] | None = field(default=None, compare=False)
@@ -88,10 +92,12 @@ def build_context(
     *,
     links: MailLinks | None = None,
     tx_data: Mapping[str, Any] | None = None,
+    site_name: str = "",
 ) -> dict[str, Any]:
     """The render context. subscriber: name, email, uuid, attribs, and for
     listmonk's .Subscriber also status, created_at; campaign: uuid, name,
-    subject, from_email. tx_data is listmonk's .Tx.Data."""
+    subject, from_email. tx_data is listmonk's .Tx.Data. site_name
+    (app.site_name) heads the shipped layouts."""
     links = links or MailLinks(unsubscribe=unsubscribe_url)
     return {
         "subscriber": {
@@ -105,6 +111,9 @@ def build_context(
         "campaign": dict(campaign or {}),
         "unsubscribe_url": links.unsubscribe or unsubscribe_url,
         "links": links,
+        "message_url": links.message,
+        "manage_url": links.manage,
+        "site_name": site_name,
         "tx_data": dict(tx_data or {}),
     }
 

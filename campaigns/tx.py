@@ -24,7 +24,7 @@ from django.db.models.functions import Lower
 from django.template import TemplateSyntaxError
 
 from campaigns.models import Campaign
-from campaigns.rendering import Renderer, build_context
+from campaigns.rendering import MailLinks, Renderer, build_context
 from campaigns.sending.message import CAMPAIGN_HEADER, PROTECTED, SUBSCRIBER_HEADER
 from campaigns.services import (
     CampaignError,
@@ -35,7 +35,11 @@ from campaigns.services import (
 from stmails import config
 from stmails.models import OutgoingMail
 from stmails.outbox import queue_mail
-from subscribers.links import list_unsubscribe_headers, unsubscribe_url
+from subscribers.links import (
+    list_unsubscribe_headers,
+    preferences_url,
+    unsubscribe_url,
+)
 from subscribers.models import MailingList, Subscriber
 
 TX_CONTENT_TYPES = ("html", "plain", "markdown")
@@ -44,7 +48,7 @@ SUBSCRIBER_MODES = ("default", "fallback", "external")
 # the whole campaign form).
 TEST_FIELDS = (
     "subject", "from_email", "body", "altbody", "template_body", "headers",
-    "content_type",
+    "content_type", "template_id",
 )  # fmt: skip
 
 
@@ -265,10 +269,13 @@ def send_test(
     fields = {
         "subject": campaign.subject, "from_email": campaign.from_email,
         "body": campaign.body, "altbody": campaign.altbody,
-        "template_body": campaign.template_body, "headers": campaign.headers,
+        "template_body": campaign.wrapper_source(), "headers": campaign.headers,
         "content_type": campaign.content_type,
     }  # fmt: skip
     fields.update(clean_fields(edits, partial=True))
+    if "template" in fields:  # an unsaved template_id: its layout, or none
+        chosen = fields.pop("template")
+        fields["template_body"] = chosen.body if chosen else campaign.template_body
     known = subscribers_by_email(emails)
     missing = [e for e in emails if e.lower() not in known]
     if missing:
@@ -280,7 +287,8 @@ def send_test(
         template_body=fields["template_body"],
     )  # fmt: skip
     lists = list(MailingList.objects.filter(campaign_lists__campaign=campaign))
-    root = config.get_value("app.root_url")
+    settings = config.get_values("app.root_url", "app.site_name")
+    root = settings["app.root_url"]
     custom = _custom_headers(fields["headers"] or [])
     meta = {
         "uuid": str(campaign.uuid),
@@ -293,7 +301,11 @@ def send_test(
             build_context(
                 _subscriber_context(Recipient(s.email, s)),
                 meta,
-                unsubscribe_url(s, lists, root=root),
+                links=MailLinks(
+                    unsubscribe=unsubscribe_url(s, lists, root=root),
+                    manage=preferences_url(s, root=root),
+                ),
+                site_name=settings["app.site_name"],
             )
         )
         headers = {

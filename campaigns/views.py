@@ -16,9 +16,10 @@ from django.views.decorators.http import (
 from campaigns import services, tx
 from campaigns.forms import CampaignForm
 from campaigns.models import Campaign
-from campaigns.rendering import Renderer, build_context
+from campaigns.rendering import MailLinks, Renderer, TemplateError, build_context
 from campaigns.services import CampaignError
 from campaigns.stats import bounce_counts, delivery_progress
+from stmails import config
 from stmails.lib.input_checks import InvalidInput, parse_id
 from subscribers.models import Subscriber
 from subscribers.queries import find_subscriber_by_email
@@ -29,6 +30,7 @@ SAMPLE = {
     "uuid": "00000000-0000-0000-0000-000000000000",
     "attribs": {},
 }
+PREVIEW_LINKS = MailLinks(unsubscribe="#unsubscribe", manage="#manage", message="#view")
 # Button label -> target status; resume and start both mean "running".
 ACTIONS = {
     "start": "running",
@@ -160,15 +162,16 @@ def preview(request: HttpRequest, pk: int) -> HttpResponse:
             subject=campaign.subject,
             body=campaign.body,
             altbody=campaign.altbody,
-            template_body=campaign.template_body,
+            template_body=campaign.wrapper_source(),
         )
         ctx = build_context(
             subscriber,
             {"name": campaign.name, "uuid": str(campaign.uuid)},
-            unsubscribe_url="#unsubscribe",
+            links=PREVIEW_LINKS,
+            site_name=config.get_value("app.site_name"),
         )
         rendered = renderer.render(ctx)
-    except TemplateSyntaxError as e:
+    except (TemplateSyntaxError, TemplateError) as e:
         error = str(e)
     context = {
         "nav": "campaigns",

@@ -105,9 +105,9 @@ def unsubscribe_url(
     return _absolute(reverse("subscription:unsubscribe", args=[token]), root)
 
 
-def preferences_url(subscriber: Subscriber) -> str:
+def preferences_url(subscriber: Subscriber, *, root: str | None = None) -> str:
     token = subscription_token(subscriber)
-    return _absolute(reverse("subscription:preferences", args=[token]))
+    return _absolute(reverse("subscription:preferences", args=[token]), root)
 
 
 def list_unsubscribe_headers(

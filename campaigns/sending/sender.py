@@ -27,7 +27,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from campaigns.models import Campaign, Delivery
-from campaigns.rendering import Renderer, build_context
+from campaigns.rendering import MailLinks, Renderer, build_context
 from campaigns.sending import breaker, engine
 from campaigns.sending.message import (
     VERP_SALT,
@@ -48,7 +48,11 @@ from stmails.smtp_check import (
     format_reply,
     open_connection,
 )
-from subscribers.links import list_unsubscribe_headers, unsubscribe_url
+from subscribers.links import (
+    list_unsubscribe_headers,
+    preferences_url,
+    unsubscribe_url,
+)
 from subscribers.models import MailingList, Subscriber
 
 log = logging.getLogger(__name__)
@@ -98,7 +102,7 @@ class Run:
             "app.message_sliding_window_duration",
             "app.message_sliding_window_rate", "app.max_send_errors",
             "app.root_url", "app.from_email", "campaign.verp_enabled",
-            "campaign.verp_domain",
+            "campaign.verp_domain", "app.site_name",
         )  # fmt: skip
         self.from_email = campaign.from_email or self.settings["app.from_email"]
         # VERP on without a domain: the From address's domain receives bounces.
@@ -111,7 +115,7 @@ class Run:
         self.renderer = Renderer(
             content_type=campaign.content_type, body=campaign.body,
             subject=campaign.subject, altbody=campaign.altbody,
-            template_body=campaign.template_body,
+            template_body=campaign.wrapper_source(),
         )  # fmt: skip
         self.lists = list(MailingList.objects.filter(campaign_lists__campaign=campaign))
         self.list_ids = [lst.id for lst in self.lists]
@@ -257,6 +261,9 @@ class Run:
         subscriber = Subscriber(id=sub["id"], uuid=sub["uuid"])
         root = self.settings["app.root_url"]
         unsubscribe = unsubscribe_url(subscriber, self.lists, root=root)
+        links = MailLinks(
+            unsubscribe=unsubscribe, manage=preferences_url(subscriber, root=root)
+        )
         rendered = self.renderer.render(
             build_context(
                 sub,
@@ -265,7 +272,8 @@ class Run:
                     "name": self.campaign.name,
                     "subject": self.campaign.subject,
                 },
-                unsubscribe,
+                links=links,
+                site_name=self.settings["app.site_name"],
             )
         )
         message_id = new_message_id(self.from_email)

@@ -53,6 +53,11 @@ def campaign_json(c: Campaign, bounces: dict[str, int]) -> dict[str, Any]:
         ],
         "tags": c.tags,
         "headers": c.headers,
+        "template_id": c.template_id,
+        "archive": c.archive,
+        "archive_slug": c.archive_slug,
+        "archive_template_id": c.archive_template_id,
+        "archive_meta": c.archive_meta,
         "send_at": rfc3339(c.send_at),
         "created_at": rfc3339(c.created_at),
         "updated_at": rfc3339(c.updated_at),
@@ -114,6 +119,11 @@ CAMPAIGN_BODY = obj(
     send_at=TEXT,
     tags=TEXT_LIST,
     headers={"type": "array", "items": ANY_OBJECT},
+    template_id={"type": "integer", "nullable": True},
+    archive=BOOL,
+    archive_slug={"type": "string", "nullable": True},
+    archive_template_id={"type": "integer", "nullable": True},
+    archive_meta=ANY_OBJECT,
 )
 
 

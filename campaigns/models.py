@@ -152,9 +152,11 @@ class Campaign(models.Model):
     def has_unsubscribe_link(self) -> bool:
         """Whether the body or its layout places an unsubscribe link (the
         List-Unsubscribe header alone is invisible in most mail clients)."""
-        return mentions_unsubscribe(self.body) or mentions_unsubscribe(
-            self.wrapper_source()
-        )
+        if mentions_unsubscribe(self.body):
+            return True
+        # Plain-text campaigns go out without their layout (HTML only).
+        plain = self.content_type == self.ContentType.PLAIN
+        return not plain and mentions_unsubscribe(self.wrapper_source())
 
     def progress_percent(self) -> int:
         if not self.to_send:

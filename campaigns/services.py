@@ -177,9 +177,14 @@ def clean_fields(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
         raise CampaignError("type", "only regular campaigns are supported")
     if "template_id" in data:
         out["template"] = layout_template(data["template_id"], "template_id")
-    if not partial and out.get("template") is None and not out["template_body"].strip():
-        # listmonk's rule: a new campaign without template_id gets the default
-        # layout; an older-style wrapper (template_body) takes its place.
+    if (
+        not partial
+        and data.get("template_id", 0) in (0, "0", "")
+        and not out["template_body"].strip()
+    ):
+        # listmonk's rule: a new campaign without template_id (or with 0) gets
+        # the default layout; an explicit null means none, and an older-style
+        # wrapper (template_body) takes the layout's place.
         out["template"] = default_template()
     out.update(clean_archive_fields(data, partial=partial))
     return out

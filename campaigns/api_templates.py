@@ -66,7 +66,11 @@ class TemplatesView(APIView):
     openapi_query = {"GET": {"no_body": BOOL}}
 
     def get(self, request: Request) -> Response:
-        reject_unknown_params(request.query_params, {"no_body"})
+        # listmonk clients page through templates (?page=1&per_page=...); the
+        # answer is every template either way, as listmonk's.
+        reject_unknown_params(
+            request.query_params, {"no_body", "page", "per_page", "order_by", "order"}
+        )
         with_body = not _no_body(request)
         return Response(
             {

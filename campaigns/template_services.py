@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import ProtectedError, Q
 from django.template import TemplateSyntaxError
 
 from campaigns.errors import CampaignError
@@ -25,6 +25,7 @@ from campaigns.rendering import (
     check_template,
 )
 from stmails import config
+from stmails.lib.input_checks import InvalidInput, parse_id
 
 T = Template.Type
 # Where a campaign template puts the campaign's body, in either dialect.
@@ -54,10 +55,10 @@ SAMPLE_TX_DATA = {"order_id": "1234", "shipping_date": "2030-01-31"}
 def get_template(pk: Any, *, field: str = "id") -> Template:
     """The template with this id; CampaignError 404 when there is none."""
     try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise CampaignError(field, f"{pk!r} is not a template id") from None
-    found = Template.objects.filter(pk=pk).first() if 0 < pk < 2**63 else None
+        pk = parse_id(pk, field)
+    except InvalidInput as err:
+        raise CampaignError(field, err.message) from None
+    found = Template.objects.filter(pk=pk).first()
     if found is None:
         raise CampaignError(field, f"template {pk} not found", status=404)
     return found
@@ -68,8 +69,6 @@ def layout_template(raw: Any, field: str) -> Template | None:
     (or visual campaign) template."""
     if raw in (None, "", 0, "0"):
         return None
-    if isinstance(raw, bool):
-        raise CampaignError(field, "must be a template id")
     template = get_template(raw, field=field)
     if template.type == T.TX:
         raise CampaignError(field, f"template {template.pk} is a transactional one")
@@ -220,7 +219,10 @@ def delete_template(template: Template) -> None:
         names = ", ".join(f"{c.name} (#{c.pk})" for c in using[:5])
         more = f" and {len(using) - 5} more" if len(using) > 5 else ""
         raise CampaignError("id", f"in use by campaign(s) {names}{more}", status=409)
-    template.delete()
+    try:
+        template.delete()
+    except ProtectedError:  # a campaign chose it since the check above
+        raise CampaignError("id", "in use by a campaign", status=409) from None
 
 
 # --- previews ---------------------------------------------------------------------

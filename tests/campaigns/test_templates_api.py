@@ -257,3 +257,9 @@ def test_the_openapi_schema_lists_the_template_operations(api_client):
         "application/json"
     ]
     assert "template_id" in campaign["schema"]["properties"]
+
+
+def test_listmonk_clients_paging_parameters_are_accepted(api_client):
+    r = api_client.get("/api/templates?page=1&per_page=1000000")
+    assert r.status_code == 200 and len(r.json()["data"]) == 3
+    assert api_client.get("/api/templates?bogus=1").status_code == 400

@@ -66,11 +66,9 @@ class TemplatesView(APIView):
     openapi_query = {"GET": {"no_body": BOOL}}
 
     def get(self, request: Request) -> Response:
-        # listmonk clients page through templates (?page=1&per_page=...); the
+        # Paging parameters are accepted (listmonk clients send them); the
         # answer is every template either way, as listmonk's.
-        reject_unknown_params(
-            request.query_params, {"no_body", "page", "per_page", "order_by", "order"}
-        )
+        reject_unknown_params(request.query_params, {"no_body"})
         with_body = not _no_body(request)
         return Response(
             {

@@ -73,6 +73,8 @@ def clean_slug(raw: Any) -> str | None:
         )
     if UUID.match(slug):
         raise CampaignError("archive_slug", "must not look like a UUID")
+    if slug.lower() == "latest":  # /archive/latest is the newest campaign
+        raise CampaignError("archive_slug", '"latest" is reserved')
     return slug
 
 

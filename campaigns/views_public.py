@@ -74,6 +74,17 @@ def archive_page(request: HttpRequest, key: str) -> HttpResponse:
 
 @login_not_required
 @require_GET
+def archive_latest(request: HttpRequest) -> HttpResponse:
+    """listmonk's /archive/latest: the newest archived campaign."""
+    _archive_enabled()
+    campaign = archive.archived_campaigns().first()
+    if campaign is None:
+        raise Http404("the archive is empty")
+    return _page(_render_or_404(archive.render_archived, campaign))
+
+
+@login_not_required
+@require_GET
 def archive_feed(request: HttpRequest) -> HttpResponse:
     _archive_enabled()
     settings = config.get_values(

@@ -182,3 +182,34 @@ def test_the_form_shows_a_meta_error_beside_the_field(client_alice):
     assert r.status_code == 400
     html = r.content.decode()
     assert 'id="id_archive_meta-error"' in html and "valid JSON" in html
+
+
+def test_archive_latest_is_the_newest(public):
+    older = archived("Older")
+    newer = archived("Newer")
+    Campaign.objects.filter(pk=older.pk).update(started_at="2030-01-01T00:00Z")
+    Campaign.objects.filter(pk=newer.pk).update(started_at="2030-02-01T00:00Z")
+    r = public.get("/archive/latest")
+    assert r.status_code == 200 and b"Hello Reader" in r.content
+    r = Client(HTTP_AUTHORIZATION="Basic eDp5").get("/api/public/archive")
+    assert r.status_code == 200  # public: credentials are not even read
+    data = r.json()["data"]
+    assert [c["subject"] for c in data["results"]] == ["Newer subject", "Older subject"]
+    assert data["total"] == 2 and data["results"][0]["url"].endswith(
+        f"/archive/{newer.uuid}"
+    )
+
+
+def test_the_public_archive_api_is_off_with_the_archive(client, alice):
+    archived()
+    assert client.get("/api/public/archive").status_code == 404
+
+
+def test_latest_is_not_a_slug(api_client):
+    r = send(
+        api_client,
+        "post",
+        "/api/campaigns",
+        {"name": "A", "subject": "s", "archive_slug": "Latest"},
+    )
+    assert r.status_code == 400 and r.json()["message"].startswith("archive_slug:")

@@ -288,3 +288,21 @@ def test_concurrent_set_default_leaves_exactly_one():
         t.join()
     assert errors == []
     assert Template.objects.filter(is_default=True).count() == 1
+
+
+def test_a_test_send_uses_the_template_and_an_unsaved_choice(make_subscriber):
+    from campaigns import tx
+    from stmails.models import OutgoingMail
+
+    make_subscriber(email="ann@example.com", name="Ann")
+    mine = Template.objects.create(
+        name="Mine", body="<i class='mine'>{{ content }}</i>"
+    )
+    campaign = create_campaign(
+        {"name": "T", "subject": "s", "body": "<p>x</p>", "content_type": "html"}
+    )
+    tx.send_test(campaign, ["ann@example.com"])
+    tx.send_test(campaign, ["ann@example.com"], {"template_id": mine.pk})
+    first, second = OutgoingMail.objects.order_by("id")
+    assert "Manage preferences" in first.html and "/subscription/" in first.html
+    assert second.html.startswith("<i class='mine'><p>x</p>")

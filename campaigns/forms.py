@@ -19,6 +19,9 @@ class ListChoiceField(forms.ModelMultipleChoiceField):
         return obj.name
 
 
+SHIPPED_ARCHIVE_TEMPLATE = "Default archive template"
+
+
 class TemplateChoiceField(forms.ModelChoiceField):
     def __init__(self, **kwargs: Any):
         super().__init__(
@@ -106,8 +109,14 @@ class CampaignForm(forms.Form):
     @classmethod
     def for_new(cls, data: Any = None) -> CampaignForm:
         default = Template.objects.filter(is_default=True).first()
+        # The shipped archive layout has no subscriber links (an archive page
+        # has no subscriber to unsubscribe), so it is the suggestion if kept.
+        shipped_archive = Template.objects.filter(
+            name=SHIPPED_ARCHIVE_TEMPLATE, type=Template.Type.CAMPAIGN
+        ).first()
         initial = {
             "template_id": default,
+            "archive_template_id": shipped_archive,
             "archive_meta": json.dumps(DEFAULT_META),
             "content_type": Campaign.ContentType.RICHTEXT,
         }

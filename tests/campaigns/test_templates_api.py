@@ -91,6 +91,20 @@ def test_bad_input_is_a_400_naming_the_field(api_client, body, field):
     assert r.json()["message"].startswith(f"{field}:")
 
 
+def test_a_syntax_error_names_the_line_and_the_expression(api_client):
+    body = "<div>\n{{ content }}\n  {% bogus_tag x %}\n</div>"
+    r = send(
+        api_client,
+        "post",
+        "/api/templates",
+        {"name": "x", "type": "campaign", "body": body},
+    )
+    assert r.status_code == 400
+    assert r.json()["message"].startswith(
+        "body: template error: line 3: {% bogus_tag x %}: "
+    )
+
+
 def test_a_syntax_error_says_template_error_and_the_expression(api_client):
     r = send(api_client, "post", "/api/templates",
              {"name": "x", "type": "campaign", "body": "{{ content }}{% bogus_tag %}"})  # fmt: skip

@@ -50,7 +50,7 @@ def test_a_syntax_error_shows_beside_the_body(client_alice):
     assert r.status_code == 400
     html = r.content.decode()
     error = html[html.index('id="id_body-error"') :]
-    assert "template error" in error[:300] and "nope" in error[:300]
+    assert "template error: line 1: {% nope %}" in error[:300]
     assert not Template.objects.filter(name="Bad").exists()
 
 

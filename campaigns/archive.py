@@ -20,6 +20,7 @@ from campaigns.models import Campaign
 from campaigns.rendering import MailLinks, Rendered, Renderer, build_context
 from campaigns.template_services import layout_template
 from stmails import config
+from stmails.lib.input_checks import InvalidInput, check_tree
 from subscribers.links import preferences_url, unsubscribe_url
 from subscribers.models import MailingList, Subscriber
 
@@ -92,6 +93,10 @@ def clean_meta(raw: Any) -> dict[str, Any]:
             raise CampaignError("archive_meta", "must be valid JSON") from None
     if not isinstance(raw, dict):
         raise CampaignError("archive_meta", 'must be an object like {"name": "..."}')
+    try:  # "\u0000" inside the JSON text: PostgreSQL cannot store it
+        check_tree(raw, "archive_meta")
+    except InvalidInput as err:
+        raise CampaignError("archive_meta", f"{err.field}: {err.message}") from None
     if len(json.dumps(raw)) > META_LIMIT:
         raise CampaignError("archive_meta", f"must be at most {META_LIMIT} characters")
     for key in ("name", "email", "uuid"):

@@ -23,6 +23,7 @@ from campaigns.html_sanitizer import sanitize_html
 from campaigns.models import Campaign, CampaignList
 from campaigns.rendering import compile_template
 from campaigns.template_services import default_template, layout_template
+from stmails.lib.input_checks import bad_character
 from subscribers.models import MailingList
 
 S = Campaign.Status
@@ -227,6 +228,8 @@ def clone_campaign(campaign: Campaign, name: Any = "") -> Campaign:
     name = (name or "").strip() or f"Copy of {campaign.name}"
     if len(name) > 500:
         raise CampaignError("name", "must be at most 500 characters")
+    if problem := bad_character(name):
+        raise CampaignError("name", problem)
     copy = Campaign.objects.create(
         name=name, subject=campaign.subject, from_email=campaign.from_email,
         content_type=campaign.content_type, body=campaign.body,

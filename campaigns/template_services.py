@@ -25,7 +25,7 @@ from campaigns.rendering import (
     check_template,
 )
 from stmails import config
-from stmails.lib.input_checks import InvalidInput, parse_id
+from stmails.lib.input_checks import InvalidInput, bad_character, parse_id
 
 T = Template.Type
 # Where a campaign template puts the campaign's body, in either dialect.
@@ -137,6 +137,9 @@ def clean_template_fields(
             raise CampaignError(key, "must be a string")
     if merged["body_source"] is not None and not isinstance(merged["body_source"], str):
         raise CampaignError("body_source", "must be a string or null")
+    for key, value in merged.items():
+        if value and (problem := bad_character(value)):
+            raise CampaignError(key, problem)
     name = merged["name"].strip()
     if not name:
         raise CampaignError("name", "is required")
@@ -192,8 +195,12 @@ def update_template(template: Template, data: dict[str, Any]) -> Template:
     return template
 
 
-def clone_template(template: Template, name: str = "") -> Template:
+def clone_template(template: Template, name: Any = "") -> Template:
+    if name is not None and not isinstance(name, str):
+        raise CampaignError("name", "must be a string")
     name = (name or "").strip() or f"Copy of {template.name}"
+    if problem := bad_character(name):
+        raise CampaignError("name", problem)
     return Template.objects.create(
         name=name[:500],
         type=template.type,

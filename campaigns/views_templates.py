@@ -98,7 +98,11 @@ def preview(request: HttpRequest) -> HttpResponse:
 @require_POST
 def clone(request: HttpRequest, pk: int) -> HttpResponse:
     template = get_object_or_404(Template, pk=pk)
-    copy = services.clone_template(template, request.POST.get("name", ""))
+    try:
+        copy = services.clone_template(template, request.POST.get("name", ""))
+    except CampaignError as err:
+        messages.error(request, f"Not cloned: {err}")
+        return redirect("templates:list")
     messages.success(request, f"Template {copy.name} created.")
     return redirect("templates:edit", copy.pk)
 

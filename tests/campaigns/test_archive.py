@@ -213,3 +213,12 @@ def test_latest_is_not_a_slug(api_client):
         {"name": "A", "subject": "s", "archive_slug": "Latest"},
     )
     assert r.status_code == 400 and r.json()["message"].startswith("archive_slug:")
+
+
+def test_an_escaped_nul_in_the_meta_is_refused(client_alice):
+    r = client_alice.post("/campaigns/new", {
+        "name": "A", "subject": "s", "content_type": "html", "body": "b",
+        "archive_meta": '{"name": "a\\u0000b"}', "headers": "", "tags": "",
+    })  # fmt: skip
+    assert r.status_code == 400
+    assert b'id="id_archive_meta-error"' in r.content and b"NUL" in r.content

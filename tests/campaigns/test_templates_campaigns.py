@@ -306,3 +306,17 @@ def test_a_test_send_uses_the_template_and_an_unsaved_choice(make_subscriber):
     first, second = OutgoingMail.objects.order_by("id")
     assert "Manage preferences" in first.html and "/subscription/" in first.html
     assert second.html.startswith("<i class='mine'><p>x</p>")
+
+
+def test_a_clone_name_with_a_nul_is_refused(client_alice):
+    original = Campaign.objects.create(name="Spring", subject="s")
+    r = client_alice.post(
+        f"/campaigns/{original.pk}/clone", {"name": "a\x00b"}, follow=True
+    )
+    assert b"must not contain NUL" in r.content
+    assert Campaign.objects.count() == 1
+    r = client_alice.post(
+        f"/templates/{default().pk}/clone", {"name": "a\x00b"}, follow=True
+    )
+    assert b"must not contain NUL" in r.content
+    assert Template.objects.filter(name__startswith="a").count() == 0

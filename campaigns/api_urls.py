@@ -18,6 +18,7 @@ urlpatterns = [
         name="api-campaign-test",
     ),
     path("tx", api_tx.TxView.as_view(), name="api-tx"),
+    path("tx/messages", api_tx.TxMessagesView.as_view(), name="api-tx-messages"),
     path("public/archive", api.PublicArchiveView.as_view(), name="api-public-archive"),
     path("templates", api_templates.TemplatesView.as_view(), name="api-templates"),
     path(

@@ -21,7 +21,7 @@ from campaigns.rendering import MailLinks, Rendered, Renderer, build_context
 from campaigns.template_services import layout_template
 from stmails import config
 from stmails.lib.input_checks import InvalidInput, check_tree
-from subscribers.links import preferences_url, unsubscribe_url
+from subscribers.links import unsubscribe_url
 from subscribers.models import MailingList, Subscriber
 
 # Statuses whose mail went (or is going) out: drafts never show publicly.
@@ -150,18 +150,14 @@ def render_archived(campaign: Campaign) -> Rendered:
     """The campaign as the archive shows it: archive template (else its own
     layout) and archive_meta; no unsubscribe, preference or tracking links."""
     meta = campaign.archive_meta or {}
-    wrapper = (
-        campaign.archive_template.body
-        if campaign.archive_template_id
-        else campaign.wrapper_source()
-    )
+    layout = campaign.archive_template if campaign.archive_template_id else None
     subscriber = {
         "name": meta.get("name", ""),
         "email": meta.get("email", ""),
         "uuid": meta.get("uuid") or "00000000-0000-0000-0000-000000000000",
         "attribs": meta.get("attribs") or {},
     }
-    return _renderer(campaign, wrapper).render(
+    return _renderer(campaign, layout.body if layout else None).render(
         build_context(
             subscriber,
             _campaign_meta(campaign),
@@ -172,14 +168,12 @@ def render_archived(campaign: Campaign) -> Rendered:
 
 
 def render_for_subscriber(campaign: Campaign, subscriber: Subscriber) -> Rendered:
-    """One subscriber's copy, with their own unsubscribe and preferences links
-    (the "view in browser" page: no tracking, no link to itself)."""
+    """One subscriber's copy, with their own unsubscribe (and so preferences)
+    link: the "view in browser" page, without tracking or a link to itself."""
     settings = config.get_values("app.root_url", "app.site_name")
-    root = settings["app.root_url"]
     lists = list(MailingList.objects.filter(campaign_lists__campaign=campaign))
     links = MailLinks(
-        unsubscribe=unsubscribe_url(subscriber, lists, root=root),
-        manage=preferences_url(subscriber, root=root),
+        unsubscribe=unsubscribe_url(subscriber, lists, root=settings["app.root_url"])
     )
     context = build_context(
         {
@@ -189,19 +183,24 @@ def render_for_subscriber(campaign: Campaign, subscriber: Subscriber) -> Rendere
             "attribs": subscriber.attribs,
             "status": subscriber.status,
             "created_at": subscriber.created_at,
+            "updated_at": subscriber.updated_at,
         },
         _campaign_meta(campaign),
         links=links,
         site_name=settings["app.site_name"],
     )
-    return _renderer(campaign, campaign.wrapper_source()).render(context)
+    return _renderer(campaign, None).render(context)
 
 
-def _renderer(campaign: Campaign, wrapper: str) -> Renderer:
+def _renderer(campaign: Campaign, layout: str | None) -> Renderer:
+    """layout: an archive template's body; None: the campaign's own."""
+    if layout is None and campaign.template_id:
+        layout = campaign.template.body
     return Renderer(
         content_type=campaign.content_type,
         body=campaign.body,
         subject=campaign.subject,
         altbody=campaign.altbody,
-        template_body=wrapper,
+        template_body=campaign.template_body,
+        template=layout,
     )

@@ -21,7 +21,7 @@ from campaigns.archive import check_slug_free, clean_archive_fields
 from campaigns.errors import CampaignError
 from campaigns.html_sanitizer import sanitize_html
 from campaigns.models import Campaign, CampaignList
-from campaigns.rendering import compile_template
+from campaigns.rendering import check_template
 from campaigns.template_services import default_template, layout_template
 from stmails.lib.input_checks import bad_character
 from subscribers.models import MailingList
@@ -136,8 +136,10 @@ def clean_lists(raw: Any) -> list[MailingList]:
 
 
 def _check_template(source: str, field: str) -> None:
+    # Either language (listmonk's Go syntax or Django's); errors name the line.
+    kinds = {"subject": "subject", "altbody": "altbody"}
     try:
-        compile_template(source)
+        check_template(source, kind=kinds.get(field, "body"))
     except TemplateSyntaxError as err:
         raise CampaignError(field, f"template error: {err}") from None
 

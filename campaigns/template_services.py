@@ -8,12 +8,11 @@ cannot be deleted (400) and only a campaign template can be the default.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.db import transaction
 from django.db.models import ProtectedError, Q
-from django.template import Engine, TemplateSyntaxError, engines
+from django.template import TemplateSyntaxError
 
 from campaigns.errors import CampaignError
 from campaigns.models import Campaign, Template
@@ -28,11 +27,6 @@ from stmails import config
 from stmails.lib.input_checks import InvalidInput, bad_character, parse_id
 
 T = Template.Type
-# Where a campaign template puts the campaign's body, in either dialect.
-CONTENT_TAG = re.compile(r'\{\{-?\s*(?:content\b|template\s+"content"\s*\.\s*-?\}\})')
-CONTENT_HELP = (
-    'must place the campaign body with {{ content }} or {{ template "content" . }}'
-)
 # The body a template preview wraps (listmonk previews with lorem ipsum too).
 SAMPLE_BODY = """<h1>A sample campaign</h1>
 <p>Hi {{ subscriber.name }}, this is how a campaign's content sits in the
@@ -79,40 +73,18 @@ def default_template() -> Template | None:
     return Template.objects.filter(is_default=True).first()
 
 
-def syntax_error(field: str, err: Exception, source: str = "") -> CampaignError:
-    """A TemplateError (line, expression) or Django's syntax error, as a 400;
-    where the error does not say its line, Django's debug engine finds it."""
-    if isinstance(err, TemplateSyntaxError):
+def syntax_error(field: str, err: Exception) -> CampaignError:
+    """A TemplateError (line, expression) or Django's syntax error, as a 400."""
+    if not isinstance(err, TemplateError):
         err = TemplateError(str(err))
-    if isinstance(err, TemplateError) and err.line is None and source:
-        line, expression = django_error_position(source)
-        if line is not None:
-            err = TemplateError(err.message, line=line, expression=expression)
     return CampaignError(field, f"template error: {err}")
-
-
-def django_error_position(source: str) -> tuple[int | None, str]:
-    """(line, the offending tag) of a Django-syntax error in source, else
-    (None, ""). The site's engine runs without debug info; a debug twin with
-    the same tags and filters reports where compiling stopped."""
-    site = engines["django"].engine
-    twin = Engine(debug=True, builtins=site.builtins, libraries=site.libraries)
-    try:
-        twin.from_string(source)
-    except TemplateSyntaxError as err:
-        info = getattr(err, "template_debug", None)
-        if info:
-            return info["line"], info["during"].strip()[:200]
-    except Exception:  # noqa: BLE001 (a best-effort hint: the error is reported anyway)
-        return None, ""
-    return None, ""
 
 
 def _check(source: str, field: str, kind: str) -> None:
     try:
         check_template(source, kind=kind)
     except (TemplateError, TemplateSyntaxError) as err:
-        raise syntax_error(field, err, source) from None
+        raise syntax_error(field, err) from None
 
 
 def clean_template_fields(
@@ -167,9 +139,8 @@ def clean_template_fields(
     body = merged["body"]
     if not body.strip():
         raise CampaignError("body", "is required")
-    if kind != T.TX and not CONTENT_TAG.search(body):
-        raise CampaignError("body", CONTENT_HELP)
-    _check(body, "body", "tx" if kind == T.TX else "campaign")
+    # kind "campaign" also checks the body is placed exactly once.
+    _check(body, "body", kind)
     return {
         "name": name,
         "type": kind,
@@ -267,21 +238,24 @@ def render_template_preview(body: Any, kind: Any, subject: Any = "") -> str:
         raise CampaignError("body", "is required")
     if not isinstance(subject, str):
         subject = ""
-    if kind != T.TX and not CONTENT_TAG.search(body):
-        raise CampaignError("body", CONTENT_HELP)
+    _check(body, "body", kind)
     if kind == T.TX:
+        _check(subject, "subject", "subject")
         args = {"content_type": "html", "body": body, "subject": subject}
     else:
-        args = {"content_type": "html", "body": SAMPLE_BODY, "template_body": body}
+        args = {"content_type": "html", "body": SAMPLE_BODY, "template": body}
     context = build_context(
         SAMPLE_SUBSCRIBER,
         {"uuid": SAMPLE_SUBSCRIBER["uuid"], "name": "Sample campaign",
          "subject": "A sample campaign", "from_email": "news@example.com"},
         tx_data=SAMPLE_TX_DATA,
         site_name=config.get_value("app.site_name"),
-        links=MailLinks(unsubscribe="#unsubscribe", message="#view", manage="#manage"),
+        links=MailLinks(unsubscribe="#unsubscribe", message="#view"),
     )  # fmt: skip
     try:
         return Renderer(**args).render(context).html
     except (TemplateError, TemplateSyntaxError) as err:
-        raise syntax_error("body", err, body) from None
+        # The editor's body is the Renderer's "template" part (or, for tx,
+        # its "body"); only a tx subject is another field.
+        field = "subject" if getattr(err, "part", "") == "subject" else "body"
+        raise syntax_error(field, err) from None

@@ -13,12 +13,13 @@ from django.views.decorators.http import (
     require_POST,
 )
 
-from campaigns import services, tx
+from campaigns import services
 from campaigns.forms import CampaignForm
 from campaigns.models import Campaign
 from campaigns.rendering import MailLinks, Renderer, TemplateError, build_context
 from campaigns.services import CampaignError
 from campaigns.stats import bounce_counts, delivery_progress
+from campaigns.test_send import parse_addresses, send_test
 from stmails import config
 from stmails.lib.input_checks import InvalidInput, parse_id
 from subscribers.models import Subscriber
@@ -30,7 +31,7 @@ SAMPLE = {
     "uuid": "00000000-0000-0000-0000-000000000000",
     "attribs": {},
 }
-PREVIEW_LINKS = MailLinks(unsubscribe="#unsubscribe", manage="#manage", message="#view")
+PREVIEW_LINKS = MailLinks(unsubscribe="#unsubscribe", message="#view")
 # Button label -> target status; resume and start both mean "running".
 ACTIONS = {
     "start": "running",
@@ -175,7 +176,8 @@ def preview(request: HttpRequest, pk: int) -> HttpResponse:
             subject=campaign.subject,
             body=campaign.body,
             altbody=campaign.altbody,
-            template_body=campaign.wrapper_source(),
+            template_body=campaign.template_body,
+            template=campaign.template.body if campaign.template_id else None,
         )
         ctx = build_context(
             subscriber,
@@ -295,7 +297,7 @@ def test_send(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign, pk=pk)
     raw = request.POST.get("subscribers", "")
     try:
-        sent = tx.send_test(campaign, tx.parse_addresses(raw))
+        sent = send_test(campaign, parse_addresses(raw))
     except CampaignError as e:
         # Shown beside the field, with what was typed.
         return detail(request, pk, test_form={"error": e.message, "value": raw})

@@ -29,6 +29,25 @@ class Setting(models.Model):
         return self.key
 
 
+class UnusedSetting(models.Model):
+    """A settings key stmails does not implement, kept as a client sent it
+    (a listmonk settings map: app.logo_url, upload.*, ...) so that GET
+    /api/settings gives it back. Values of secret-looking fields are
+    encrypted (stmails.config.unused). Once a later version registers the key,
+    stmails.config.unused.adopt moves the row into `settings`.
+    """
+
+    key = models.CharField(max_length=100, primary_key=True)
+    value = models.JSONField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "settings_unused"
+
+    def __str__(self) -> str:
+        return self.key
+
+
 def hash_token(token: str) -> str:
     # Tokens are 32 random bytes, so a fast hash is enough (no password stretching).
     return hashlib.sha256(token.encode()).hexdigest()
@@ -140,6 +159,13 @@ class OutgoingMail(models.Model):
     # campaigns (import direction), and a queued mail outlives a deleted row.
     subscriber_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     campaign_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    # The tx template a transactional mail was made from (the tx log shows it).
+    template_id = models.BigIntegerField(null=True, blank=True)
+    # Files sent with the mail (POST /api/tx's multipart form); one row is
+    # shared by every recipient's mail of a request.
+    attachments = models.ManyToManyField(
+        "MailAttachment", blank=True, related_name="mails"
+    )
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True, default="")
     smtp_code = models.PositiveIntegerField(null=True, blank=True)
@@ -177,6 +203,24 @@ class OutgoingMail(models.Model):
         return (
             cls.KIND_LABELS.get(kind) or f"{kind.replace('_', ' ').capitalize()} mails"
         )
+
+
+class MailAttachment(models.Model):
+    """A file attached to outgoing mail, stored with the queue so a queued mail
+    keeps it across restarts. filename is already sanitised (no path)."""
+
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=255)
+    data = models.BinaryField()
+    size = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "mail_attachments"
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.filename
 
 
 class SettingsChange(models.Model):

@@ -39,6 +39,7 @@ from __future__ import annotations
 import itertools
 import logging
 import smtplib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email import headerregistry, policy
@@ -50,8 +51,8 @@ from django.db.models import F
 from django.dispatch import Signal
 from django.utils import timezone
 
-from stmails import config, durable_queue
-from stmails.models import OutgoingMail
+from stmails import config, durable_queue, smtp_routing
+from stmails.models import MailAttachment, OutgoingMail
 from stmails.smtp_check import (
     SmtpCheckError,
     close_connection,
@@ -118,11 +119,14 @@ def queue_mail(
     kind: str = "system",
     subscriber_id: int | None = None,
     campaign_id: int | None = None,
+    template_id: int | None = None,
+    attachments: Sequence[MailAttachment] = (),
 ) -> OutgoingMail:
     """Store one mail in the caller's transaction; its send is enqueued on commit.
 
     `from_email` defaults to the app.from_email setting. The Message-ID is made
-    now, on the From domain, so every attempt sends the same one.
+    now, on the From domain, so every attempt sends the same one. attachments:
+    saved MailAttachment rows (several mails may share one).
     """
     from_email = from_email or config.get_value("app.from_email")
     domain = parseaddr(from_email)[1].rpartition("@")[2] or None
@@ -137,8 +141,11 @@ def queue_mail(
         message_id=make_msgid(domain=domain),
         subscriber_id=subscriber_id,
         campaign_id=campaign_id,
+        template_id=template_id,
         enqueued_at=timezone.now(),
     )
+    if attachments:
+        mail.attachments.add(*attachments)
     transaction.on_commit(lambda: _enqueue([mail.pk]))
     return mail
 
@@ -177,12 +184,22 @@ def build_message(mail: OutgoingMail, server: dict | None = None) -> EmailMessag
     msg.set_content(mail.text)
     if mail.html:
         msg.add_alternative(mail.html, subtype="html")
+    if mail.pk is not None:
+        for att in mail.attachments.all():
+            maintype, _, subtype = att.content_type.partition("/")
+            msg.add_attachment(
+                bytes(att.data),
+                maintype=maintype,
+                subtype=subtype,
+                filename=att.filename,
+            )
     return msg
 
 
-def enabled_servers() -> list[dict]:
-    """Enabled servers of Settings → SMTP, rotated so sends spread round robin."""
-    servers = [s for s in config.get_value("smtp") if s.get("enabled")]
+def enabled_servers(from_email: str = "") -> list[dict]:
+    """The enabled servers of Settings → SMTP that take mail from this From
+    address (stmails.smtp_routing), rotated so sends spread round robin."""
+    servers = smtp_routing.servers_for(from_email)
     if not servers:
         return []
     start = next(_round_robin) % len(servers)
@@ -224,7 +241,7 @@ def deliver_mail(mail_id: int) -> str:
 
 
 def _send(mail: OutgoingMail) -> tuple[dict, str]:
-    servers = enabled_servers()
+    servers = enabled_servers(mail.from_email)
     if not servers:
         raise SendFailure("no enabled SMTP server (Settings → SMTP)")
     failure = SendFailure("no SMTP server tried")

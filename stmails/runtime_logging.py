@@ -94,6 +94,7 @@ def sync_from_settings(*, force: bool = False) -> None:
             return
         _state["checked"] = now
     from stmails import config
+    from stmails.config import unused
 
     try:
         values = config.get_values("logging.level", "logging.json")
@@ -103,7 +104,7 @@ def sync_from_settings(*, force: bool = False) -> None:
         return
     apply(values["logging.level"], values["logging.json"])
     try:
-        log_redaction.remember_secrets(config.secret_values())
+        log_redaction.remember_secrets(config.secret_values() + unused.stored_secrets())
     except DatabaseError:
         return
 

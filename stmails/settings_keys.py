@@ -22,6 +22,7 @@ from stmails.config import (
 
 SMTP_DEFAULTS = {
     "uuid": "",
+    "name": "",
     "enabled": True,
     "host": "localhost",
     "port": 25,
@@ -35,7 +36,11 @@ SMTP_DEFAULTS = {
     "idle_timeout": "15s",
     "wait_timeout": "5s",
     "max_msg_retries": 2,
+    "msg_retry_delay": "10ms",
     "email_headers": [],
+    # listmonk's routing by From address (stmails.smtp_routing): empty means
+    # the server takes mail from any address no other server claims.
+    "from_addresses": [],
 }
 
 
@@ -60,6 +65,29 @@ def as_headers(name: str, value) -> list:
     return value
 
 
+def as_retry_delay(name: str, value) -> str:
+    """listmonk's msg_retry_delay; empty (a cleared form field) is its 10ms default."""
+    if value == "":
+        return SMTP_DEFAULTS["msg_retry_delay"]
+    return as_duration(name, value)
+
+
+def as_from_address(name: str, value) -> str:
+    """An address (news@example.com) or a domain (example.com, "@example.com")."""
+    import re
+
+    value = as_str(320, required=True)(name, value).lower()
+    local, at, domain = value.rpartition("@")
+    domain = domain.rstrip(".")
+    if not re.fullmatch(
+        r"([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}", domain
+    ):
+        raise _err(name, "must be an address such as news@example.com or a domain")
+    if at and local and (any(c.isspace() for c in local) or len(local) > 64):
+        raise _err(name, "must be an address such as news@example.com or a domain")
+    return f"{local}@{domain}" if local else domain
+
+
 def _err(name: str, message: str):
     from stmails.config import SettingsError
 
@@ -74,6 +102,7 @@ SMTP_DESTINATION = (
 SMTP_SERVER = as_object(
     {
         "uuid": as_uuid,
+        "name": as_str(100),
         "enabled": as_bool,
         "host": as_host,
         "port": as_int(1, 65535),
@@ -87,7 +116,9 @@ SMTP_SERVER = as_object(
         "idle_timeout": as_duration,
         "wait_timeout": as_duration,
         "max_msg_retries": as_int(0, 100),
+        "msg_retry_delay": as_retry_delay,
         "email_headers": as_headers,
+        "from_addresses": as_list_of(as_from_address, max_items=100),
     },
     defaults=SMTP_DEFAULTS,
 )

@@ -25,6 +25,9 @@ urlpatterns = [
     path("settings/", include("bounces.mailboxes.urls")),
     path("settings/", include("webhooks.settings_pages.urls")),
     path("", include("monitoring.selftest.urls")),
+    # listmonk's /subscription/... links in mail sent before an import: first,
+    # as their uuid shape would otherwise reach the signed-token routes.
+    path("", include("listmonk_import.urls")),
     path("", include("subscribers.subscription.urls")),
     path("", include("subscribers.urls")),
     path("", include("subscribers.imports.urls")),

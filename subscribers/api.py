@@ -34,10 +34,12 @@ from subscribers.services import SubscriberError
 
 # Parameters that are pagination or ordering, not filters: without any other
 # parameter the request is unfiltered and the total is a plain COUNT(*).
-NON_FILTER_PARAMS = {"page", "per_page", "order_by", "order", "query"}
+NON_FILTER_PARAMS = {"page", "per_page", "order_by", "order"}
 # listmonk's parameters and stmails' safe filters (see filter_subscribers).
 LISTING_PARAMS = {
     "query",
+    "id",
+    "uuid",
     "search",
     "email",
     "name",
@@ -50,7 +52,7 @@ LISTING_PARAMS = {
 }
 # Body fields that reference lists: an unknown id there is bad input (400), not
 # a missing resource (404).
-LIST_REFERENCE_FIELDS = {"lists", "target_list_ids"}
+LIST_REFERENCE_FIELDS = {"lists", "target_list_ids", "list_ids"}
 
 
 class ApiError(exceptions.APIException):
@@ -237,22 +239,16 @@ def count_subscribers(params: QueryDict, qs: QuerySet[Subscriber]) -> int:
 
 def page_of_subscribers(params: QueryDict) -> dict[str, Any]:
     """Steps:
-    1. Refuse listmonk's raw SQL `query`; parse paging and the safe filters.
+    1. Parse paging and the filters (listmonk's `query` through its parser).
     2. Count: unfiltered, a bare COUNT(*) that PostgreSQL answers from an index.
     3. Select the page's ids only, so deep offsets walk an index, not table rows.
     4. Load those rows with their memberships (two more queries, no N+1).
     """
     reject_unknown_params(params, LISTING_PARAMS, prefixes=("attrib.",))
-    if (params.get("query") or "").strip():
-        raise BadRequest(
-            "query",
-            "raw SQL queries are not supported; use the filters search, email, name,"
-            " status, list_id, subscription_status, attribs, attrib.<key>,"
-            " created_from and created_to",
-        )
     page, per_page = parse_paging(params)
     filters: dict[str, Any] = {key: params.get(key) for key in params}
-    filters["list_id"] = params.getlist("list_id")
+    for key in ("list_id", "id", "uuid"):
+        filters[key] = params.getlist(key)
     try:
         qs = filter_subscribers(filters)
     except SubscriberError as err:
@@ -276,6 +272,7 @@ def page_of_subscribers(params: QueryDict) -> dict[str, Any]:
         page=page,
         per_page=per_page,
         search=(params.get("search") or "").strip(),
+        query=(params.get("query") or "").strip(),
     )
 
 
@@ -294,8 +291,9 @@ class SubscribersView(APIView):
     openapi_query = {
         "GET": {
             **PAGING,
-            **{name: TEXT for name in sorted(LISTING_PARAMS - {"list_id"})},
+            **{name: TEXT for name in sorted(LISTING_PARAMS - {"list_id", "id"})},
             "list_id": ID,
+            "id": ID,
         },
         "DELETE": {"id": ID},
     }
@@ -322,7 +320,7 @@ class SubscribersView(APIView):
 
 
 class SubscriberView(APIView):
-    openapi_body = {"PUT": SUBSCRIBER_BODY}
+    openapi_body = {"PUT": SUBSCRIBER_BODY, "PATCH": SUBSCRIBER_BODY}
 
     def get(self, request: Request, pk: int) -> Response:
         return subscriber_response(pk)
@@ -335,6 +333,11 @@ class SubscriberView(APIView):
         except SubscriberError as err:
             raise api_error(err) from None
         return subscriber_response(pk)
+
+    def patch(self, request: Request, pk: int) -> Response:
+        """Partial update: the fields sent change, the others (lists included)
+        stay. PUT behaves the same here; PATCH states it."""
+        return self.put(request, pk)
 
     def delete(self, request: Request, pk: int) -> Response:
         if not services.delete_subscribers([pk]):

@@ -12,17 +12,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from stmails.api.errors import BadRequest
 from stmails.api.paging import page_envelope, parse_paging, reject_unknown_params
-from stmails.api.schema import BOOL, PAGING, TEXT, TEXT_LIST, obj
+from stmails.api.schema import BOOL, ID, PAGING, TEXT, TEXT_LIST, obj
 from stmails.lib.dates import rfc3339
 from subscribers import services
-from subscribers.api import api_error, body_object
+from subscribers.api import api_error, body_object, id_list
 from subscribers.models import MailingList, Subscription
 from subscribers.services import SubscriberError
 
-# listmonk's listing parameters; status (archived lists) is accepted, all are shown.
+# listmonk's listing parameters; status (active, archived) may repeat.
 LISTING_PARAMS = {"query", "status", "tag", "tag[]", "minimal"}
-ORDER_FIELDS = {"id", "name", "type", "optin", "created_at", "updated_at"}
+ORDER_FIELDS = {"id", "name", "type", "optin", "status", "created_at", "updated_at"}
 Counts = dict[int, dict[str, int]]
 
 
@@ -49,6 +50,7 @@ def list_json(lst: MailingList, statuses: dict[str, int] | None) -> dict[str, An
         "name": lst.name,
         "type": lst.type,
         "optin": lst.optin,
+        "status": lst.status,
         "tags": lst.tags,
         "description": lst.description,
         "created_at": rfc3339(lst.created_at),
@@ -79,6 +81,12 @@ def page_of_lists(params: QueryDict) -> dict[str, Any]:
     name = (params.get("query") or "").strip()
     if name:
         qs = qs.filter(name__icontains=name)
+    statuses = [v for v in params.getlist("status") if v]
+    for status in statuses:
+        if status not in MailingList.Status.values:
+            raise BadRequest("status", "must be active or archived")
+    if statuses:
+        qs = qs.filter(status__in=statuses)
     order_by = params.get("order_by") or "id"
     descending = (params.get("order") or "").lower() == "desc"
     if order_by in ORDER_FIELDS:
@@ -111,6 +119,7 @@ LIST_BODY = obj(
     name=TEXT,
     type={"type": "string", "enum": ["public", "private"]},
     optin={"type": "string", "enum": ["single", "double"]},
+    status={"type": "string", "enum": ["active", "archived"]},
     tags=TEXT_LIST,
     description=TEXT,
 )
@@ -119,7 +128,8 @@ LIST_BODY = obj(
 class ListsView(APIView):
     openapi_body = {"POST": {**LIST_BODY, "required": ["name"]}}
     openapi_query = {
-        "GET": {**PAGING, "query": TEXT, "status": TEXT, "tag": TEXT, "minimal": BOOL}
+        "GET": {**PAGING, "query": TEXT, "status": TEXT, "tag": TEXT, "minimal": BOOL},
+        "DELETE": {"id": ID, "query": TEXT, "all": BOOL},
     }
 
     def get(self, request: Request) -> Response:
@@ -131,6 +141,25 @@ class ListsView(APIView):
         except SubscriberError as err:
             raise api_error(err) from None
         return list_response(lst)
+
+    def delete(self, request: Request) -> Response:
+        """listmonk's bulk delete: ?id=1&id=2, or ?query=<name>, or ?all=true."""
+        params = request.query_params
+        reject_unknown_params(params, {"id", "query", "all"})
+        if params.getlist("id"):
+            ids = id_list(params.getlist("id"), "id")
+        else:
+            name = (params.get("query") or "").strip()
+            everything = params.get("all") == "true"
+            if not name and not everything:
+                raise BadRequest("id", "give id, query or all=true")
+            lists = MailingList.objects.visible()
+            if name:
+                lists = lists.filter(name__icontains=name)
+            ids = list(lists.values_list("id", flat=True))
+        visible = MailingList.objects.visible().filter(id__in=ids)
+        services.delete_lists(list(visible.values_list("id", flat=True)))
+        return Response({"data": True})
 
 
 class ListView(APIView):

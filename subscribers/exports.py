@@ -57,7 +57,9 @@ def _csv_chunks(rows: Iterator[tuple]) -> Iterator[str]:
 
 
 def export_params(query: Any) -> dict[str, Any]:
-    """Filter params from a QueryDict: single values, except list_id which may repeat."""
+    """Filter params from a QueryDict: single values, except list_id, id and
+    uuid, which may repeat (listmonk's export takes repeated id)."""
     params: dict[str, Any] = {key: query.get(key) for key in query}
-    params["list_id"] = query.getlist("list_id")
+    for key in ("list_id", "id", "uuid"):
+        params[key] = query.getlist(key)
     return params

@@ -13,6 +13,7 @@ from django import forms
 from django.http import QueryDict
 
 from subscribers.models import MailingList, Subscriber, Subscription
+from subscribers.query_language import MAX_LENGTH
 from subscribers.services import (
     SubscriberError,
     clean_attribs,
@@ -101,6 +102,13 @@ class ListForm(forms.Form):
         initial=MailingList.Optin.SINGLE,
         help_text="Double opt-in asks new subscribers to confirm by email.",
     )
+    status = forms.ChoiceField(
+        required=False,
+        choices=MailingList.Status.choices,
+        initial=MailingList.Status.ACTIVE,
+        help_text="An archived list keeps its members but is no longer offered "
+        "on the public subscription form.",
+    )
     tags = forms.CharField(required=False, help_text="Comma-separated")
     description = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 3})
@@ -113,6 +121,7 @@ class ListForm(forms.Form):
                 "name": lst.name,
                 "type": lst.type,
                 "optin": lst.optin,
+                "status": lst.status,
                 "tags": ", ".join(lst.tags),
                 "description": lst.description,
             }
@@ -131,6 +140,11 @@ class SubscriberFilterForm(forms.Form):
         label="Subscription",
         required=False,
         choices=[("", "Any subscription"), *Subscription.Status.choices],
+    )
+    # listmonk's SQL-style expression, parsed by subscribers.query_language:
+    # its errors name the part that is not supported and show beside the box.
+    query = forms.CharField(
+        label="Advanced query", required=False, max_length=MAX_LENGTH
     )
 
     def __init__(self, *args: Any, **kwargs: Any):

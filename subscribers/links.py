@@ -105,9 +105,9 @@ def unsubscribe_url(
     return _absolute(reverse("subscription:unsubscribe", args=[token]), root)
 
 
-def preferences_url(subscriber: Subscriber, *, root: str | None = None) -> str:
+def preferences_url(subscriber: Subscriber) -> str:
     token = subscription_token(subscriber)
-    return _absolute(reverse("subscription:preferences", args=[token]), root)
+    return _absolute(reverse("subscription:preferences", args=[token]))
 
 
 def list_unsubscribe_headers(

@@ -54,10 +54,19 @@ class MailingList(models.Model):
         SINGLE = "single"
         DOUBLE = "double"
 
+    class Status(models.TextChoices):
+        ACTIVE = "active"
+        ARCHIVED = "archived"
+
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=200)
     type = models.CharField(max_length=10, choices=Type.choices, default=Type.PRIVATE)
     optin = models.CharField(max_length=10, choices=Optin.choices, default=Optin.SINGLE)
+    # listmonk's list status: an archived list is kept (members, history) but no
+    # longer offered on the public form, the preferences page or /api/public/lists.
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.ACTIVE
+    )
     tags = models.JSONField(default=list, blank=True)
     description = models.TextField(blank=True, default="")
     # Kept by stmails for itself (the self-test's hidden double opt-in list):
@@ -74,6 +83,10 @@ class MailingList(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_offered_publicly(self) -> bool:
+        return self.type == self.Type.PUBLIC and self.status == self.Status.ACTIVE
 
 
 class Subscription(models.Model):

@@ -1,7 +1,10 @@
-"""Safe subscriber filters (instead of listmonk's raw SQL `query`), shared by UI and API."""
+"""Subscriber filters shared by the UI and the API: stmails' named filters and
+listmonk's `query`, parsed (subscribers.query_language), never run as SQL."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
 from typing import Any
 
 from django.db import connection
@@ -9,10 +12,14 @@ from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from stmails.lib.dates import BadBound, filter_range
 from stmails.lib.input_checks import InvalidInput, loads_json, parse_id
 from subscribers.models import MailingList, Subscriber, Subscription
+from subscribers.query_ast import QueryError
+from subscribers.query_filters import query_to_q
+from subscribers.query_language import parse_query
 from subscribers.services import SubscriberError
 
 ORDER_FIELDS = {"id", "email", "name", "status", "created_at", "updated_at"}
@@ -46,16 +53,52 @@ def attrib_value_contains(text: str) -> RawSQL:
     return RawSQL(sql, [_like_pattern(text)], output_field=BooleanField())  # noqa: S611
 
 
-def filter_subscribers(params: dict[str, Any]) -> QuerySet[Subscriber]:
+def query_filter(text: Any, *, now: datetime | None = None) -> Q:
+    """listmonk's `query` as a Q (empty: everything), or SubscriberError("query")."""
+    if not isinstance(text, str):
+        raise SubscriberError("query", "must be a string")
+    try:
+        node = parse_query(text)
+        return Q() if node is None else query_to_q(node, now=now or timezone.now())
+    except QueryError as err:
+        raise SubscriberError("query", str(err)) from None
+
+
+def _ids(raw: Any, field: str) -> list[int]:
+    values = raw if isinstance(raw, list | tuple) else [raw]
+    try:
+        return [parse_id(v, field) for v in values if v not in ("", None)]
+    except InvalidInput:
+        raise SubscriberError(field, "must be a subscriber id") from None
+
+
+def _uuids(raw: Any) -> list[uuid.UUID]:
+    values = raw if isinstance(raw, list | tuple) else [raw]
+    try:
+        return [uuid.UUID(str(v).strip()) for v in values if v not in ("", None)]
+    except ValueError:
+        raise SubscriberError("uuid", "must be a UUID") from None
+
+
+def filter_subscribers(
+    params: dict[str, Any], *, now: datetime | None = None
+) -> QuerySet[Subscriber]:
     """Filters (all optional, combined with AND):
 
-    search: substring of email or name (and of any attribute value with
+    query: listmonk's SQL expression, in the subset docs/api.md lists; id
+    (one or several) and uuid (one or several): exact subscribers; search: substring of email or name (and of any attribute value with
     search_attribs, which the admin page sets; the API keeps listmonk's meaning); email: exact address (case-insensitive);
     name: substring; status; list_id (one or several); subscription_status
     (with list_id); attribs: a JSON object whose keys must equal;
     attrib.<key>=<value> pairs; created_from / created_to: dates.
     """
     qs = Subscriber.objects.all()
+    if params.get("query"):
+        qs = qs.filter(query_filter(params["query"], now=now))
+    if params.get("id"):
+        qs = qs.filter(id__in=_ids(params["id"], "id"))
+    if params.get("uuid"):
+        qs = qs.filter(uuid__in=_uuids(params["uuid"]))
     search = (params.get("search") or "").strip()
     if search:
         match = Q(email__icontains=search) | Q(name__icontains=search)

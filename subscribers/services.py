@@ -264,6 +264,7 @@ def _clean_list_fields(data: dict[str, Any], partial: bool) -> dict[str, Any]:
     for fname, choices, default in (
         ("type", MailingList.Type.values, MailingList.Type.PRIVATE),
         ("optin", MailingList.Optin.values, MailingList.Optin.SINGLE),
+        ("status", MailingList.Status.values, MailingList.Status.ACTIVE),
     ):
         if fname in data or not partial:
             value = data.get(fname) or default

@@ -31,7 +31,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from campaigns.models import Campaign, Delivery
-from stmails import config
+from stmails import config, smtp_routing
 from stmails.durable_queue import send_task
 from stmails.outbox import SENDING_TIMEOUT
 from subscribers.models import MailingList, Subscriber, Subscription
@@ -78,9 +78,10 @@ def target_list_ids(campaign: Campaign) -> list[int]:
     ]
 
 
-def slot_count() -> int:
-    """Connections a campaign uses: app.concurrency, capped by the servers' max_conns."""
-    servers = [s for s in config.get_value("smtp") if s.get("enabled")]
+def slot_count(from_email: str = "") -> int:
+    """Connections a campaign uses: app.concurrency, capped by the max_conns of
+    the servers that take its From address (stmails.smtp_routing)."""
+    servers = smtp_routing.servers_for(from_email or config.get_value("app.from_email"))
     capacity = sum(int(s.get("max_conns") or 1) for s in servers) or 1
     return max(1, min(int(config.get_value("app.concurrency")), capacity))
 
@@ -145,7 +146,13 @@ def _insert(batch: list[Delivery]) -> int:
 def enqueue(campaign_id: int, slots: int | None = None) -> None:
     from kombu.exceptions import OperationalError
 
-    slots = slots or slot_count()
+    if not slots:
+        from_email = (
+            Campaign.objects.filter(pk=campaign_id)
+            .values_list("from_email", flat=True)
+            .first()
+        )
+        slots = slot_count(from_email or "")
     for slot in range(slots):
         try:
             send_task(

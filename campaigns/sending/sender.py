@@ -27,7 +27,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from campaigns.models import Campaign, Delivery
-from campaigns.rendering import MailLinks, Renderer, build_context
+from campaigns.rendering import Renderer, build_context
 from campaigns.sending import breaker, engine
 from campaigns.sending.message import (
     VERP_SALT,
@@ -38,7 +38,7 @@ from campaigns.sending.message import (
     verp_sender,
 )
 from campaigns.sending.pace import SharedPacer, ceiling, window_share
-from stmails import config
+from stmails import config, smtp_routing
 from stmails.lib import signing
 from stmails.outbox import SendFailure
 from stmails.smtp_check import (
@@ -48,11 +48,7 @@ from stmails.smtp_check import (
     format_reply,
     open_connection,
 )
-from subscribers.links import (
-    list_unsubscribe_headers,
-    preferences_url,
-    unsubscribe_url,
-)
+from subscribers.links import list_unsubscribe_headers, unsubscribe_url
 from subscribers.models import MailingList, Subscriber
 
 log = logging.getLogger(__name__)
@@ -61,6 +57,7 @@ CHUNK = 200
 TIME_BUDGET = 60.0  # seconds; then a fresh task continues (and acks this one)
 SMTP_TIMEOUT = 30.0
 NO_SERVER_RETRY = 30.0
+MAX_RETRY_DELAY = 10.0  # seconds: a longer msg_retry_delay would eat the time budget
 DStatus = Delivery.Status
 
 # Sent after commit with delivery_id when a recipient was rejected with 5xx at
@@ -78,11 +75,12 @@ class RunResult:
     again_in: float | None = None  # seconds until this slot should run again
 
 
-def server_for_slot(slot: int) -> dict | None:
-    """Slots spread over the enabled servers, up to each one's max_conns,
-    taking turns (slot 0 on the first, slot 1 on the second...): the slots
-    that run take over the others' rows, so the first ones carry the mail."""
-    servers = [s for s in config.get_value("smtp") if s.get("enabled")]
+def server_for_slot(slot: int, from_email: str = "") -> dict | None:
+    """Slots spread over the enabled servers that take mail from the campaign's
+    From address (stmails.smtp_routing), up to each one's max_conns, taking
+    turns (slot 0 on the first, slot 1 on the second...): the slots that run
+    take over the others' rows, so the first ones carry the mail."""
+    servers = smtp_routing.servers_for(from_email)
     conns = [int(s.get("max_conns") or 1) for s in servers]
     seats = [
         server
@@ -97,6 +95,7 @@ class Run:
     def __init__(self, campaign: Campaign, slot: int, slots: int, sleep, clock):
         self.campaign, self.slot, self.slots = campaign, slot, slots
         self.part = slot % slots  # the part of the rows this slot works on
+        self.sleep = sleep
         self.settings = config.get_values(
             "app.message_rate", "app.concurrency", "app.message_sliding_window",
             "app.message_sliding_window_duration",
@@ -115,7 +114,8 @@ class Run:
         self.renderer = Renderer(
             content_type=campaign.content_type, body=campaign.body,
             subject=campaign.subject, altbody=campaign.altbody,
-            template_body=campaign.wrapper_source(),
+            template_body=campaign.template_body,
+            template=campaign.template.body if campaign.template_id else None,
         )  # fmt: skip
         self.lists = list(MailingList.objects.filter(campaign_lists__campaign=campaign))
         self.list_ids = [lst.id for lst in self.lists]
@@ -200,7 +200,7 @@ class Run:
         return True
 
     def connect(self) -> bool:
-        self.server = server_for_slot(self.slot)
+        self.server = server_for_slot(self.slot, self.from_email)
         if self.server is None:
             self.result.outcome = "no enabled SMTP server (Settings → SMTP)"
             return False
@@ -261,9 +261,6 @@ class Run:
         subscriber = Subscriber(id=sub["id"], uuid=sub["uuid"])
         root = self.settings["app.root_url"]
         unsubscribe = unsubscribe_url(subscriber, self.lists, root=root)
-        links = MailLinks(
-            unsubscribe=unsubscribe, manage=preferences_url(subscriber, root=root)
-        )
         rendered = self.renderer.render(
             build_context(
                 sub,
@@ -271,8 +268,9 @@ class Run:
                     "uuid": str(self.campaign.uuid),
                     "name": self.campaign.name,
                     "subject": self.campaign.subject,
+                    "from_email": self.from_email,
                 },
-                links=links,
+                unsubscribe,
                 site_name=self.settings["app.site_name"],
             )
         )
@@ -315,6 +313,10 @@ class Run:
             self.result.failed += 1
         else:
             self.result.retried += 1
+            # listmonk's msg_retry_delay: a pause before this slot's next
+            # message, so a server that refused for a moment is not hit again
+            # at once (the row itself is retried from the queue).
+            self.sleep(min(smtp_routing.retry_delay(self.server), MAX_RETRY_DELAY))
         log.warning("campaign delivery %s to %s, attempt %s: %s",
                     delivery.pk, delivery.email, attempt, failure.message)  # fmt: skip
         if failure.permanent and failure.stage == "RCPT TO":

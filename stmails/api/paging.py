@@ -56,13 +56,19 @@ def parse_paging(params: Any) -> tuple[int, int | None]:
 
 
 def page_envelope(
-    results: list, *, total: int, page: int, per_page: int | None, search: str = ""
+    results: list,
+    *,
+    total: int,
+    page: int,
+    per_page: int | None,
+    search: str = "",
+    query: str = "",
 ) -> dict[str, Any]:
     return {
         "data": {
             "results": results,
             "search": search,
-            "query": "",
+            "query": query,
             "total": total,
             "per_page": total if per_page is None else per_page,
             "page": page,

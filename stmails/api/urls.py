@@ -2,9 +2,11 @@
 
 from django.urls import include, path
 
+from stmails.api.health import HealthView
 from stmails.api.openapi_views import OpenApiView
 
 urlpatterns = [
+    path("health", HealthView.as_view(), name="api-health"),
     path("openapi.json", OpenApiView.as_view(), name="api-openapi"),
     path("", include("stmails.settings_pages.api_urls")),
     path("", include("subscribers.subscription.api_urls")),

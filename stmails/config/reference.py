@@ -14,6 +14,7 @@ from pathlib import Path
 from django.conf import settings
 
 from stmails.config.keys import REGISTRY, WHOLE_VALUE, Key
+from stmails.config.listmonk_keys import LISTMONK_KEYS, SMTP_FIELDS
 
 PAGE = Path(settings.BASE_DIR) / "docs" / "settings.md"
 # Where each section is edited in the UI; a section missing here shows its slug.
@@ -89,6 +90,39 @@ def _key(key: Key) -> list[str]:
     return [*lines, *_default(key), ""]
 
 
+LISTMONK_HEADER = """\
+## listmonk settings
+
+A settings map exported from listmonk (or sent by a listmonk client) works
+unchanged: `PUT /api/settings` with every key answers 200. The keys stmails
+implements take effect, validated as above (a bad value is a 400 naming the
+key); the others are stored as sent, given back by `GET /api/settings`, and
+named in the answer's `unused_keys`. In stored-only values, fields whose name
+ends in `password`, `key`, `secret` or `token` are encrypted and masked like
+the credentials above. A key that a later stmails version implements takes
+effect with its stored value after `manage.py migrate`. An unknown key in one
+of stmails' own namespaces (`alerts.`, `probe.`, `campaign.`...) is still
+refused: there it can only be a typo.
+"""
+
+
+def _listmonk_section() -> list[str]:
+    used = [k for k in LISTMONK_KEYS if k in REGISTRY]
+    stored = [k for k in LISTMONK_KEYS if k not in REGISTRY]
+    lines = [LISTMONK_HEADER, f"Take effect ({len(used)}):", ""]
+    lines += [f"- [`{k}`](#{_anchor(k)})" for k in used]
+    lines += ["", f"Stored only ({len(stored)}):", ""]
+    lines += [f"- `{k}`" for k in stored]
+    lines += ["", "listmonk's fields of each `smtp` server:", ""]
+    lines += [f"- `{name}`: {text}" for name, text in SMTP_FIELDS.items()]
+    return [*lines, ""]
+
+
+def _anchor(name: str) -> str:
+    # MkDocs' heading ids: lower case, punctuation dropped (dots too).
+    return "".join(c for c in name.lower() if c.isalnum() or c in "_-")
+
+
 def render_reference() -> str:
     """The page for the keys registered now, in registration order per section."""
     sections: dict[str, list[Key]] = {}
@@ -99,4 +133,5 @@ def render_reference() -> str:
         lines += [f"## {SECTION_TITLES.get(section, section)}", ""]
         for key in keys:
             lines += _key(key)
+    lines += _listmonk_section()
     return "\n".join(lines).rstrip() + "\n"

@@ -1,7 +1,8 @@
 """GET/PUT /api/settings, PUT /api/settings/{key}, POST /api/settings/smtp/test.
 
 listmonk's shapes: the flat key map in {"data": ...}, credentials masked on read;
-a masked or empty credential sent back keeps the stored one.
+a masked or empty credential sent back keeps the stored one. Keys stmails does
+not implement are stored and given back, never refused (stmails.config.unused).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from rest_framework.views import APIView
 from stmails import config
 from stmails.api.errors import BadRequest
 from stmails.api.schema import BOOL, TEXT, obj
+from stmails.config import unused
 from stmails.models import ApiUser, SettingsChange
 from stmails.smtp_check import SmtpCheckError, try_server
 
@@ -40,29 +42,32 @@ def _check_url_changes(request, changes) -> None:
             )
 
 
-def _update(request, changes) -> None:
+def _update(request, changes) -> Response:
+    """listmonk's answer {"data": true}, plus "unused_keys": the keys stmails
+    stored without using them (stmails.config.unused)."""
     _check_url_changes(request, changes)
     try:
-        config.update_settings(changes, actor=SettingsChange.actor_for(request.user))
+        unused_keys = unused.apply(
+            changes, actor=SettingsChange.actor_for(request.user)
+        )
     except config.SettingsError as e:
         raise BadRequest(e.field, e.message) from None
+    return Response({"data": True, "unused_keys": unused_keys})
 
 
 class SettingsView(APIView):
     def get(self, request):
-        return Response({"data": config.get_masked_settings()})
+        return Response({"data": unused.settings_map()})
 
     def put(self, request):
-        _update(request, request.data)
-        return Response({"data": True})
+        return _update(request, request.data)
 
 
 class SettingKeyView(APIView):
     """PUT /api/settings/{key} with the key's raw JSON value as the body."""
 
     def put(self, request, key: str):
-        _update(request, {key: request.data})
-        return Response({"data": True})
+        return _update(request, {key: request.data})
 
 
 class SmtpTestView(APIView):

@@ -133,6 +133,7 @@ def add_settings_error(form: forms.Form, error: config.SettingsError) -> None:
 
 
 SMTP_LABELS = {
+    "name": "Name",
     "enabled": "Enabled",
     "host": "Host",
     "port": "Port",
@@ -146,7 +147,9 @@ SMTP_LABELS = {
     "idle_timeout": "Idle timeout",
     "wait_timeout": "Wait timeout",
     "max_msg_retries": "Retries",
+    "msg_retry_delay": "Retry delay",
     "email_headers": "Custom headers",
+    "from_addresses": "From addresses",
 }
 SMTP_HELP = {
     "hello_hostname": "Name sent with EHLO; empty uses this machine's name.",
@@ -154,6 +157,11 @@ SMTP_HELP = {
     "idle_timeout": 'e.g. "15s"',
     "wait_timeout": 'e.g. "5s"',
     "email_headers": 'JSON list, e.g. [{"Return-Path": "bounces@example.com"}]',
+    "name": "Optional, e.g. email-primary (listmonk's messenger name).",
+    "msg_retry_delay": 'Pause after a failed attempt that is retried, e.g. "10ms", "2s".',
+    "from_addresses": 'JSON list of addresses or domains, e.g. ["news@example.com", '
+    '"example.org"]: mail from these goes through this server. Empty: mail '
+    "from any address no other server claims.",
 }
 SMTP_CHOICES = {
     "auth_protocol": ("login", "plain", "cram", "none"),

@@ -117,8 +117,7 @@ class ResendOptinView(APIView):
             )
         if subscriber.is_blocklisted:
             raise BadRequest("", "the subscriber is blocklisted: no mail is sent")
-        if confirmation.send_optin_confirmation(subscriber) is None:
-            raise BadRequest(
-                "", "the subscriber has no double opt-in list awaiting confirmation"
-            )
+        # Nothing pending (no unconfirmed double opt-in membership): no mail,
+        # and 200 as in listmonk, whose clients treat any error as a failure.
+        confirmation.send_optin_confirmation(subscriber)
         return Response({"data": True})

@@ -96,7 +96,8 @@ def preference_lists(subscriber: Subscriber) -> list[tuple[MailingList, str | No
         )
     )
     lists = MailingList.objects.filter(
-        Q(type=MailingList.Type.PUBLIC) | Q(id__in=list(status))
+        Q(type=MailingList.Type.PUBLIC, status=MailingList.Status.ACTIVE)
+        | Q(id__in=list(status))
     ).order_by("name", "id")
     return [(lst, status.get(lst.id)) for lst in lists]
 
@@ -132,7 +133,7 @@ def update_preferences(
     joining = [
         offered[i]
         for i in sorted(wanted - set(active))
-        if i in offered and offered[i].type == MailingList.Type.PUBLIC
+        if i in offered and offered[i].is_offered_publicly
     ]
     if joining:
         _join(subscriber, joining)
@@ -214,9 +215,9 @@ class SubscribeResult:
 
 
 def public_lists() -> QuerySet[MailingList]:
-    return MailingList.objects.filter(type=MailingList.Type.PUBLIC).order_by(
-        "name", "id"
-    )
+    return MailingList.objects.filter(
+        type=MailingList.Type.PUBLIC, status=MailingList.Status.ACTIVE
+    ).order_by("name", "id")
 
 
 def find_public_lists(list_uuids: Any, field: str = "list_uuids") -> list[MailingList]:

@@ -31,7 +31,7 @@ def optin_warning(mlist: MailingList | None = None) -> dict:
 
 @register.inclusion_tag("subscribers/_subscription_snippet.html")
 def subscription_snippet(mlist: MailingList) -> dict:
-    if mlist.type != MailingList.Type.PUBLIC:
+    if not mlist.is_offered_publicly:
         return {"show": False}
     root = config.get_value("app.root_url").rstrip("/")
     return {

@@ -224,7 +224,7 @@ def test_preview_of_a_saved_template(api_client):
     assert r.status_code == 200
     html = r.content.decode()
     assert "A sample campaign" in html
-    assert 'href="#unsubscribe"' in html and 'href="#manage"' in html
+    assert 'href="#unsubscribe"' in html and 'href="#unsubscribe?manage=true"' in html
     assert 'href="#view"' in html
 
 

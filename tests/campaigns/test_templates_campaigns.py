@@ -42,18 +42,17 @@ def render_default(**links) -> str:
 
 
 def test_the_default_template_has_the_site_name_content_and_footer_links():
-    html = render_default(
-        unsubscribe="https://x/u", manage="https://x/m", message="https://x/v"
-    )
+    html = render_default(unsubscribe="https://x/u", message="https://x/v")
     assert "Acme News" in html and "<p>Body</p>" in html
     assert 'href="https://x/u"' in html and ">Unsubscribe<" in html
-    assert 'href="https://x/m"' in html and ">Manage preferences<" in html
+    # listmonk's ManageURL: the unsubscribe link asking for the preferences.
+    assert 'href="https://x/u?manage=true"' in html and ">Manage preferences<" in html
     assert 'href="https://x/v"' in html and ">View in browser<" in html
     assert 'name="viewport"' in html and "max-width:600px" in html
 
 
 def test_the_default_template_leaves_out_links_it_has_not_got():
-    html = render_default(unsubscribe="https://x/u")
+    html = render_default()
     assert "Manage preferences" not in html and "View in browser" not in html
 
 
@@ -291,7 +290,7 @@ def test_concurrent_set_default_leaves_exactly_one():
 
 
 def test_a_test_send_uses_the_template_and_an_unsaved_choice(make_subscriber):
-    from campaigns import tx
+    from campaigns.test_send import send_test
     from stmails.models import OutgoingMail
 
     make_subscriber(email="ann@example.com", name="Ann")
@@ -301,8 +300,8 @@ def test_a_test_send_uses_the_template_and_an_unsaved_choice(make_subscriber):
     campaign = create_campaign(
         {"name": "T", "subject": "s", "body": "<p>x</p>", "content_type": "html"}
     )
-    tx.send_test(campaign, ["ann@example.com"])
-    tx.send_test(campaign, ["ann@example.com"], {"template_id": mine.pk})
+    send_test(campaign, ["ann@example.com"])
+    send_test(campaign, ["ann@example.com"], {"template_id": mine.pk})
     first, second = OutgoingMail.objects.order_by("id")
     assert "Manage preferences" in first.html and "/subscription/" in first.html
     assert second.html.startswith("<i class='mine'><p>x</p>")
@@ -320,3 +319,19 @@ def test_a_clone_name_with_a_nul_is_refused(client_alice):
     )
     assert b"must not contain NUL" in r.content
     assert Template.objects.filter(name__startswith="a").count() == 0
+
+
+def test_the_manage_link_leads_to_the_preferences_page(
+    client, alice, make_subscriber, make_list
+):
+    from urllib.parse import urlsplit
+
+    from subscribers.links import unsubscribe_url
+
+    ann = make_subscriber(email="ann@example.com")
+    path = urlsplit(unsubscribe_url(ann, [make_list("News")])).path
+    r = client.get(path + "?manage=true")
+    assert r.status_code == 302
+    target = urlsplit(r["Location"]).path
+    assert target.startswith("/subscription/") and "/unsubscribe/" not in target
+    assert client.get(target).status_code == 200

@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from bounces.models import Bounce
-from campaigns.models import Campaign
+from campaigns.models import Campaign, Template
 from stmails.config import get_value, update_settings
 from stmails.lib.input_checks import (
     InvalidInput,
@@ -317,7 +317,12 @@ def test_huge_ids_in_id_arrays_are_400(api_client, make_subscriber):
 
 def test_a_100000_character_subject_on_tx_is_400(api_client, make_subscriber):
     make_subscriber("x@example.com")
-    body = {"subscriber_email": "x@example.com", "subject": "s" * 100_000, "body": "b"}
+    tpl = Template.objects.create(name="Tx", type="tx", subject="S", body="b")
+    body = {
+        "subscriber_email": "x@example.com",
+        "subject": "s" * 100_000,
+        "template_id": tpl.pk,
+    }
     assert_bad(send(api_client, "post", "/api/tx", body), "subject")
 
 
@@ -411,7 +416,7 @@ def test_an_unexpected_error_is_json_500_on_api_paths(api_client, monkeypatch):
 @pytest.mark.parametrize(
     "url,param",
     [
-        ("/api/subscribers?id=27", "id"),
+        ("/api/subscribers?ids=27", "ids"),
         ("/api/lists?foo=1", "foo"),
         ("/api/campaigns?list_id=1", "list_id"),
         ("/api/bounces?subscriber=1", "subscriber"),

@@ -181,3 +181,34 @@ def test_it_deletes_a_server_but_not_the_last(client_alice, one_server):
 def test_it_404s_on_an_unknown_server(client_alice, one_server):
     r = client_alice.get("/settings/smtp/cccccccc-cccc-4ccc-8ccc-cccccccccccc")
     assert r.status_code == 404
+
+
+def test_the_smtp_form_takes_listmonk_name_retry_delay_and_from_addresses(
+    client_alice, one_server
+):
+    page = client_alice.get(f"/settings/smtp/{UUID_A}").content.decode()
+    assert 'name="from_addresses"' in page and 'name="msg_retry_delay"' in page
+    r = client_alice.post(
+        f"/settings/smtp/{UUID_A}",
+        smtp_form(
+            host="old.example.com", port="25", password=MASK, username="",
+            name="email-news", msg_retry_delay="2s",
+            from_addresses='["News@Acme.example", "@acme.org"]',
+        ),
+    )  # fmt: skip
+    assert r.status_code == 302, r.content.decode()
+    server = config.get_value("smtp")[0]
+    assert server["name"] == "email-news"
+    assert server["msg_retry_delay"] == "2s"
+    assert server["from_addresses"] == ["news@acme.example", "acme.org"]
+    assert server["password"] == "stored-pw"
+    page = client_alice.get("/settings/smtp").content.decode()
+    assert "email-news" in page and "news@acme.example, acme.org" in page
+
+    r = client_alice.post(
+        f"/settings/smtp/{UUID_A}",
+        smtp_form(host="old.example.com", port="25", password=MASK, username="",
+                  from_addresses='["nobody at all"]'),
+    )  # fmt: skip
+    assert r.status_code == 400
+    assert "must be an address" in str(r.context["form"].errors["from_addresses"])

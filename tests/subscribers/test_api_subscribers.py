@@ -408,7 +408,7 @@ def test_it_filters_by_created_date(api_client, population):
 @pytest.mark.parametrize(
     "query, field",
     [
-        ("?query=subscribers.name LIKE '%a%'", "query"),
+        ("?query=subscribers.password = 'x'", "query"),
         ("?per_page=lots", "per_page"),
         ("?page=two", "page"),
         ("?status=gone", "status"),
@@ -425,11 +425,9 @@ def test_it_rejects_bad_query_parameters(api_client, query, field):
     assert r.json()["message"].startswith(f"{field}:")
 
 
-def test_it_names_the_safe_filters_when_refusing_raw_sql(api_client):
+def test_it_names_the_unsupported_part_of_a_query(api_client):
     message = api_client.get("/api/subscribers?query=1=1").json()["message"]
-    assert message.startswith(
-        "query: raw SQL queries are not supported; use the filters"
-    )
+    assert message.startswith("query: `1` is not supported (supported: ")
 
 
 def test_it_loads_a_page_in_a_fixed_number_of_queries(

@@ -100,3 +100,19 @@ def test_the_ui_export_needs_login_and_streams(
     r = client_alice.get("/subscribers/export?search=ui")
     assert [row[1] for row in rows(r)] == ["email", "ui@example.com"]
     assert client_alice.get("/subscribers/export?status=zombie").status_code == 400
+
+
+def test_it_exports_by_query_and_repeated_ids(api_client, make_subscriber):
+    ann = make_subscriber("ann@example.com")
+    bob = make_subscriber("bob@example.com")
+    make_subscriber("cy@test.net")
+    r = api_client.get(f"/api/subscribers/export?id={ann.id}&id={bob.id}")
+    assert sorted(row[1] for row in rows(r)[1:]) == [
+        "ann@example.com",
+        "bob@example.com",
+    ]
+    r = api_client.get("/api/subscribers/export?query=email%20LIKE%20'%25.net'")
+    assert [row[1] for row in rows(r)[1:]] == ["cy@test.net"]
+    r = api_client.get("/api/subscribers/export?query=nope%3D1")
+    assert r.status_code == 400
+    assert r.json()["message"].startswith("query: `subscribers.nope`")

@@ -66,6 +66,9 @@ def campaign_json(c: Campaign, bounces: dict[str, int]) -> dict[str, Any]:
         "started_at": rfc3339(c.started_at),
         "to_send": c.to_send,
         "sent": c.sent,
+        # People only (bots excluded), counted by the tracking fold.
+        "views": c.views,
+        "clicks": c.clicks,
         "bounces": bounces,
     }
 

@@ -35,7 +35,7 @@ UUID = re.compile(r"^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$")
 META_LIMIT = 65536  # characters of archive_meta JSON
 # listmonk's default archive_meta: what a new campaign's form starts with.
 DEFAULT_META = {"email": "email@example.com", "name": "Subscriber", "attribs": {}}
-ARCHIVE_FIELDS = ("archive", "archive_slug", "archive_template_id", "archive_meta")
+DUMMY_UUID = str(uuidlib.UUID(int=0))  # listmonk's dummy subscriber
 
 
 def clean_archive_fields(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
@@ -154,7 +154,7 @@ def render_archived(campaign: Campaign) -> Rendered:
     subscriber = {
         "name": meta.get("name", ""),
         "email": meta.get("email", ""),
-        "uuid": meta.get("uuid") or "00000000-0000-0000-0000-000000000000",
+        "uuid": meta.get("uuid") or DUMMY_UUID,
         "attribs": meta.get("attribs") or {},
     }
     return _renderer(campaign, layout.body if layout else None).render(
@@ -188,6 +188,18 @@ def render_for_subscriber(campaign: Campaign, subscriber: Subscriber) -> Rendere
         _campaign_meta(campaign),
         links=links,
         site_name=settings["app.site_name"],
+    )
+    return _renderer(campaign, None).render(context)
+
+
+def render_for_test_recipient(campaign: Campaign) -> Rendered:
+    """The copy a test send's "view in browser" link shows: test sends link
+    the all-zero dummy subscriber (listmonk's), rendered as a sample."""
+    context = build_context(
+        {"name": "Test Subscriber", "email": "test@example.com", "uuid": DUMMY_UUID},
+        _campaign_meta(campaign),
+        links=MailLinks(),
+        site_name=config.get_value("app.site_name"),
     )
     return _renderer(campaign, None).render(context)
 

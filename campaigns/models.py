@@ -125,6 +125,10 @@ class Campaign(models.Model):
     send_at = models.DateTimeField(null=True, blank=True)
     to_send = models.IntegerField(default=0)
     sent = models.IntegerField(default=0)
+    # Views and clicks by people (bots excluded), refreshed by the tracking
+    # fold (campaigns.tracking.fold) from campaign_views and link_clicks.
+    views = models.IntegerField(default=0)
+    clicks = models.IntegerField(default=0)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     # Why the circuit breaker or an admin paused the campaign.
@@ -286,3 +290,12 @@ class SendMoment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.slot}: {self.at:.3f}"
+
+
+# The tracking tables live in their own module; imported here so Django sees them.
+from campaigns.tracking.models import (  # noqa: E402, F401
+    CampaignView,
+    Link,
+    LinkClick,
+    TrackingHit,
+)

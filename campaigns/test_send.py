@@ -17,6 +17,7 @@ from campaigns.models import Campaign
 from campaigns.rendering import Renderer, build_context
 from campaigns.sending.message import CAMPAIGN_HEADER, SUBSCRIBER_HEADER
 from campaigns.services import CampaignError, clean_fields
+from campaigns.tracking.mail_links import optin_url, pending_optin, tracker
 from campaigns.tx import custom_headers, stored_subject
 from campaigns.tx_recipients import (
     Recipient,
@@ -88,13 +89,21 @@ def send_test(
         "name": campaign.name,
         "subject": fields["subject"],
     }
+    # Tracked as for real, under the dummy subscriber: hits are never recorded.
+    track = tracker(str(campaign.uuid), root=root, test=True)
+    pending = pending_optin(s.pk for s in subscribers)
     mails = []
     for s in subscribers:
+        unsubscribe = unsubscribe_url(s, lists, root=root)
+        links = track.links_for(
+            str(s.uuid), unsubscribe=unsubscribe, optin=optin_url(s, pending, root)
+        )
         rendered = renderer.render(
             build_context(
                 subscriber_context(Recipient(s.email, s)),
                 meta,
-                unsubscribe_url(s, lists, root=root),
+                unsubscribe,
+                links=links,
                 site_name=settings["app.site_name"],
             )
         )

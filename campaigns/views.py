@@ -16,10 +16,11 @@ from django.views.decorators.http import (
 from campaigns import services
 from campaigns.forms import CampaignForm
 from campaigns.models import Campaign
-from campaigns.rendering import MailLinks, Renderer, TemplateError, build_context
+from campaigns.rendering import Renderer, TemplateError, build_context
 from campaigns.services import CampaignError
 from campaigns.stats import bounce_counts, delivery_progress
 from campaigns.test_send import parse_addresses, send_test
+from campaigns.tracking.mail_links import Tracker
 from stmails import config
 from stmails.lib.input_checks import InvalidInput, parse_id
 from subscribers.models import Subscriber
@@ -31,7 +32,6 @@ SAMPLE = {
     "uuid": "00000000-0000-0000-0000-000000000000",
     "attribs": {},
 }
-PREVIEW_LINKS = MailLinks(unsubscribe="#unsubscribe", message="#view")
 # Button label -> target status; resume and start both mean "running".
 ACTIONS = {
     "start": "running",
@@ -179,10 +179,18 @@ def preview(request: HttpRequest, pk: int) -> HttpResponse:
             template_body=campaign.template_body,
             template=campaign.template.body if campaign.template_id else None,
         )
+        # A preview records nothing: no pixel, links as they are.
+        links = Tracker(
+            root=config.get_value("app.root_url"),
+            campaign_uuid=str(campaign.uuid),
+            tracking=False,
+            test=True,
+        ).links_for("", unsubscribe="#unsubscribe")
         ctx = build_context(
             subscriber,
             {"name": campaign.name, "uuid": str(campaign.uuid)},
-            links=PREVIEW_LINKS,
+            unsubscribe_url="#unsubscribe",
+            links=links,
             site_name=config.get_value("app.site_name"),
         )
         rendered = renderer.render(ctx)

@@ -129,7 +129,10 @@ def campaign_message(
 ) -> HttpResponse:
     """listmonk's "view in browser" page: the campaign as this subscriber got it."""
     campaign = Campaign.objects.filter(uuid=_uuid(campaign_uuid)).first()
-    subscriber = Subscriber.objects.filter(uuid=_uuid(subscriber_uuid)).first()
+    subscriber_id = _uuid(subscriber_uuid)
+    if campaign is not None and subscriber_id.int == 0:  # a test send's link
+        return _page(_render_or_404(archive.render_for_test_recipient, campaign))
+    subscriber = Subscriber.objects.filter(uuid=subscriber_id).first()
     if campaign is None or subscriber is None:
         raise Http404("this message does not exist")
     response = _page(

@@ -10,6 +10,8 @@ urlpatterns = [
     # Machine traffic first: bounce webhooks are the busiest route.
     path("webhooks/", include("webhooks.urls")),
     path("api/", include("stmails.api.urls")),
+    # Tracking links and pixels: public, the busiest routes after webhooks.
+    path("", include("campaigns.tracking.urls")),
     path("", dashboard_views.dashboard_view, name="dashboard"),
     path("setup", views.setup, name="setup"),
     path("login", views.LoginView.as_view(), name="login"),
@@ -33,6 +35,7 @@ urlpatterns = [
     path("", include("subscribers.imports.urls")),
     path("bounces/", include("bounces.urls")),
     path("", include("monitoring.deliverability.urls")),
+    path("", include("monitoring.analytics.urls")),
     path("alerts", include("monitoring.alerts.urls")),
     path("campaigns/", include("campaigns.urls")),
     path("templates/", include("campaigns.urls_templates")),

@@ -53,6 +53,7 @@ TABS = [
     Tab("bounces", "Bounces", url_name="bounce_settings:index"),
     Tab("probe", "Self-test", url_name="probe:settings"),
     Tab("performance", "Sending", from_registry=True),
+    Tab("privacy", "Privacy", from_registry=True),
     Tab("users", "Users"),
     Tab("logging", "Logging", from_registry=True),
     Tab("metrics", "Metrics", from_registry=True),

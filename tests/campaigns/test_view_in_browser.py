@@ -93,3 +93,20 @@ def test_the_default_template_links_to_it_when_the_sender_gives_the_link():
         .html
     )
     assert '<a href="https://s/campaign/c/s"' in html
+
+
+def test_a_test_sends_link_shows_a_sample_copy(client, alice, campaign):
+    """Test sends link the all-zero dummy subscriber, as listmonk's do."""
+    r = client.get(f"/campaign/{campaign.uuid}/00000000-0000-0000-0000-000000000000")
+    assert r.status_code == 200
+    assert b"<p>Hello Test Subscriber from </p>" in r.content
+
+
+def test_the_sender_links_here(campaign, ann):
+    """The tracking side builds MailLinks.message with this route's shape."""
+    from campaigns.tracking.mail_links import Tracker
+
+    links = Tracker(
+        root="https://s.example", campaign_uuid=str(campaign.uuid), tracking=False
+    ).links_for(str(ann.uuid), unsubscribe="u")
+    assert links.message == "https://s.example" + url(campaign.uuid, ann.uuid)

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('campaigns', '0008_template_defaults'),
+        ('campaigns', '0009_template_defaults'),
     ]
 
     operations = [

@@ -93,7 +93,7 @@ def add_defaults(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("campaigns", "0007_templates"),
+        ("campaigns", "0008_tracking"),
     ]
 
     operations = [

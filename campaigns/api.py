@@ -7,14 +7,16 @@ from typing import Any
 from django.db.models import Q
 from django.http import QueryDict
 from rest_framework import exceptions
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from campaigns import services
+from campaigns import archive, services
 from campaigns.models import Campaign
 from campaigns.services import CampaignError
 from campaigns.stats import bounce_counts
+from stmails import config
 from stmails.api.errors import BadRequest
 from stmails.api.paging import page_envelope, parse_paging, reject_unknown_params
 from stmails.api.schema import ANY_OBJECT, BOOL, ID_LIST, PAGING, TEXT, TEXT_LIST, obj
@@ -53,6 +55,11 @@ def campaign_json(c: Campaign, bounces: dict[str, int]) -> dict[str, Any]:
         ],
         "tags": c.tags,
         "headers": c.headers,
+        "template_id": c.template_id,
+        "archive": c.archive,
+        "archive_slug": c.archive_slug,
+        "archive_template_id": c.archive_template_id,
+        "archive_meta": c.archive_meta,
         "send_at": rfc3339(c.send_at),
         "created_at": rfc3339(c.created_at),
         "updated_at": rfc3339(c.updated_at),
@@ -117,6 +124,11 @@ CAMPAIGN_BODY = obj(
     send_at=TEXT,
     tags=TEXT_LIST,
     headers={"type": "array", "items": ANY_OBJECT},
+    template_id={"type": "integer", "nullable": True},
+    archive=BOOL,
+    archive_slug={"type": "string", "nullable": True},
+    archive_template_id={"type": "integer", "nullable": True},
+    archive_meta=ANY_OBJECT,
 )
 
 
@@ -169,3 +181,34 @@ class CampaignStatusView(APIView):
         except CampaignError as err:
             raise api_error(err) from None
         return campaign_response(pk)
+
+
+class PublicArchiveView(APIView):
+    """listmonk's GET /api/public/archive: the archive's campaigns, paged."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    openapi_query = {"GET": PAGING}
+
+    def get(self, request: Request) -> Response:
+        if not config.get_value("app.enable_public_archive"):
+            raise exceptions.NotFound("the archive is not enabled")
+        reject_unknown_params(request.query_params, set())
+        page, per_page = parse_paging(request.query_params)
+        per_page = per_page or 1000
+        qs = archive.archived_campaigns()
+        root = config.get_value("app.root_url")
+        results = [
+            {
+                "uuid": str(c.uuid),
+                "subject": c.subject,
+                "content": "",
+                "created_at": rfc3339(c.created_at),
+                "send_at": rfc3339(c.started_at or c.send_at),
+                "url": archive.archive_url(c, root),
+            }
+            for c in qs[(page - 1) * per_page : page * per_page]
+        ]
+        return Response(
+            page_envelope(results, total=qs.count(), page=page, per_page=per_page)
+        )

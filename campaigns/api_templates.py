@@ -146,6 +146,17 @@ class SavedTemplatePreviewView(APIView):
     openapi_body = {"POST": PREVIEW_BODY}
     openapi_success_media_type = "text/html"
 
+    def get(self, request: Request, pk: int) -> HttpResponse:
+        """listmonk's GET /api/templates/{id}/preview: the saved template."""
+        template = _template(pk)
+        try:
+            html = services.render_template_preview(
+                template.body, template.type, template.subject
+            )
+        except CampaignError as err:
+            raise api_error(err) from None
+        return _html(html)
+
     def post(self, request: Request, pk: int) -> HttpResponse:
         template = _template(pk)
         data = body_object(request)

@@ -277,3 +277,11 @@ def test_listmonk_clients_paging_parameters_are_accepted(api_client):
     r = api_client.get("/api/templates?page=1&per_page=1000000")
     assert r.status_code == 200 and len(r.json()["data"]) == 3
     assert api_client.get("/api/templates?bogus=1").status_code == 400
+
+
+def test_get_preview_of_a_saved_template_as_listmonks_clients_call_it(api_client):
+    r = api_client.get(f"/api/templates/{default().pk}/preview")
+    assert r.status_code == 200
+    assert r["Content-Type"].startswith("text/html")
+    assert b"A sample campaign" in r.content
+    assert api_client.get("/api/templates/999999/preview").status_code == 404

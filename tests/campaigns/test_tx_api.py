@@ -27,6 +27,15 @@ DIALECTS = {
         "bad_body": "<p>ok</p>\n{{ tx_data.x|nosuchfilter }}",
         "bad_expression": "nosuchfilter",
     },
+    # listmonk's own syntax, as its docs show for tx templates.
+    "go": {
+        "subject": "Order {{ .Tx.Data.order_id }}",
+        "body": "<p>Hi {{ .Subscriber.Name }}, order {{ .Tx.Data.order_id }}:"
+        " {{ range .Tx.Data.items }}[{{ . }}]{{ end }}</p>",
+        "email": "<p>{{ .Subscriber.Email }}/{{ .Subscriber.Name }}/</p>",
+        "bad_body": "<p>ok</p>\n{{ .Tx.Data.x | nosuchfunc }}",
+        "bad_expression": "nosuchfunc",
+    },
 }
 
 

@@ -8,14 +8,16 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.http import QueryDict
 from rest_framework import exceptions
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from campaigns import services
+from campaigns import archive, services
 from campaigns.models import Campaign
 from campaigns.services import CampaignError
 from campaigns.stats import bounce_counts
+from stmails import config
 from stmails.api.errors import BadRequest
 from stmails.api.paging import page_envelope, parse_paging, reject_unknown_params
 from stmails.api.schema import (
@@ -81,9 +83,14 @@ def campaign_json(
         "content_type": c.content_type,
         "tags": c.tags,
         "headers": c.headers,
+        "template_id": c.template_id,
         "messenger": c.messenger,
         "media": [],  # stmails has no media library
         "attribs": c.attribs,
+        "archive": c.archive,
+        "archive_slug": c.archive_slug,
+        "archive_template_id": c.archive_template_id,
+        "archive_meta": c.archive_meta,
         "bounce_counts": bounces,
     }
 
@@ -177,11 +184,27 @@ CAMPAIGN_BODY = obj(
     send_at=TEXT,
     tags=TEXT_LIST,
     headers={"type": "array", "items": ANY_OBJECT},
+    template_id={"type": "integer", "nullable": True},
+    archive=BOOL,
+    archive_slug={"type": "string", "nullable": True},
+    archive_template_id={"type": "integer", "nullable": True},
+    archive_meta=ANY_OBJECT,
     messenger={"type": "string", "enum": ["email"]},
     body_source={"type": "string", "nullable": True},
     attribs=ANY_OBJECT,
     media={"type": "array", "items": {"type": "integer"}, "maxItems": 0},
 )
+
+
+def creation_fields(request: Request) -> dict[str, Any]:
+    """POST /api/campaigns' fields. A null template_id means "not given", as in
+    listmonk (whose JSON decoding makes it 0: the default template): the PyPI
+    client posts null for every field it was not given, and requires an
+    integer template_id back. (PUT keeps null as "no template".)"""
+    data = body_object(request)
+    if "template_id" in data and data["template_id"] is None:
+        data = {k: v for k, v in data.items() if k != "template_id"}
+    return data
 
 
 class CampaignsView(APIView):
@@ -199,7 +222,7 @@ class CampaignsView(APIView):
         # answered is not kept (a retrying client would make a second one).
         with transaction.atomic():
             try:
-                campaign = services.create_campaign(body_object(request))
+                campaign = services.create_campaign(creation_fields(request))
             except CampaignError as err:
                 raise api_error(err) from None
             data = campaign_data(campaign.pk)
@@ -262,3 +285,34 @@ class CampaignStatusView(APIView):
         except CampaignError as err:
             raise api_error(err) from None
         return campaign_response(pk)
+
+
+class PublicArchiveView(APIView):
+    """listmonk's GET /api/public/archive: the archive's campaigns, paged."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    openapi_query = {"GET": PAGING}
+
+    def get(self, request: Request) -> Response:
+        if not config.get_value("app.enable_public_archive"):
+            raise exceptions.NotFound("the archive is not enabled")
+        reject_unknown_params(request.query_params, set())
+        page, per_page = parse_paging(request.query_params)
+        per_page = per_page or 1000
+        qs = archive.archived_campaigns()
+        root = config.get_value("app.root_url")
+        results = [
+            {
+                "uuid": str(c.uuid),
+                "subject": c.subject,
+                "content": "",
+                "created_at": rfc3339(c.created_at),
+                "send_at": rfc3339(c.started_at or c.send_at),
+                "url": archive.archive_url(c, root),
+            }
+            for c in qs[(page - 1) * per_page : page * per_page]
+        ]
+        return Response(
+            page_envelope(results, total=qs.count(), page=page, per_page=per_page)
+        )

@@ -1,8 +1,8 @@
-"""/api/campaigns, with listmonk's paths (no trailing slash)."""
+"""/api/campaigns, /api/tx and /api/templates, with listmonk's paths (no trailing slash)."""
 
 from django.urls import path
 
-from campaigns import api, api_content, api_maintenance, api_tx
+from campaigns import api, api_content, api_maintenance, api_templates, api_tx
 
 urlpatterns = [
     path("campaigns", api.CampaignsView.as_view(), name="api-campaigns"),
@@ -54,4 +54,26 @@ urlpatterns = [
     ),
     path("tx", api_tx.TxView.as_view(), name="api-tx"),
     path("tx/messages", api_tx.TxMessagesView.as_view(), name="api-tx-messages"),
+    path("public/archive", api.PublicArchiveView.as_view(), name="api-public-archive"),
+    path("templates", api_templates.TemplatesView.as_view(), name="api-templates"),
+    path(
+        "templates/preview",
+        api_templates.TemplatePreviewView.as_view(),
+        name="api-template-preview-new",
+    ),
+    path(
+        "templates/<int:pk>",
+        api_templates.TemplateView.as_view(),
+        name="api-template",
+    ),
+    path(
+        "templates/<int:pk>/default",
+        api_templates.TemplateDefaultView.as_view(),
+        name="api-template-default",
+    ),
+    path(
+        "templates/<int:pk>/preview",
+        api_templates.SavedTemplatePreviewView.as_view(),
+        name="api-template-preview",
+    ),
 ]

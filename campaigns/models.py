@@ -1,11 +1,22 @@
 from __future__ import annotations
 
+import re
 import uuid
 
 from django.db import models
 from django.utils import timezone
 
 from subscribers.models import MailingList
+
+# {{ unsubscribe_url }} (Django dialect), {{ UnsubscribeURL }} (listmonk's),
+# and the links.unsubscribe spelling; whitespace and filters allowed.
+UNSUBSCRIBE_TAG = re.compile(
+    r"\{\{-?\s*(?:unsubscribe_url|UnsubscribeURL|links\.unsubscribe)\b"
+)
+
+
+def mentions_unsubscribe(source: str) -> bool:
+    return bool(UNSUBSCRIBE_TAG.search(source or ""))
 
 
 class Template(models.Model):
@@ -45,6 +56,10 @@ class Template(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def can_be_default(self) -> bool:
+        """Only campaign templates wrap campaigns by default (listmonk's rule)."""
+        return self.type == self.Type.CAMPAIGN
 
 
 class Campaign(models.Model):
@@ -102,6 +117,19 @@ class Campaign(models.Model):
     # when no template is chosen.
     template_body = models.TextField(blank=True, default="")
     headers = models.JSONField(default=list, blank=True)  # [{"Name": "value"}, ...]
+    # listmonk's public archive: the campaign shown on /archive, rendered with
+    # archive_template and archive_meta (made-up subscriber data, never a real
+    # subscriber's) instead of a recipient.
+    archive = models.BooleanField(default=False)
+    archive_slug = models.CharField(max_length=200, unique=True, null=True, blank=True)
+    archive_template = models.ForeignKey(
+        Template,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="archive_campaigns",
+    )
+    archive_meta = models.JSONField(default=dict, blank=True)
     tags = models.JSONField(default=list, blank=True)
     send_at = models.DateTimeField(null=True, blank=True)
     to_send = models.IntegerField(default=0)
@@ -126,6 +154,22 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def wrapper_source(self) -> str:
+        """The layout the body is rendered in: the chosen template's, else the
+        campaign's own older wrapper (blank: the body goes out as it is)."""
+        if self.template_id is not None:
+            return self.template.body
+        return self.template_body
+
+    def has_unsubscribe_link(self) -> bool:
+        """Whether the body or its layout places an unsubscribe link (the
+        List-Unsubscribe header alone is invisible in most mail clients)."""
+        if mentions_unsubscribe(self.body):
+            return True
+        # Plain-text campaigns go out without their layout (HTML only).
+        plain = self.content_type == self.ContentType.PLAIN
+        return not plain and mentions_unsubscribe(self.wrapper_source())
 
     def progress_percent(self) -> int:
         if not self.to_send:

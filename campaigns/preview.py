@@ -82,5 +82,6 @@ def render_preview(
         },
         unsubscribe_url="#unsubscribe",
         links=links,
+        site_name=config.get_value("app.site_name"),
     )
     return renderer.render(ctx)

@@ -18,10 +18,14 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from campaigns import optin
+from campaigns.archive import check_slug_free, clean_archive_fields
+from campaigns.errors import CampaignError
 from campaigns.html_sanitizer import sanitize_html
 from campaigns.models import Campaign, CampaignList
 from campaigns.rendering import check_template
+from campaigns.template_services import default_template, layout_template
 from stmails import config
+from stmails.lib.input_checks import bad_character
 from subscribers.models import MailingList
 
 S = Campaign.Status
@@ -38,16 +42,6 @@ TRANSITIONS: dict[str, set[str]] = {
 EDITABLE = {S.DRAFT, S.SCHEDULED, S.PAUSED}
 HEADER_NAME = re.compile(r"^[!-9;-~]+$")  # RFC 5322 field name: printable, no colon
 MESSENGERS = ("email",)  # listmonk's default messenger; stmails has no others
-
-
-class CampaignError(Exception):
-    """A message safe to show users; `field` names the input at fault."""
-
-    def __init__(self, field: str, message: str, *, status: int = 400):
-        super().__init__(f"{field}: {message}" if field else message)
-        self.field = field
-        self.message = message
-        self.status = status
 
 
 # --- field rules ------------------------------------------------------------------
@@ -235,6 +229,18 @@ def clean_fields(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
             raise CampaignError("content_type", f"must be one of {choices}")
         out["content_type"] = ctype
     out.pop("media", None)
+    if "template_id" in data:
+        out["template"] = layout_template(data["template_id"], "template_id")
+    if (
+        not partial
+        and data.get("template_id", 0) in (0, "0", "")
+        and not out["template_body"].strip()
+    ):
+        # listmonk's rule: a new campaign without template_id (or with 0) gets
+        # the default layout; an explicit null means none, and an older-style
+        # wrapper (template_body) takes the layout's place.
+        out["template"] = default_template()
+    out.update(clean_archive_fields(data, partial=partial))
     return out
 
 
@@ -279,9 +285,34 @@ def create_campaign(data: dict[str, Any]) -> Campaign:
             _check_template(fields["body"], "body")
     _clean_richtext(fields, fields["content_type"], "")
     lists = fields.pop("lists")
+    check_slug_free(fields["archive_slug"], None)
     campaign = Campaign.objects.create(**fields)
     _set_lists(campaign, lists)
     return campaign
+
+
+@transaction.atomic
+def clone_campaign(campaign: Campaign, name: Any = "") -> Campaign:
+    """A draft with the campaign's content, lists, layout, headers and tags
+    (the archive slug stays with the original: it is unique)."""
+    if name is not None and not isinstance(name, str):
+        raise CampaignError("name", "must be a string")
+    name = (name or "").strip() or f"Copy of {campaign.name}"
+    if len(name) > 500:
+        raise CampaignError("name", "must be at most 500 characters")
+    if problem := bad_character(name):
+        raise CampaignError("name", problem)
+    copy = Campaign.objects.create(
+        name=name, subject=campaign.subject, from_email=campaign.from_email,
+        content_type=campaign.content_type, body=campaign.body,
+        altbody=campaign.altbody, template=campaign.template,
+        template_body=campaign.template_body, headers=campaign.headers,
+        tags=campaign.tags, archive=campaign.archive,
+        archive_template=campaign.archive_template,
+        archive_meta=campaign.archive_meta,
+    )  # fmt: skip
+    _set_lists(copy, MailingList.objects.filter(campaign_lists__campaign=campaign))
+    return copy
 
 
 @transaction.atomic
@@ -297,6 +328,8 @@ def update_campaign(campaign: Campaign, data: dict[str, Any]) -> Campaign:
     if fields.get("type", campaign.type) == Campaign.Type.OPTIN:
         current = MailingList.objects.filter(campaign_lists__campaign=campaign)
         _optin_lists(lists if lists is not None else list(current))
+    if "archive_slug" in fields:
+        check_slug_free(fields["archive_slug"], campaign.pk)
     for name, value in fields.items():
         setattr(campaign, name, value)
     campaign.save()

@@ -34,7 +34,7 @@ from subscribers.models import MailingList
 # the whole campaign form).
 TEST_FIELDS = (
     "subject", "from_email", "body", "altbody", "template_body", "headers",
-    "content_type",
+    "content_type", "template_id",
 )  # fmt: skip
 
 
@@ -65,6 +65,10 @@ def send_test(
         "content_type": campaign.content_type,
     }  # fmt: skip
     fields.update(clean_fields(edits, partial=True))
+    layout = campaign.template.body if campaign.template_id else None
+    if "template" in fields:  # an unsaved template_id: its layout, or none
+        chosen = fields.pop("template")
+        layout = chosen.body if chosen else None
     known = subscribers_by_email(emails)
     missing = [e for e in emails if e.lower() not in known]
     if missing:
@@ -74,10 +78,11 @@ def send_test(
         content_type=fields["content_type"], body=fields["body"],
         subject=fields["subject"], altbody=fields["altbody"],
         template_body=fields["template_body"],
-        template=campaign.template.body if campaign.template_id else None,
+        template=layout,
     )  # fmt: skip
     lists = list(MailingList.objects.filter(campaign_lists__campaign=campaign))
-    root = config.get_value("app.root_url")
+    settings = config.get_values("app.root_url", "app.site_name")
+    root = settings["app.root_url"]
     custom = custom_headers(fields["headers"] or [])
     meta = {
         "uuid": str(campaign.uuid),
@@ -99,6 +104,7 @@ def send_test(
                 meta,
                 unsubscribe,
                 links=links,
+                site_name=settings["app.site_name"],
             )
         )
         headers = {

@@ -17,6 +17,7 @@ from campaigns import services
 from campaigns.forms import CampaignForm
 from campaigns.models import Campaign
 from campaigns.preview import SAMPLE, render_preview
+from campaigns.rendering import TemplateError
 from campaigns.services import CampaignError
 from campaigns.stats import bounce_counts, delivery_progress
 from campaigns.test_send import parse_addresses, send_test
@@ -40,6 +41,14 @@ DONE = {
     "pause": "paused",
     "cancel": "cancelled",
 }
+# Actions that send: without an unsubscribe link in the body or its template
+# they need the "send anyway" box ticked (the List-Unsubscribe header alone is
+# invisible in most mail clients).
+SENDING_ACTIONS = {"start", "schedule"}
+NO_UNSUBSCRIBE = (
+    "Neither the body nor its template has an unsubscribe link "
+    "({{ unsubscribe_url }} or {{ UnsubscribeURL }})"
+)
 # Asked in the browser before the action runs.
 CONFIRM = {
     "start": "Start sending this campaign to its lists now?",
@@ -68,7 +77,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def new(request: HttpRequest) -> HttpResponse:
-    form = CampaignForm(request.POST or None)
+    form = CampaignForm.for_new(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             campaign = services.create_campaign(form.service_data())
@@ -110,7 +119,10 @@ def detail(
     request: HttpRequest, pk: int, test_form: dict | None = None
 ) -> HttpResponse:
     campaign = get_object_or_404(
-        Campaign.objects.prefetch_related("campaign_lists"), pk=pk
+        Campaign.objects.prefetch_related("campaign_lists").select_related(
+            "template", "archive_template"
+        ),
+        pk=pk,
     )
     allowed = services.TRANSITIONS[campaign.status]
     actions = [
@@ -127,6 +139,8 @@ def detail(
         "bounces": bounce_counts([pk])[pk],
         "actions": [(a, CONFIRM.get(a, "")) for a in actions],
         "delete_needs_name": campaign.mail_went_out(),
+        "missing_unsubscribe": not campaign.has_unsubscribe_link(),
+        "sending_actions": SENDING_ACTIONS,
         "editable": campaign.status in services.EDITABLE,
         "test_form": test_form or {},
     }
@@ -151,7 +165,7 @@ def preview(request: HttpRequest, pk: int) -> HttpResponse:
     rendered = None
     try:
         rendered = render_preview(campaign, subscriber=subscriber)
-    except TemplateSyntaxError as e:
+    except (TemplateSyntaxError, TemplateError) as e:
         error = str(e)
     context = {
         "nav": "campaigns",
@@ -193,6 +207,17 @@ def choose_preview_subscriber(query: QueryDict) -> tuple[Subscriber | None, str]
 def status(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign, pk=pk)
     action = request.POST.get("action", "")
+    if (
+        action in SENDING_ACTIONS
+        and not campaign.has_unsubscribe_link()
+        and request.POST.get("no_unsubscribe_ok") != "1"
+    ):
+        messages.error(
+            request,
+            f"Not {DONE[action]}: {NO_UNSUBSCRIBE}. Add one, or tick "
+            '"Send without an unsubscribe link".',
+        )
+        return redirect("campaigns:detail", pk)
     try:
         services.change_status(campaign, ACTIONS.get(action, action))
     except CampaignError as e:
@@ -202,6 +227,19 @@ def status(request: HttpRequest, pk: int) -> HttpResponse:
             request, f"Campaign {campaign.name} {DONE.get(action, action)}."
         )
     return redirect("campaigns:detail", pk)
+
+
+@require_POST
+def clone(request: HttpRequest, pk: int) -> HttpResponse:
+    """The detail page's "Clone": a draft copy, named as asked."""
+    campaign = get_object_or_404(Campaign, pk=pk)
+    try:
+        copy = services.clone_campaign(campaign, request.POST.get("name", ""))
+    except CampaignError as e:
+        messages.error(request, f"Not cloned: {e}")
+        return redirect("campaigns:detail", pk)
+    messages.success(request, f"Campaign {copy.name} created from {campaign.name}.")
+    return redirect("campaigns:detail", copy.pk)
 
 
 @require_GET

@@ -39,6 +39,8 @@ urlpatterns = [
     path("", include("monitoring.analytics.urls")),
     path("alerts", include("monitoring.alerts.urls")),
     path("campaigns/", include("campaigns.urls")),
+    path("templates/", include("campaigns.urls_templates")),
+    path("", include("campaigns.public_urls")),
 ]
 
 handler400 = "stmails.error_views.bad_request"

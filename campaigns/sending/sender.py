@@ -102,7 +102,7 @@ class Run:
             "app.message_sliding_window_duration",
             "app.message_sliding_window_rate", "app.max_send_errors",
             "app.root_url", "app.from_email", "campaign.verp_enabled",
-            "campaign.verp_domain", "privacy.disable_tracking",
+            "campaign.verp_domain", "privacy.disable_tracking", "app.site_name",
         )  # fmt: skip
         self.from_email = campaign.from_email or self.settings["app.from_email"]
         # VERP on without a domain: the From address's domain receives bounces.
@@ -287,6 +287,7 @@ class Run:
                 },
                 unsubscribe,
                 links=links,
+                site_name=self.settings["app.site_name"],
             )
         )
         message_id = new_message_id(self.from_email)

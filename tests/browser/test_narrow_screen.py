@@ -25,6 +25,8 @@ PAGES = [
     "/deliverability/round-trip",
     "/settings/audit",
     "/health/status",
+    "/templates/",
+    "/templates/new",
 ]
 LONG = "a-rather-long-local-part-that-does-not-wrap"
 

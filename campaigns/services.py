@@ -21,6 +21,13 @@ from campaigns import optin
 from campaigns.archive import check_slug_free, clean_archive_fields
 from campaigns.errors import CampaignError
 from campaigns.html_sanitizer import sanitize_html
+from campaigns.listmonk_fields import (
+    clean_attribs,
+    clean_body_source,
+    clean_media,
+    clean_messenger,
+    clean_type,
+)
 from campaigns.models import Campaign, CampaignList
 from campaigns.rendering import check_template
 from campaigns.template_services import default_template, layout_template
@@ -41,7 +48,6 @@ TRANSITIONS: dict[str, set[str]] = {
 }
 EDITABLE = {S.DRAFT, S.SCHEDULED, S.PAUSED}
 HEADER_NAME = re.compile(r"^[!-9;-~]+$")  # RFC 5322 field name: printable, no colon
-MESSENGERS = ("email",)  # listmonk's default messenger; stmails has no others
 
 
 # --- field rules ------------------------------------------------------------------
@@ -136,50 +142,6 @@ def clean_lists(raw: Any) -> list[MailingList]:
     if missing:
         raise CampaignError("lists", f"unknown list id {missing[0]}")
     return [found[i] for i in dict.fromkeys(ids)]
-
-
-def clean_attribs(raw: Any) -> dict[str, Any]:
-    if raw is None:
-        return {}
-    if not isinstance(raw, dict):
-        raise CampaignError("attribs", "must be a JSON object")
-    return raw
-
-
-def clean_body_source(raw: Any) -> str | None:
-    if raw is None:
-        return None
-    if not isinstance(raw, str):
-        raise CampaignError("body_source", "must be a string or null")
-    return raw
-
-
-def clean_messenger(raw: Any) -> str:
-    if raw in (None, ""):
-        return MESSENGERS[0]
-    if raw not in MESSENGERS:
-        raise CampaignError("messenger", f"unknown messenger {str(raw)[:40]!r}")
-    return raw
-
-
-def clean_media(raw: Any) -> None:
-    # listmonk's media library ids; stmails has no media library, so only the
-    # empty list clients send by default is accepted.
-    if raw in (None, ""):
-        return
-    if not isinstance(raw, list):
-        raise CampaignError("media", "must be a list of media ids")
-    if raw:
-        raise CampaignError("media", "stmails has no media library: send []")
-
-
-def clean_type(raw: Any) -> str:
-    if raw in (None, ""):
-        return Campaign.Type.REGULAR
-    if raw not in Campaign.Type.values:
-        choices = ", ".join(Campaign.Type.values)
-        raise CampaignError("type", f"must be one of {choices}")
-    return raw
 
 
 def _check_template(source: str, field: str) -> None:

@@ -116,3 +116,13 @@ def test_the_form_offers_the_type(client_alice, make_list):
     campaign = Campaign.objects.get()
     assert campaign.type == "optin"
     assert "{{ OptinURL }}" in campaign.body
+
+
+def test_the_detail_page_says_an_optin_campaign_is_one(client_alice, make_list):
+    double = make_list("Double", optin="double")
+    campaign = make_campaign(double, type="optin")
+    page = client_alice.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert "Opt-in (to the unconfirmed members of its double opt-in lists)" in page
+    regular = make_campaign(double)
+    page = client_alice.get(f"/campaigns/{regular.pk}/").content.decode()
+    assert '<dd id="campaign-type">Regular</dd>' in page

@@ -2,10 +2,30 @@
 
 from django.urls import path
 
-from campaigns import api, api_templates, api_tx
+from campaigns import api, api_content, api_maintenance, api_templates, api_tx
 
 urlpatterns = [
     path("campaigns", api.CampaignsView.as_view(), name="api-campaigns"),
+    path(
+        "campaigns/running/stats",
+        api_content.RunningStatsView.as_view(),
+        name="api-campaigns-running-stats",
+    ),
+    path(
+        "campaigns/<int:pk>/preview",
+        api_content.CampaignPreviewView.as_view(),
+        name="api-campaign-preview",
+    ),
+    path(
+        "campaigns/<int:pk>/text",
+        api_content.CampaignTextView.as_view(),
+        name="api-campaign-text",
+    ),
+    path(
+        "campaigns/<int:pk>/content",
+        api_content.CampaignContentView.as_view(),
+        name="api-campaign-content",
+    ),
     path("campaigns/<int:pk>", api.CampaignView.as_view(), name="api-campaign"),
     path(
         "campaigns/<int:pk>/status",
@@ -16,6 +36,21 @@ urlpatterns = [
         "campaigns/<int:pk>/test",
         api_tx.CampaignTestView.as_view(),
         name="api-campaign-test",
+    ),
+    path(
+        "maintenance/subscribers/<str:kind>",
+        api_maintenance.SubscribersGCView.as_view(),
+        name="api-maintenance-subscribers",
+    ),
+    path(
+        "maintenance/subscriptions/unconfirmed",
+        api_maintenance.SubscriptionsGCView.as_view(),
+        name="api-maintenance-subscriptions",
+    ),
+    path(
+        "maintenance/analytics/<str:kind>",
+        api_maintenance.AnalyticsGCView.as_view(),
+        name="api-maintenance-analytics",
     ),
     path("tx", api_tx.TxView.as_view(), name="api-tx"),
     path("tx/messages", api_tx.TxMessagesView.as_view(), name="api-tx-messages"),

@@ -38,12 +38,23 @@ class CampaignForm(forms.Form):
     name = forms.CharField(max_length=500)
     subject = forms.CharField(max_length=1000)
     from_email = forms.CharField(
-        label="From", max_length=500, required=False, help_text="Name <you@domain>"
+        label="From",
+        max_length=500,
+        required=False,
+        help_text="Name <you@domain>; empty: the configured From address.",
     )
     lists = ListChoiceField(
         queryset=MailingList.objects.visible().order_by("name", "id"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
+    )
+    type = forms.ChoiceField(
+        choices=Campaign.Type.choices,
+        initial=Campaign.Type.REGULAR,
+        required=False,
+        help_text="Opt-in: to the unconfirmed members of the double opt-in lists, "
+        "asking them to confirm ({{ OptinURL }}); an empty body gets a default "
+        "message.",
     )
     content_type = forms.ChoiceField(choices=Campaign.ContentType.choices)
     body = forms.CharField(
@@ -130,6 +141,7 @@ class CampaignForm(forms.Form):
                 "subject": c.subject,
                 "from_email": c.from_email,
                 "lists": [cl.list_id for cl in c.campaign_lists.all() if cl.list_id],
+                "type": c.type,
                 "content_type": c.content_type,
                 "body": c.body,
                 "altbody": c.altbody,

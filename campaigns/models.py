@@ -81,6 +81,9 @@ class Campaign(models.Model):
 
     class Type(models.TextChoices):
         REGULAR = "regular"
+        # listmonk's opt-in campaign: to the unconfirmed members of its double
+        # opt-in lists, asking them to confirm ({{ OptinURL }}).
+        OPTIN = "optin", "Opt-in"
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=500)
@@ -95,6 +98,12 @@ class Campaign(models.Model):
     )
     body = models.TextField(blank=True, default="")
     altbody = models.TextField(blank=True, default="")
+    # listmonk's body_source: the visual editor's source (null for the others).
+    body_source = models.TextField(null=True, blank=True)
+    # listmonk's messenger; "email" is the only one stmails has.
+    messenger = models.CharField(max_length=100, default="email")
+    # listmonk's campaign attribs: free JSON for scripts, not used in sending.
+    attribs = models.JSONField(default=dict, blank=True)
     # The layout the body is wrapped in (listmonk's template_id); null with a
     # blank template_body means the body goes out as it is.
     template = models.ForeignKey(

@@ -16,22 +16,15 @@ from django.views.decorators.http import (
 from campaigns import services
 from campaigns.forms import CampaignForm
 from campaigns.models import Campaign
-from campaigns.rendering import Renderer, TemplateError, build_context
+from campaigns.preview import SAMPLE, render_preview
+from campaigns.rendering import TemplateError
 from campaigns.services import CampaignError
 from campaigns.stats import bounce_counts, delivery_progress
 from campaigns.test_send import parse_addresses, send_test
-from campaigns.tracking.mail_links import Tracker
-from stmails import config
 from stmails.lib.input_checks import InvalidInput, parse_id
 from subscribers.models import Subscriber
 from subscribers.queries import find_subscriber_by_email
 
-SAMPLE = {
-    "name": "Sample Subscriber",
-    "email": "sample@example.com",
-    "uuid": "00000000-0000-0000-0000-000000000000",
-    "attribs": {},
-}
 # Button label -> target status; resume and start both mean "running".
 ACTIONS = {
     "start": "running",
@@ -171,29 +164,7 @@ def preview(request: HttpRequest, pk: int) -> HttpResponse:
     error = ""
     rendered = None
     try:
-        renderer = Renderer(
-            content_type=campaign.content_type,
-            subject=campaign.subject,
-            body=campaign.body,
-            altbody=campaign.altbody,
-            template_body=campaign.template_body,
-            template=campaign.template.body if campaign.template_id else None,
-        )
-        # A preview records nothing: no pixel, links as they are.
-        links = Tracker(
-            root=config.get_value("app.root_url"),
-            campaign_uuid=str(campaign.uuid),
-            tracking=False,
-            test=True,
-        ).links_for("", unsubscribe="#unsubscribe")
-        ctx = build_context(
-            subscriber,
-            {"name": campaign.name, "uuid": str(campaign.uuid)},
-            unsubscribe_url="#unsubscribe",
-            links=links,
-            site_name=config.get_value("app.site_name"),
-        )
-        rendered = renderer.render(ctx)
+        rendered = render_preview(campaign, subscriber=subscriber)
     except (TemplateSyntaxError, TemplateError) as e:
         error = str(e)
     context = {

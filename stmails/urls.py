@@ -26,6 +26,7 @@ urlpatterns = [
     path("settings/", include("bounces.settings_pages.urls")),
     path("settings/", include("bounces.mailboxes.urls")),
     path("settings/", include("webhooks.settings_pages.urls")),
+    path("settings/", include("campaigns.maintenance_urls")),
     path("", include("monitoring.selftest.urls")),
     # listmonk's /subscription/... links in mail sent before an import: first,
     # as their uuid shape would otherwise reach the signed-token routes.

@@ -157,7 +157,8 @@ class Run:
     def subscribers(self, chunk: list[Delivery]) -> dict[int, dict]:
         """Chunk subscribers still eligible now (a bounce may have blocklisted one)."""
         ids = [d.subscriber_id for d in chunk]
-        eligible = engine.eligible_subscriptions(self.list_ids).filter(
+        optin = self.campaign.type == self.campaign.Type.OPTIN
+        eligible = engine.eligible_subscriptions(self.list_ids, optin=optin).filter(
             subscriber_id__in=ids
         )
         found = {

@@ -59,6 +59,7 @@ TABS = [
     Tab("metrics", "Metrics", from_registry=True),
     Tab("alerts", "Alerts", from_registry=True),
     Tab("event-webhooks", "Event webhooks", url_name="settings:event-webhooks"),
+    Tab("maintenance", "Maintenance", url_name="maintenance:index"),
     Tab("audit", "Audit log", url_name="settings:audit"),
 ]
 AUDIT_ROWS = 200

@@ -24,6 +24,7 @@ PAGES = [
     "/lists/",
     "/deliverability/round-trip",
     "/settings/audit",
+    "/settings/maintenance",
     "/health/status",
     "/templates/",
     "/templates/new",

@@ -115,7 +115,7 @@ def test_everything_comes_over_with_its_uuids(listmonk_db, version):
         "Scheduled": "paused",
         "Draft": "draft",
         "Paused unsent": "paused",
-        "Optin": "cancelled",
+        "Optin": "paused",  # an opt-in campaign with nothing sent yet
         "Visual": "finished",
     }
     assert "sending 50 of 300" in camps["Running"].paused_reason
@@ -194,7 +194,8 @@ def test_progress_and_skips_are_reported(listmonk_db, version):
     assert "bounces: 40/40 read, 40 added, 0 already there, 0 skipped" in out
     assert "skipped 2: address refused by stmails' validation ('not-an-email'" in out
     assert "note (1): list type 'temporary' came over as private (Ad hoc)" in out
-    assert "note (2): status running came over as cancelled (Running; Optin)" in out
+    assert "note (1): status running came over as cancelled (Running)" in out
+    assert "note (1): status running came over as paused (Optin)" in out
     assert "note (1): status scheduled came over as paused (Scheduled)" in out
     if any(f.name == "messenger" for f in Campaign._meta.get_fields()):
         assert set(Campaign.objects.values_list("messenger", flat=True)) == {"email"}

@@ -19,6 +19,7 @@ from klarient.http.error import HTTPError
 from listmonk import ListMonkClient
 from listmonk.bounces.requests import BounceDeleteQuery, BounceQuery
 from listmonk.campaigns.requests import (
+    CampaignContentType,
     CampaignCreate,
     CampaignQuery,
     CampaignStatus,
@@ -357,7 +358,7 @@ def campaigns() -> dict:
             name="Hello",
             subject="Hello {{ .Subscriber.Name }}",
             lists=[news.id],
-            content_type="richtext",
+            content_type=CampaignContentType.RICHTEXT,
             body="<p>Hi</p>",
             tags=["t1"],
         )
@@ -424,6 +425,7 @@ def main() -> None:
     except HTTPError as err:
         answer = {
             "error": type(err).__name__,
+            "request": f"{err.method} {err.url}",
             "status": err.status_code,
             "body": err.response.text[:2000] if err.response is not None else "",
         }

@@ -19,9 +19,12 @@ from klarient.http.error import HTTPError
 from listmonk import ListMonkClient
 from listmonk.bounces.requests import BounceDeleteQuery, BounceQuery
 from listmonk.campaigns.requests import (
+    CampaignArchiveUpdate,
     CampaignContentType,
     CampaignCreate,
+    CampaignDeleteQuery,
     CampaignQuery,
+    CampaignRunningStatsQuery,
     CampaignStatus,
     CampaignStatusUpdate,
     CampaignTest,
@@ -353,6 +356,7 @@ def templates() -> dict:
 
 def campaigns() -> dict:
     news = make_list("News", type=ListType.PRIVATE, optin=ListOptin.SINGLE)
+    make_subscriber("ann@example.com", name="Ann", lists=[news.id], preconfirm_subscriptions=True)
     created = client.campaigns.create(
         CampaignCreate(
             name="Hello",
@@ -363,30 +367,43 @@ def campaigns() -> dict:
             tags=["t1"],
         )
     ).data
+    # The typed accessors first: they read listmonk's integer counters.
+    counters = {"views": created.views, "clicks": created.clicks, "bounces": created.bounces}
     got = client.campaigns[created.id].retrieve().data
     updated = client.campaigns[created.id].update(
         CampaignUpdate(name="Hello again", subject="Hi", lists=[news.id], body="<p>Hey</p>")
     ).data
-    listed = client.campaigns.retrieve(CampaignQuery(per_page=PerPage.ALL)).list()
+    listed = client.campaigns.retrieve(CampaignQuery(per_page=PerPage.ALL, no_body=True)).list()
     preview = client.campaigns[created.id].preview.retrieve()
     tested = client.campaigns[created.id].test.send(
         CampaignTest(subscribers=["ann@example.com"])
     ).data
+    archived = client.campaigns[created.id].archive.update(
+        CampaignArchiveUpdate(archive=True, archive_slug="hello-again")
+    )
     started = client.campaigns[created.id].status.update(
         CampaignStatusUpdate(status=CampaignStatus.RUNNING)
     ).data
-    stats = client.campaigns.running.stats.retrieve()
+    stats = client.campaigns.running.stats.retrieve(
+        CampaignRunningStatsQuery(campaign_ids=[created.id])
+    )
+    other = client.campaigns.create(
+        CampaignCreate(name="Other", subject="S", lists=[news.id], body="<p>x</p>")
+    ).data
     deleted = client.campaigns[created.id].delete().data
+    deleted_ids = client.campaigns.delete(CampaignDeleteQuery(ids=[other.id])).data
     return {
-        "created": {"name": created.name, "views": created.views, "bounces": created.bounces},
+        "created": {"name": created.name, **counters},
         "got": got.name,
         "updated": updated.name,
         "listed": [c.name for c in listed],
         "preview": str(preview)[:500],
         "tested": tested,
+        "archived": str(archived)[:500],
         "started": str(started.status),
         "stats": str(stats)[:500],
-        "deleted": deleted,
+        "deleted": [deleted, deleted_ids],
+        "left": len(client.campaigns.retrieve().list()),
     }
 
 

@@ -112,7 +112,9 @@ def node_client() -> Path:
     """The folder holding the npm client (node_modules) and script.mjs."""
     node, npm = shutil.which("node"), shutil.which("npm")
     require(bool(node and npm), "node and npm are not installed (Node 20)")
-    target = CACHE / ("node-" + _key(NODE_DIR / "package.json", NODE_DIR / "package-lock.json"))
+    target = CACHE / (
+        "node-" + _key(NODE_DIR / "package.json", NODE_DIR / "package-lock.json")
+    )
     problem = _install(
         target,
         target / "node_modules" / "listmonk" / "package.json",

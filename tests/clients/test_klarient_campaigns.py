@@ -50,7 +50,9 @@ def test_campaigns(klarient_run):
 
 def test_transactional_mail(klarient_run, make_subscriber):
     make_subscriber(email="ann@example.com", name="Ann")
-    tpl = Template.objects.create(name="Receipt", type="tx", subject="Order", body="<p>Hi</p>")
+    tpl = Template.objects.create(
+        name="Receipt", type="tx", subject="Order", body="<p>Hi</p>"
+    )
     answer = ok(klarient_run("tx", to="ann@example.com", template_id=tpl.pk))
     assert answer["sent"] is True
     mail = OutgoingMail.objects.get(kind="tx")

@@ -14,10 +14,17 @@ pytestmark = pytest.mark.slow
 def test_transactional_mail(node_run, make_subscriber):
     make_subscriber(email="ann@example.com", name="Ann")
     tpl = Template.objects.create(
-        name="Receipt", type="tx", subject="Order", body="<p>Order {{ tx_data.order }}</p>"
+        name="Receipt",
+        type="tx",
+        subject="Order",
+        body="<p>Order {{ tx_data.order }}</p>",
     )
     answer = node_run(
-        "tx", to="ann@example.com", template_id=tpl.pk, data={"order": 42}, content_type="html"
+        "tx",
+        to="ann@example.com",
+        template_id=tpl.pk,
+        data={"order": 42},
+        content_type="html",
     )
     assert answer["sent"] == {"status": 200, "data": {"data": True}}
     mail = OutgoingMail.objects.get(kind="tx")

@@ -53,8 +53,14 @@ def test_subscriber_crud_and_lookups(pypi_listmonk):
         pre_confirm=True,
         attribs={"city": "Oslo"},
     )
-    pypi_listmonk.create_subscriber("bob@example.com", "Bob", attribs={"city": "Bergen"})
-    assert (ann.email, ann.name, ann.status) == ("ann+news@example.com", "Ann", "enabled")
+    pypi_listmonk.create_subscriber(
+        "bob@example.com", "Bob", attribs={"city": "Bergen"}
+    )
+    assert (ann.email, ann.name, ann.status) == (
+        "ann+news@example.com",
+        "Ann",
+        "enabled",
+    )
     assert [lst["subscription_status"] for lst in ann.lists] == ["confirmed"]
     # The lookups are listmonk `query` expressions (a '+' in the address too).
     assert pypi_listmonk.subscriber_by_email("ann+news@example.com").id == ann.id
@@ -94,7 +100,9 @@ def test_update_and_status_changes_read_the_subscriber_back(pypi_listmonk):
     assert blocked.status == "blocklisted"
     # Blocklisting unsubscribes from every list, as in listmonk.
     assert set(
-        Subscription.objects.filter(subscriber_id=ann.id).values_list("status", flat=True)
+        Subscription.objects.filter(subscriber_id=ann.id).values_list(
+            "status", flat=True
+        )
     ) == {"unsubscribed"}
 
 
@@ -103,7 +111,9 @@ def test_add_subscribers_to_lists(pypi_listmonk):
     ann = pypi_listmonk.create_subscriber("ann@example.com", "Ann")
     bob = pypi_listmonk.create_subscriber("bob@example.com", "Bob")
     assert pypi_listmonk.add_subscribers_to_lists([ann.id, bob.id], [news.id]) is True
-    statuses = Subscription.objects.filter(list_id=news.id).values_list("status", flat=True)
+    statuses = Subscription.objects.filter(list_id=news.id).values_list(
+        "status", flat=True
+    )
     assert sorted(statuses) == ["confirmed", "confirmed"]
     # Nothing to add is answered False by the client itself (no request).
     assert pypi_listmonk.add_subscribers_to_lists([], [news.id]) is False

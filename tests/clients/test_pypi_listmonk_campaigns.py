@@ -24,7 +24,9 @@ CAMPAIGN_TEMPLATE = '<html><body>{{ template "content" . }}</body></html>'
 @pytest.fixture
 def news(pypi_listmonk, make_list):
     lst = make_list("News")
-    ann = pypi_listmonk.create_subscriber("ann@example.com", "Ann", {lst.pk}, pre_confirm=True)
+    ann = pypi_listmonk.create_subscriber(
+        "ann@example.com", "Ann", {lst.pk}, pre_confirm=True
+    )
     return lst, ann
 
 
@@ -114,5 +116,7 @@ def test_transactional_mail(pypi_listmonk, news):
         )
         is True
     )
-    sent = sorted(OutgoingMail.objects.filter(kind="tx").values_list("to_email", flat=True))
+    sent = sorted(
+        OutgoingMail.objects.filter(kind="tx").values_list("to_email", flat=True)
+    )
     assert sent == ["ann@example.com", "ann@example.com", "guest@example.net"]

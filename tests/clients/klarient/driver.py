@@ -136,22 +136,32 @@ def subscribers_crud() -> dict:
         preconfirm_subscriptions=True,
     )
     got = client.subscribers[ann.id].retrieve().data
-    put = client.subscribers[ann.id].update(
-        SubscriberUpdate(
-            email="ann@example.org",
-            name="Ann B",
-            status=SubscriberStatus.ENABLED,
-            lists=[news.id],
-            attribs={"city": "Bergen"},
+    put = (
+        client.subscribers[ann.id]
+        .update(
+            SubscriberUpdate(
+                email="ann@example.org",
+                name="Ann B",
+                status=SubscriberStatus.ENABLED,
+                lists=[news.id],
+                attribs={"city": "Bergen"},
+            )
         )
-    ).data
-    patched = client.subscribers[ann.id].update_partial(SubscriberUpdate(name="Ann C")).data
-    disabled = client.subscribers[ann.id].update_partial(
-        SubscriberUpdate(status=SubscriberStatus.DISABLED)
-    ).data
+        .data
+    )
+    patched = (
+        client.subscribers[ann.id].update_partial(SubscriberUpdate(name="Ann C")).data
+    )
+    disabled = (
+        client.subscribers[ann.id]
+        .update_partial(SubscriberUpdate(status=SubscriberStatus.DISABLED))
+        .data
+    )
     bob = make_subscriber("bob@example.com", name="Bob")
     cy = make_subscriber("cy@example.com", name="Cy")
-    deleted_many = client.subscribers.delete(SubscriberDeleteQuery(ids=[bob.id, cy.id])).data
+    deleted_many = client.subscribers.delete(
+        SubscriberDeleteQuery(ids=[bob.id, cy.id])
+    ).data
     deleted_one = client.subscribers[ann.id].delete().data
     return {
         "created": {
@@ -173,17 +183,24 @@ def subscribers_crud() -> dict:
 def lookups() -> dict:
     news = make_list("News", type=ListType.PUBLIC, optin=ListOptin.SINGLE)
     ann = make_subscriber(
-        "ann@example.com", name="Ann", lists=[news.id], attribs={"city": "Oslo"},
+        "ann@example.com",
+        name="Ann",
+        lists=[news.id],
+        attribs={"city": "Oslo"},
         preconfirm_subscriptions=True,
     )
     make_subscriber("bob@example.com", name="Bob", attribs={"city": "Bergen"})
-    make_subscriber("cy@example.net", name="Cy", lists=[news.id], attribs={"city": "Oslo"})
+    make_subscriber(
+        "cy@example.net", name="Cy", lists=[news.id], attribs={"city": "Oslo"}
+    )
 
     def query(text: str) -> list[str]:
         return emails(client.subscribers.retrieve(SubscriberQuery(query=text)).list())
 
     def sql(text: str) -> list[str]:
-        return emails(client.subscribers.sql_query.retrieve(SubscriberSQLQuery(query=text)).list())
+        return emails(
+            client.subscribers.sql_query.retrieve(SubscriberSQLQuery(query=text)).list()
+        )
 
     listed = client.subscribers.retrieve(
         SubscriberQuery(
@@ -197,9 +214,13 @@ def lookups() -> dict:
         "by_email": query("subscribers.email = 'ANN@example.com'"),
         "by_id": query(f"subscribers.id = {ann.id}"),
         "by_uuid": sql(f"subscribers.uuid = '{ann.uuid}'"),
-        "by_attrib": sql("subscribers.attribs->>'city' = 'Oslo' AND subscribers.email LIKE '%.com'"),
+        "by_attrib": sql(
+            "subscribers.attribs->>'city' = 'Oslo' AND subscribers.email LIKE '%.com'"
+        ),
         "by_list": [s.email for s in listed.list()],
-        "paged": emails(client.subscribers.retrieve(SubscriberQuery(per_page=1)).items()),
+        "paged": emails(
+            client.subscribers.retrieve(SubscriberQuery(per_page=1)).items()
+        ),
         "total": listed.info.total_items,
     }
 
@@ -222,7 +243,9 @@ def membership_and_blocklist() -> dict:
         ).data,
         client.subscribers.lists.update(
             SubscriberListMembershipUpdate(
-                ids=[bob.id], action=ListMembershipAction.UNSUBSCRIBE, target_list_ids=[news.id]
+                ids=[bob.id],
+                action=ListMembershipAction.UNSUBSCRIBE,
+                target_list_ids=[news.id],
             )
         ).data,
         client.subscribers.query.lists.update(
@@ -246,7 +269,9 @@ def membership_and_blocklist() -> dict:
             "status": str(s.status),
             "lists": sorted((x.name, str(x.subscription_status)) for x in s.lists),
         }
-        for s in client.subscribers.retrieve(SubscriberQuery(per_page=PerPage.ALL)).list()
+        for s in client.subscribers.retrieve(
+            SubscriberQuery(per_page=PerPage.ALL)
+        ).list()
     }
     return {"results": results, "after": after}
 
@@ -267,9 +292,9 @@ def subscriber_extras() -> dict:
 def import_csv() -> dict:
     news = make_list("News", type=ListType.PRIVATE, optin=ListOptin.SINGLE)
     csv = (
-        'email,name,attributes\nimp1@example.com,Imp One,"{""plan"": ""pro""}"\n'
-        "imp2@example.com,Imp Two,\nnot-an-address,Bad,\n"
-    ).encode()
+        b'email,name,attributes\nimp1@example.com,Imp One,"{""plan"": ""pro""}"\n'
+        b"imp2@example.com,Imp Two,\nnot-an-address,Bad,\n"
+    )
     params = SubscriberImportParams(
         mode=ImportMode.SUBSCRIBE,
         delim=",",
@@ -277,7 +302,9 @@ def import_csv() -> dict:
         overwrite=True,
         subscription_status=SubscriptionStatus.CONFIRMED,
     )
-    upload = client.imports.subscribers.upload(SubscriberImport(params=params, file=csv))
+    upload = client.imports.subscribers.upload(
+        SubscriberImport(params=params, file=csv)
+    )
     status = client.imports.subscribers.retrieve().data
     for _ in range(100):  # the import runs in the worker (eager under the tests)
         if status.get("status") not in ("importing", "queued"):
@@ -337,9 +364,13 @@ def templates() -> dict:
             body="<p>Order {{ .Tx.Data.order }}</p>",
         )
     ).data
-    updated = client.templates[created.id].update(
-        TemplateUpdate(name="Plainer", body='<div>{{ template "content" . }}</div>')
-    ).data
+    updated = (
+        client.templates[created.id]
+        .update(
+            TemplateUpdate(name="Plainer", body='<div>{{ template "content" . }}</div>')
+        )
+        .data
+    )
     preview = client.templates[created.id].preview.retrieve()
     default = client.templates[created.id].default.update().data
     listed = client.templates.retrieve()
@@ -356,7 +387,9 @@ def templates() -> dict:
 
 def campaigns() -> dict:
     news = make_list("News", type=ListType.PRIVATE, optin=ListOptin.SINGLE)
-    make_subscriber("ann@example.com", name="Ann", lists=[news.id], preconfirm_subscriptions=True)
+    make_subscriber(
+        "ann@example.com", name="Ann", lists=[news.id], preconfirm_subscriptions=True
+    )
     created = client.campaigns.create(
         CampaignCreate(
             name="Hello",
@@ -368,22 +401,38 @@ def campaigns() -> dict:
         )
     ).data
     # The typed accessors first: they read listmonk's integer counters.
-    counters = {"views": created.views, "clicks": created.clicks, "bounces": created.bounces}
+    counters = {
+        "views": created.views,
+        "clicks": created.clicks,
+        "bounces": created.bounces,
+    }
     got = client.campaigns[created.id].retrieve().data
-    updated = client.campaigns[created.id].update(
-        CampaignUpdate(name="Hello again", subject="Hi", lists=[news.id], body="<p>Hey</p>")
-    ).data
-    listed = client.campaigns.retrieve(CampaignQuery(per_page=PerPage.ALL, no_body=True)).list()
+    updated = (
+        client.campaigns[created.id]
+        .update(
+            CampaignUpdate(
+                name="Hello again", subject="Hi", lists=[news.id], body="<p>Hey</p>"
+            )
+        )
+        .data
+    )
+    listed = client.campaigns.retrieve(
+        CampaignQuery(per_page=PerPage.ALL, no_body=True)
+    ).list()
     preview = client.campaigns[created.id].preview.retrieve()
-    tested = client.campaigns[created.id].test.send(
-        CampaignTest(subscribers=["ann@example.com"])
-    ).data
+    tested = (
+        client.campaigns[created.id]
+        .test.send(CampaignTest(subscribers=["ann@example.com"]))
+        .data
+    )
     archived = client.campaigns[created.id].archive.update(
         CampaignArchiveUpdate(archive=True, archive_slug="hello-again")
     )
-    started = client.campaigns[created.id].status.update(
-        CampaignStatusUpdate(status=CampaignStatus.RUNNING)
-    ).data
+    started = (
+        client.campaigns[created.id]
+        .status.update(CampaignStatusUpdate(status=CampaignStatus.RUNNING))
+        .data
+    )
     stats = client.campaigns.running.stats.retrieve(
         CampaignRunningStatsQuery(campaign_ids=[created.id])
     )

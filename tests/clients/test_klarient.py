@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from bounces.models import Bounce
-from subscribers.models import Subscriber
+from subscribers.models import Subscriber, Subscription
 
 # About 1 s a test: a child Python process and a live server.
 pytestmark = pytest.mark.slow
@@ -92,6 +92,19 @@ def test_export_bounces_and_optin_of_one_subscriber(klarient_run):
     assert answer["export_subscriptions"][0]["subscription_status"] == "unconfirmed"
     assert answer["bounces"] == []
     assert answer["optin"] is True
+
+
+def test_public_lists_and_subscription(klarient_run):
+    answer = ok(klarient_run("public"))
+    # Private lists are not offered publicly.
+    assert answer["offered"] == [{"uuid": answer["news_uuid"], "name": "News"}]
+    # The JSON body and the form (listmonk's `l` fields) both subscribe.
+    assert answer["results"] == [True, True]
+    subscribed = Subscription.objects.filter(list__name="News")
+    assert sorted(subscribed.values_list("subscriber__email", flat=True)) == [
+        "form@example.com",
+        "pub@example.com",
+    ]
 
 
 def test_import(klarient_run):

@@ -46,6 +46,7 @@ from listmonk.imports.requests import (
     SubscriberImportParams,
 )
 from listmonk.lists.requests import ListCreate, ListDeleteQuery, ListQuery, ListUpdate
+from listmonk.public.requests import PublicSubscription, PublicSubscriptionForm
 from listmonk.subscribers.requests import (
     ListMembershipAction,
     QueryListMembershipUpdate,
@@ -289,6 +290,25 @@ def subscriber_extras() -> dict:
     }
 
 
+def public() -> dict:
+    news = make_list("News", type=ListType.PUBLIC, optin=ListOptin.SINGLE)
+    make_list("Staff", type=ListType.PRIVATE, optin=ListOptin.SINGLE)
+    offered = client.public.lists.retrieve()
+    json_body = client.public.subscription.create(
+        PublicSubscription(email="pub@example.com", name="Pub", list_uuids=[news.uuid])
+    ).data
+    form = client.public.subscription.create_form(
+        PublicSubscriptionForm(
+            email="form@example.com", name="Form", list_uuids=[news.uuid]
+        )
+    ).data
+    return {
+        "offered": [{"uuid": x.uuid, "name": x.name} for x in offered],
+        "results": [json_body, form],
+        "news_uuid": news.uuid,
+    }
+
+
 def import_csv() -> dict:
     news = make_list("News", type=ListType.PRIVATE, optin=ListOptin.SINGLE)
     csv = (
@@ -476,6 +496,7 @@ SCENARIOS = {
         lookups,
         membership_and_blocklist,
         subscriber_extras,
+        public,
         import_csv,
         bounces,
         templates,

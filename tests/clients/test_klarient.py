@@ -94,6 +94,19 @@ def test_export_bounces_and_optin_of_one_subscriber(klarient_run):
     assert answer["optin"] is True
 
 
+def test_bounces_of_one_subscriber(klarient_run, make_subscriber):
+    ann = make_subscriber(email="ann@example.com")
+    bob = make_subscriber(email="bob@example.com")
+    Bounce.objects.create(subscriber=ann, email=ann.email, type="hard", source="ses")
+    Bounce.objects.create(subscriber=bob, email=bob.email, type="soft", source="api")
+    answer = ok(klarient_run("subscriber_bounces", id=ann.pk))
+    assert answer["before"] == [{"type": "hard", "source": "ses"}]
+    assert answer["deleted"] is True
+    assert answer["after"] == []
+    # Only Ann's bounces went.
+    assert list(Bounce.objects.values_list("email", flat=True)) == ["bob@example.com"]
+
+
 def test_public_lists_and_subscription(klarient_run):
     answer = ok(klarient_run("public"))
     # Private lists are not offered publicly.

@@ -290,6 +290,17 @@ def subscriber_extras() -> dict:
     }
 
 
+def subscriber_bounces() -> dict:
+    one = client.subscribers[args["id"]].bounces
+    before = one.retrieve().get("data")
+    deleted = one.delete().data
+    return {
+        "before": [{"type": b.get("type"), "source": b.get("source")} for b in before],
+        "deleted": deleted,
+        "after": one.retrieve().get("data"),
+    }
+
+
 def public() -> dict:
     news = make_list("News", type=ListType.PUBLIC, optin=ListOptin.SINGLE)
     make_list("Staff", type=ListType.PRIVATE, optin=ListOptin.SINGLE)
@@ -496,6 +507,7 @@ SCENARIOS = {
         lookups,
         membership_and_blocklist,
         subscriber_extras,
+        subscriber_bounces,
         public,
         import_csv,
         bounces,

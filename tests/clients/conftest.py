@@ -78,7 +78,9 @@ def _key(*paths: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def _install(target: Path, ready: Path, command: list[str], cwd: Path | None) -> str:
+def _install(
+    target: Path, ready: Path, command: list[str], package_files: Path | None
+) -> str:
     """Run an install into a scratch folder and move it into place, so an
     interrupted install is never taken for a finished one. '' when done,
     else what went wrong."""
@@ -87,9 +89,9 @@ def _install(target: Path, ready: Path, command: list[str], cwd: Path | None) ->
     scratch = target.with_name(target.name + ".partial")
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
-    if cwd is not None:
+    if package_files is not None:  # npm ci installs what the lock file pins, here
         for name in ("package.json", "package-lock.json"):
-            shutil.copy(cwd / name, scratch / name)
+            shutil.copy(package_files / name, scratch / name)
     command = [part.replace("{scratch}", str(scratch)) for part in command]
     try:
         done = subprocess.run(

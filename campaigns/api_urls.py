@@ -2,7 +2,14 @@
 
 from django.urls import path
 
-from campaigns import api, api_content, api_maintenance, api_templates, api_tx
+from campaigns import (
+    api,
+    api_archive,
+    api_content,
+    api_maintenance,
+    api_templates,
+    api_tx,
+)
 
 urlpatterns = [
     path("campaigns", api.CampaignsView.as_view(), name="api-campaigns"),
@@ -15,6 +22,16 @@ urlpatterns = [
         "campaigns/<int:pk>/preview",
         api_content.CampaignPreviewView.as_view(),
         name="api-campaign-preview",
+    ),
+    path(
+        "campaigns/<int:pk>/preview/archive",
+        api_archive.CampaignArchivePreviewView.as_view(),
+        name="api-campaign-preview-archive",
+    ),
+    path(
+        "campaigns/<int:pk>/archive",
+        api_archive.CampaignArchiveView.as_view(),
+        name="api-campaign-archive",
     ),
     path(
         "campaigns/<int:pk>/text",

@@ -13,6 +13,7 @@ import re
 import uuid as uuidlib
 from typing import Any
 
+from django.db import transaction
 from django.db.models import F, QuerySet
 
 from campaigns.errors import CampaignError
@@ -216,3 +217,28 @@ def _renderer(campaign: Campaign, layout: str | None) -> Renderer:
         template_body=campaign.template_body,
         template=layout,
     )
+
+
+@transaction.atomic
+def update_archive(campaign: Campaign, data: dict[str, Any]) -> Campaign:
+    """listmonk's PUT /api/campaigns/{id}/archive: the archive fields alone,
+    in any status (a finished campaign is what one usually publishes)."""
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    fields = clean_archive_fields(data, partial=True)
+    if "archive_slug" in fields:
+        check_slug_free(fields["archive_slug"], campaign.pk)
+    for name, value in fields.items():
+        setattr(campaign, name, value)
+    campaign.save(update_fields=[*fields, "updated_at"])
+    return campaign
+
+
+def render_archive_preview(campaign: Campaign, data: dict[str, Any]) -> Rendered:
+    """The archive page of a campaign with unsaved archive fields (template,
+    meta) and body, as listmonk's archive preview; nothing is saved."""
+    draft = Campaign.objects.get(pk=campaign.pk)
+    for name, value in clean_archive_fields(data, partial=True).items():
+        setattr(draft, name, value)
+    if isinstance(data.get("body"), str):
+        draft.body = data["body"]
+    return render_archived(draft)

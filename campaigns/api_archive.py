@@ -25,15 +25,6 @@ ARCHIVE_BODY = obj(
 )
 
 
-def archive_json(campaign) -> dict:
-    return {
-        "archive": campaign.archive,
-        "archive_slug": campaign.archive_slug,
-        "archive_template_id": campaign.archive_template_id,
-        "archive_meta": campaign.archive_meta,
-    }
-
-
 class CampaignArchiveView(APIView):
     openapi_body = {"PUT": ARCHIVE_BODY}
 
@@ -43,7 +34,8 @@ class CampaignArchiveView(APIView):
             campaign = archive.update_archive(campaign, body_object(request))
         except CampaignError as err:
             raise api_error(err) from None
-        return Response({"data": archive_json(campaign)})
+        # listmonk answers {"data": true}; the fields are a GET away.
+        return Response({"data": True})
 
 
 class CampaignArchivePreviewView(APIView):

@@ -35,12 +35,14 @@ def test_a_finished_campaign_is_published_to_the_archive(api_client, finished):
         "archive_meta": {"name": "Reader", "attribs": {"city": "Oslo"}},
     })  # fmt: skip
     assert r.status_code == 200, r.content
-    assert r.json()["data"] == {
-        "archive": True,
-        "archive_slug": "spring",
-        "archive_template_id": layout.pk,
-        "archive_meta": {"name": "Reader", "attribs": {"city": "Oslo"}},
-    }
+    assert r.json() == {"data": True}  # listmonk's answer
+    got = api_client.get(f"/api/campaigns/{finished.pk}").json()["data"]
+    assert (got["archive"], got["archive_slug"], got["archive_template_id"]) == (
+        True,
+        "spring",
+        layout.pk,
+    )
+    assert got["archive_meta"] == {"name": "Reader", "attribs": {"city": "Oslo"}}
     finished.refresh_from_db()
     assert (finished.archive, finished.archive_slug, finished.status) == (
         True,
@@ -52,10 +54,10 @@ def test_a_finished_campaign_is_published_to_the_archive(api_client, finished):
 def test_only_the_fields_sent_change(api_client, finished):
     send(api_client, "put", f"/api/campaigns/{finished.pk}/archive",
          {"archive": True, "archive_slug": "spring"})  # fmt: skip
-    r = send(api_client, "put", f"/api/campaigns/{finished.pk}/archive",
-             {"archive": False})  # fmt: skip
-    assert r.json()["data"]["archive_slug"] == "spring"
-    assert r.json()["data"]["archive"] is False
+    send(api_client, "put", f"/api/campaigns/{finished.pk}/archive",
+         {"archive": False})  # fmt: skip
+    finished.refresh_from_db()
+    assert (finished.archive_slug, finished.archive) == ("spring", False)
 
 
 @pytest.mark.parametrize(

@@ -101,7 +101,7 @@ def start_gunicorn(
 
     connections.close_all()
     cmd = [
-        str(ROOT / ".venv" / "bin" / "gunicorn"),
+        str(Path(sys.executable).parent / "gunicorn"),
         "stmails.wsgi:application",
         "--bind",
         f"127.0.0.1:{port}",

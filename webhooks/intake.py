@@ -1,0 +1,124 @@
+"""POST /webhooks/bounce: store the request first, record the bounce in the worker.
+
+The request does the least that lets it answer truthfully (issue 19): the body
+is validated (400 naming the field), the subscriber it names is looked up by
+index (404 when nobody has that uuid or address, as documented), and the body
+is stored as a webhook event (provider GENERIC) in one INSERT: a 200 is a
+stored event. The worker turns stored events into bounces in groups through
+the one recording path (webhooks.services.process_events ->
+bounces.recording.record_bounces), exactly once: the event is claimed FOR
+UPDATE SKIP LOCKED and its status changes in the bounce's transaction, and the
+bounce is keyed "webhook:<event key>" besides.
+
+An `event_id` (or Idempotency-Key header) is the event's key, so a retried
+request adds nothing; without one each request gets a key of its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid as uuidlib
+from functools import partial
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from bounces.recording import record_bounce
+from bounces.services import NewBounce
+from stmails.durable_queue import GroupedSender
+from stmails.lib.dates import json_default
+from stmails.lib.raw_sql import db_value
+from subscribers.models import Subscriber
+from webhooks.bounce_body import EVENT_KEY_PREFIX, parse_bounce_body
+from webhooks.models import WebhookEvent
+
+# The inbox's provider name for POST /webhooks/bounce: bounce keys stay
+# "webhook:<event id>" as before the inbox (custom providers are "custom:<slug>").
+GENERIC = EVENT_KEY_PREFIX.rstrip(":")
+AUTO_PREFIX = "auto:"
+KEY_MAX = WebhookEvent._meta.get_field("event_key").max_length
+
+# One task per group of stored events, not one broker round trip per request.
+events_sender = GroupedSender("webhooks.tasks.process_webhook_events", "event_ids")
+
+_EXISTS_BY_EMAIL = "SELECT 1 FROM subscribers WHERE LOWER(email) = LOWER(%s) LIMIT 1"
+_EXISTS_BY_UUID = "SELECT 1 FROM subscribers WHERE uuid = %s LIMIT 1"
+
+# Every column has its value here: one short statement, prepared once per
+# connection by psycopg. ON CONFLICT: a retried event id adds nothing.
+_INSERT = (
+    "INSERT INTO webhook_events (provider, event_key, status, type, email,"
+    " message_id, campaign_uuid, subscriber_uuid, occurred_at, status_code,"
+    " diagnostic, reason, payload, headers, received_at, attempts, error)"
+    " VALUES (%s, %s, %s, %s, %s, '', %s, %s, %s, %s, '', %s, %s, '{}', %s, 0, '')"
+    " ON CONFLICT (provider, event_key) DO NOTHING RETURNING id"
+)
+
+
+def event_key(bounce: NewBounce) -> str:
+    """The inbox key: the client's event id (hashed when longer than the
+    column), else a key of its own."""
+    if not bounce.event_key:
+        return AUTO_PREFIX + uuidlib.uuid4().hex
+    key = bounce.event_key.removeprefix(EVENT_KEY_PREFIX)
+    if len(key) > KEY_MAX:
+        return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+    return key
+
+
+def subscriber_exists(bounce: NewBounce) -> bool:
+    """Does the subscriber the bounce names exist? One indexed query.
+
+    The uuid decides when given (the matcher tries it first); an address
+    compares case-insensitively, as the matcher and the unique index do.
+    """
+    if bounce.subscriber_uuid:
+        sql = _EXISTS_BY_UUID
+        value = db_value(Subscriber, "uuid", uuidlib.UUID(bounce.subscriber_uuid))
+    else:
+        sql, value = _EXISTS_BY_EMAIL, bounce.email or ""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [value])
+        return cursor.fetchone() is not None
+
+
+def store_bounce(bounce: NewBounce, payload: Any) -> None:
+    """Store a validated bounce request as an inbox event and hand it on.
+
+    Unknown subscriber: the whole recording path runs here instead (it keeps
+    the entry on Bounces -> Unmatched) and raises its BounceError (404); should
+    the subscriber have appeared meanwhile, that records the bounce at once.
+    """
+    if not subscriber_exists(bounce):
+        record_bounce(bounce)
+        return
+    params = [
+        GENERIC,
+        event_key(bounce),
+        WebhookEvent.Status.RECEIVED,
+        bounce.type,
+        (bounce.email or "")[:320],
+        (bounce.campaign_uuid or "")[:36],
+        bounce.subscriber_uuid or "",
+        db_value(WebhookEvent, "occurred_at", bounce.created_at),
+        bounce.status_code,
+        bounce.reason,
+        json.dumps(payload, default=json_default),
+        db_value(WebhookEvent, "received_at", timezone.now()),
+    ]
+    # Autocommit: the INSERT is its own transaction (one commit, no BEGIN).
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT, params)
+        row = cursor.fetchone()
+    if row is not None:  # None: the same event id was stored already
+        # At once in autocommit (the row is committed); else once the caller commits.
+        transaction.on_commit(partial(events_sender.add, [row[0]]))
+
+
+def stored_bounce(event: WebhookEvent) -> NewBounce:
+    """The worker's NewBounce for a stored request (its body read again)."""
+    bounce = parse_bounce_body(event.payload)
+    bounce.event_key = f"{EVENT_KEY_PREFIX}{event.event_key}"
+    return bounce

@@ -48,13 +48,27 @@ _EXISTS_BY_UUID = "SELECT 1 FROM subscribers WHERE uuid = %s LIMIT 1"
 
 # Every column has its value here: one short statement, prepared once per
 # connection by psycopg. ON CONFLICT: a retried event id adds nothing.
-_INSERT = (
+_COLUMNS = (
     "INSERT INTO webhook_events (provider, event_key, status, type, email,"
     " message_id, campaign_uuid, subscriber_uuid, occurred_at, status_code,"
     " diagnostic, reason, payload, headers, received_at, attempts, error)"
-    " VALUES (%s, %s, %s, %s, %s, '', %s, %s, %s, %s, '', %s, %s, '{}', %s, 0, '')"
-    " ON CONFLICT (provider, event_key) DO NOTHING RETURNING id"
 )
+_TAIL = " ON CONFLICT (provider, event_key) DO NOTHING RETURNING id"
+_INSERT = (
+    _COLUMNS
+    + " VALUES (%s, %s, %s, %s, %s, '', %s, %s, %s, %s, '', %s, %s, '{}', %s, 0, '')"
+    + _TAIL
+)
+# PostgreSQL: the subscriber check inside the INSERT, so a request costs one
+# round trip here; no row back means unknown subscriber or a retried event id.
+_INSERT_IF = (
+    _COLUMNS  # noqa: S608 (constants only)
+    + " SELECT %s, %s, %s, %s, %s, '', %s, %s, %s::timestamptz, %s, '', %s,"
+    " %s::jsonb, '{}'::jsonb, %s::timestamptz, 0, ''"
+    " WHERE EXISTS (SELECT 1 FROM subscribers WHERE $who)" + _TAIL
+)
+_INSERT_IF_EMAIL = _INSERT_IF.replace("$who", "LOWER(email) = LOWER(%s)")
+_INSERT_IF_UUID = _INSERT_IF.replace("$who", "uuid = %s")
 
 
 def event_key(bounce: NewBounce) -> str:
@@ -91,9 +105,6 @@ def store_bounce(bounce: NewBounce, payload: Any) -> None:
     the entry on Bounces -> Unmatched) and raises its BounceError (404); should
     the subscriber have appeared meanwhile, that records the bounce at once.
     """
-    if not subscriber_exists(bounce):
-        record_bounce(bounce)
-        return
     params = [
         GENERIC,
         event_key(bounce),
@@ -110,8 +121,23 @@ def store_bounce(bounce: NewBounce, payload: Any) -> None:
     ]
     # Autocommit: the INSERT is its own transaction (one commit, no BEGIN).
     with connection.cursor() as cursor:
-        cursor.execute(_INSERT, params)
-        row = cursor.fetchone()
+        if connection.vendor == "postgresql":
+            if bounce.subscriber_uuid:
+                sql = _INSERT_IF_UUID
+                who = db_value(Subscriber, "uuid", uuidlib.UUID(bounce.subscriber_uuid))
+            else:
+                sql, who = _INSERT_IF_EMAIL, bounce.email or ""
+            cursor.execute(sql, [*params, who])
+            row = cursor.fetchone()
+            known = row is not None or subscriber_exists(bounce)
+        else:
+            known = subscriber_exists(bounce)
+            if known:
+                cursor.execute(_INSERT, params)
+            row = cursor.fetchone() if known else None
+    if not known:
+        record_bounce(bounce)
+        return
     if row is not None:  # None: the same event id was stored already
         # At once in autocommit (the row is committed); else once the caller commits.
         transaction.on_commit(partial(events_sender.add, [row[0]]))

@@ -3,6 +3,12 @@ import os
 import sys
 
 if __name__ == "__main__":
+    # parse_bounce needs nothing but the pure parser: run it before (and
+    # instead of) Django's start-up, which costs more than a second.
+    if len(sys.argv) > 1 and sys.argv[1] == "parse_bounce":
+        from bounces.parse_cli import main
+
+        sys.exit(main(sys.argv[2:], prog=f"{sys.argv[0]} parse_bounce"))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stmails.settings")
     # These parse a file and print what stmails would record: no database, no
     # stored secret, so no keys are needed to run them.

@@ -226,6 +226,7 @@ def emit(
     import json
 
     line = {
+        "script": os.environ.get("BENCH_SCRIPT", Path(sys.argv[0]).name),
         "bench": bench,
         "figure": figure,
         "value": value,

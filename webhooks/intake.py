@@ -26,7 +26,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from bounces.recording import record_bounce
-from bounces.services import NewBounce
+from bounces.services import BounceError, NewBounce, bounce_settings
+from stmails.config import REGISTRY
 from stmails.durable_queue import GroupedSender
 from stmails.lib.dates import json_default
 from stmails.lib.raw_sql import db_value
@@ -59,13 +60,22 @@ _INSERT = (
     + " VALUES (%s, %s, %s, %s, %s, '', %s, %s, %s, %s, '', %s, %s, '{}', %s, 0, '')"
     + _TAIL
 )
-# PostgreSQL: the subscriber check inside the INSERT, so a request costs one
-# round trip here; no row back means unknown subscriber or a retried event id.
+# The settings that let the endpoint store anything, as SQL: the stored value,
+# else the key's default, must be true.
+SWITCHES = ("bounce.enabled", "bounce.webhooks_enabled")
+_ENABLED = " AND ".join(
+    f"COALESCE((SELECT value FROM settings WHERE key = '{name}'),"  # noqa: S608 (constants)
+    f" '{json.dumps(REGISTRY[name].default)}'::jsonb) = 'true'::jsonb"
+    for name in SWITCHES
+)
+# PostgreSQL: the settings and the subscriber are checked inside the INSERT, so
+# storing a request costs one round trip; no row back means switched off,
+# unknown subscriber or a retried event id, which store_bounce then tells apart.
 _INSERT_IF = (
     _COLUMNS  # noqa: S608 (constants only)
-    + " SELECT %s, %s, %s, %s, %s, '', %s, %s, %s::timestamptz, %s, '', %s,"
+    + " SELECT %s, %s, %s, %s, %s, '', %s, %s, %s::timestamptz, %s, '', %s,"  # noqa: S608
     " %s::jsonb, '{}'::jsonb, %s::timestamptz, 0, ''"
-    " WHERE EXISTS (SELECT 1 FROM subscribers WHERE $who)" + _TAIL
+    f" WHERE {_ENABLED} AND EXISTS (SELECT 1 FROM subscribers WHERE $who)" + _TAIL
 )
 _INSERT_IF_EMAIL = _INSERT_IF.replace("$who", "LOWER(email) = LOWER(%s)")
 _INSERT_IF_UUID = _INSERT_IF.replace("$who", "uuid = %s")
@@ -98,12 +108,21 @@ def subscriber_exists(bounce: NewBounce) -> bool:
         return cursor.fetchone() is not None
 
 
+def refuse_when_off(config: dict[str, Any]) -> None:
+    """BounceError 503 when bounce processing or bounce webhooks are off."""
+    if not config["bounce.enabled"]:
+        raise BounceError("", "bounce processing is disabled", status=503)
+    if not config["bounce.webhooks_enabled"]:
+        raise BounceError("", "bounce webhooks are disabled", status=503)
+
+
 def store_bounce(bounce: NewBounce, payload: Any) -> None:
     """Store a validated bounce request as an inbox event and hand it on.
 
-    Unknown subscriber: the whole recording path runs here instead (it keeps
-    the entry on Bounces -> Unmatched) and raises its BounceError (404); should
-    the subscriber have appeared meanwhile, that records the bounce at once.
+    BounceError 503 when the endpoint is switched off. Unknown subscriber: the
+    whole recording path runs here instead (it keeps the entry on Bounces ->
+    Unmatched) and raises its BounceError (404); should the subscriber have
+    appeared meanwhile, that records the bounce at once.
     """
     params = [
         GENERIC,
@@ -129,8 +148,11 @@ def store_bounce(bounce: NewBounce, payload: Any) -> None:
                 sql, who = _INSERT_IF_EMAIL, bounce.email or ""
             cursor.execute(sql, [*params, who])
             row = cursor.fetchone()
+            if row is None:  # the rare answers: read what the INSERT checked
+                refuse_when_off(bounce_settings())
             known = row is not None or subscriber_exists(bounce)
         else:
+            refuse_when_off(bounce_settings())
             known = subscriber_exists(bounce)
             if known:
                 cursor.execute(_INSERT, params)

@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 from bounces.services import BounceError, bounce_settings
 from stmails.api.schema import ANY_OBJECT, TEXT, obj
 from webhooks.bounce_body import parse_bounce_body
-from webhooks.intake import store_bounce
+from webhooks.intake import refuse_when_off, store_bounce
 
 
 class ServiceUnavailable(exceptions.APIException):
@@ -48,17 +48,26 @@ class BounceWebhookView(APIView):
     """Auth: the API default (an API user by basic auth or `Authorization: token`)."""
 
     def post(self, request: Request) -> Response:
-        config = bounce_settings()
-        if not config["bounce.enabled"]:
-            raise ServiceUnavailable("bounce processing is disabled")
-        if not config["bounce.webhooks_enabled"]:
-            raise ServiceUnavailable("bounce webhooks are disabled")
-        data = request.data
-        if isinstance(data, QueryDict):
-            data = data.dict()
-        bounce = parse_bounce_body(data, request.headers.get("Idempotency-Key", ""))
+        try:
+            data = request.data
+            if isinstance(data, QueryDict):
+                data = data.dict()
+            bounce = parse_bounce_body(data, request.headers.get("Idempotency-Key", ""))
+            # The switches are read by store_bounce's INSERT (PostgreSQL); a
+            # switched-off endpoint still answers 503 before judging the body.
+        except Exception:
+            self._refuse_when_off()
+            raise
         try:
             store_bounce(bounce, data)
         except BounceError as e:
+            if e.status == 503:
+                raise ServiceUnavailable(e.message) from None
             raise BounceRefused(e) from None
         return Response({"data": True})
+
+    def _refuse_when_off(self) -> None:
+        try:
+            refuse_when_off(bounce_settings())
+        except BounceError as e:
+            raise ServiceUnavailable(e.message) from None

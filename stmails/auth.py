@@ -16,6 +16,7 @@ import base64
 import binascii
 import ipaddress
 import logging
+import time
 from datetime import UTC, timedelta
 from functools import lru_cache
 
@@ -29,7 +30,7 @@ from rest_framework.authentication import BaseAuthentication, CSRFCheck
 from rest_framework.request import Request
 
 from stmails import lockout
-from stmails.models import ApiUser
+from stmails.models import ApiUser, hash_token
 
 log = logging.getLogger(__name__)
 
@@ -90,9 +91,35 @@ API_USER_SQL = (
 )
 
 
+# A right token is remembered for TOKEN_CACHE_SECONDS in this process, so a
+# script posting bounces pays no authentication query per request (issue 19).
+# Revoking an API user forgets every remembered token at once in the process
+# that revokes, and in the other web processes within these seconds.
+TOKEN_CACHE_SECONDS = 5.0
+TOKEN_CACHE_SIZE = 1000
+_verified: dict[tuple[str, str], tuple[float, ApiUser]] = {}
+
+
+def forget_verified_tokens() -> None:
+    _verified.clear()
+
+
 def check_api_user(name: str, token: str, address: str = "") -> ApiUser | None:
     """The API user `name` when `token` is its token; raises TooManyFailures when
     the (name, address) pair is locked out (lockout.retry_after)."""
+    key = (name, hash_token(token))
+    hit = _verified.get(key)
+    if hit is not None and hit[0] > time.monotonic():
+        return hit[1]
+    user = _check_api_user(name, token, address)
+    if user is not None:
+        if len(_verified) >= TOKEN_CACHE_SIZE:
+            _verified.clear()
+        _verified[key] = (time.monotonic() + TOKEN_CACHE_SECONDS, user)
+    return user
+
+
+def _check_api_user(name: str, token: str, address: str) -> ApiUser | None:
     with connection.cursor() as cursor:
         cursor.execute(API_USER_SQL, [name, lockout.throttle_key(name, address)])
         row = cursor.fetchone()

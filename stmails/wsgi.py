@@ -19,7 +19,20 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stmails.settings")
 full = get_wsgi_application()
 
+
+class WebhookUrls:
+    """Lean stack only: resolve with stmails.webhook_urls (the lean views)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.urlconf = "stmails.webhook_urls"
+        return self.get_response(request)
+
+
 WEBHOOK_MIDDLEWARE = [
+    "stmails.wsgi.WebhookUrls",
     "django.middleware.security.SecurityMiddleware",
     "stmails.content_security.ContentSecurityPolicyMiddleware",
     "stmails.chunked_bodies.ChunkedBodyMiddleware",

@@ -8,7 +8,9 @@ processing or bounce webhooks are off it answers 503 with a clear message.
 
 from __future__ import annotations
 
-from django.http import QueryDict
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -16,6 +18,8 @@ from rest_framework.views import APIView
 
 from bounces.services import BounceError, bounce_settings
 from stmails.api.schema import ANY_OBJECT, TEXT, obj
+from stmails.auth import api_user_from_header
+from stmails.lib.input_checks import loads_json
 from webhooks.bounce_body import parse_bounce_body
 from webhooks.intake import refuse_when_off, store_bounce
 
@@ -71,3 +75,34 @@ class BounceWebhookView(APIView):
             refuse_when_off(bounce_settings())
         except BounceError as e:
             raise ServiceUnavailable(e.message) from None
+
+
+_full_view = BounceWebhookView.as_view()
+
+
+@csrf_exempt
+@login_not_required
+def bounce_webhook_lean(request: HttpRequest) -> HttpResponse:
+    """POST /webhooks/bounce on the lean stack (stmails.wsgi, webhooks.lean_urls):
+    the common case without DRF's request wrapping, negotiation and rendering
+    (issue 19). A JSON body from an API user's right token is parsed with the
+    same checks, validated and stored here; anything else (another content
+    type or method, other credentials, a body it refuses) goes to
+    BounceWebhookView, which gives the documented answers. Nothing before the
+    store writes, so handing over never does a thing twice.
+    """
+    if request.method != "POST" or request.content_type != "application/json":
+        return _full_view(request)
+    if api_user_from_header(request) is None:
+        return _full_view(request)
+    try:
+        data = loads_json(request.body.decode("utf-8"))
+        bounce = parse_bounce_body(data, request.headers.get("Idempotency-Key", ""))
+    except Exception:  # noqa: BLE001 (the DRF view answers it, naming the field)
+        return _full_view(request)
+    try:
+        store_bounce(bounce, data)
+    except BounceError as e:
+        message = e.message if e.status == 503 else str(e)
+        return JsonResponse({"message": message}, status=e.status)
+    return JsonResponse({"data": True})

@@ -81,3 +81,36 @@ def test_a_bounce_post_through_the_lean_stack(api_user, make_subscriber, setting
     assert bad["status"] == 400
     assert json.loads(bad["body"])["message"].startswith("type:")
     assert call("/webhooks/bounce", body.encode())["status"] == 401  # full stack
+
+
+@pytest.mark.django_db
+def test_the_lean_view_hands_the_unusual_to_the_api_view(
+    api_user, make_subscriber, settings
+):
+    settings.ALLOWED_HOSTS = ["testserver"]
+    user, token = api_user
+    auth = {"HTTP_AUTHORIZATION": f"token {user.name}:{token}"}
+    body = json.dumps({"email": "a@example.com", "source": "api", "type": "soft"})
+    # Switched off: 503, also before judging a bad body (as the API view does).
+    off = call("/webhooks/bounce", body.encode(), **auth)
+    assert off["status"] == 503
+    assert json.loads(off["body"]) == {"message": "bounce processing is disabled"}
+    assert call("/webhooks/bounce", b"{bad", **auth)["status"] == 503
+    update_settings({"bounce.enabled": True, "bounce.webhooks_enabled": True})
+    wrong = call(
+        "/webhooks/bounce", body.encode(), HTTP_AUTHORIZATION=f"token {user.name}:x"
+    )
+    assert wrong["status"] == 401
+    assert "Basic" in wrong["headers"]["WWW-Authenticate"]
+    assert call("/webhooks/bounce", b"{bad", **auth)["status"] == 400
+    missing = call("/webhooks/bounce", body.encode(), **auth)
+    assert missing["status"] == 404
+    assert "a@example.com" in json.loads(missing["body"])["message"]
+    make_subscriber("a@example.com")
+    form = call(
+        "/webhooks/bounce",
+        b"email=a%40example.com&source=api&type=hard",
+        CONTENT_TYPE="application/x-www-form-urlencoded",
+        **auth,
+    )
+    assert form["status"] == 200, form["body"]

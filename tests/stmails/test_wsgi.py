@@ -6,6 +6,8 @@ import io
 import json
 
 import pytest
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 
 from stmails import wsgi
 from stmails.config import update_settings
@@ -32,11 +34,19 @@ def call(path: str, body: bytes = b"", method: str = "POST", **headers: str):
         seen["status"] = int(status.split()[0])
         seen["headers"] = dict(response_headers)
 
-    result = wsgi.application(environ, start_response)
+    # As Django's test client: the test's own connection must survive the
+    # request signals (they close connections between real requests).
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
     try:
-        seen["body"] = b"".join(result)
+        result = wsgi.application(environ, start_response)
+        try:
+            seen["body"] = b"".join(result)
+        finally:
+            result.close()
     finally:
-        result.close()
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
     return seen
 
 

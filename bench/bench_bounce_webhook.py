@@ -10,7 +10,7 @@ stmails. Both on DATABASE_URL (default
 postgresql://postgres@127.0.0.1:5432/stmails_bench), 10,000 subscribers and an
 API user; wrk (Debian package `wrk`) posts the documented body (meta as an
 escaped JSON string, default actions, mixed types). A Celery worker on Redis
-(CELERY_BROKER_URL, default redis://127.0.0.1:6379/11, flushed) records the
+(CELERY_BROKER_URL, default redis://127.0.0.1:6379/14, flushed) records the
 stored events while the load runs, niced as a deployment would; after the load
 the script waits for it to finish and checks exactly-once. Prints req/s,
 latency percentiles, the ratio and the checks; exits 1 when a target is missed.
@@ -47,7 +47,8 @@ from harness import (  # noqa: E402 (bench/ is the script's directory)
 SUBSCRIBERS = 10_000
 TARGET_RATIO = 0.7
 TARGET_P99_MS = 50.0
-DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/11"
+# A database no test or other bench uses (tests/campaigns uses 11 with real workers).
+DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/14"
 
 LUA = r"""
 local n = %(subscribers)d

@@ -65,13 +65,20 @@ migrations-check: install
 	STMAILS_ENCRYPTION_KEY=$${STMAILS_ENCRYPTION_KEY:-dGVzdC1vbmx5LWVuY3J5cHRpb24ta2V5LTMyYnl0ZXM=} \
 	$(PY) manage.py makemigrations --check --dry-run
 
+# Each script prints its own report; those that know their figures also append
+# them to $$BENCH_RESULTS (bench/harness.py emit), and bench/summary.py ends
+# the run with one table of every figure, its target and its floor.
 bench: install
 	@export DATABASE_URL=$${DATABASE_URL:-$(BENCH_DATABASE_URL)}; \
+	export BENCH_RESULTS=$$(mktemp -t stmails-bench-XXXXXX.jsonl); \
 	status=0; \
 	for script in bench/bench_*.py; do \
 		echo "== $$script (DATABASE_URL=$$DATABASE_URL)"; \
-		$(PY) $$script || status=1; \
+		rc=0; BENCH_SCRIPT=$$(basename $$script) $(PY) $$script || rc=$$?; \
+		[ $$rc = 0 ] || status=1; \
+		echo "{\"script\": \"$$(basename $$script)\", \"status\": $$rc}" >> $$BENCH_RESULTS; \
 	done; \
+	$(PY) bench/summary.py $$BENCH_RESULTS; \
 	exit $$status
 
 docs: install

@@ -1,14 +1,19 @@
-"""Benchmark: POST /webhooks/bounce under gunicorn on PostgreSQL.
+"""Benchmark: POST /webhooks/bounce under gunicorn on PostgreSQL, against a floor.
 
-Targets: at least 500 requests/s sustained, p99 under 50 ms, no request lost
-(every 200 answer is a stored bounce row).
+Targets (issue 19): stmails/floor >= 0.7 in requests/s, p99 under 50 ms, every
+200 answer a stored event, each event recorded as one bounce (none twice).
 
-Starts gunicorn on a free port against DATABASE_URL (default
-postgresql://postgres@127.0.0.1:5432/stmails_bench), creates 10,000
-subscribers and an API user, then drives the webhook with wrk (Debian package
-`wrk`) and a Lua script posting the documented body (meta as an escaped JSON
-string, default actions, mixed types). Prints req/s, latency percentiles and the
-row count check; exits 1 when a target is missed.
+The floor is the least a Django view can do for this request (bench/floor/: a
+token check, a JSON parse, one INSERT, no middleware), run under the same
+gunicorn settings, driven by the same wrk script, in the same run, just before
+stmails. Both on DATABASE_URL (default
+postgresql://postgres@127.0.0.1:5432/stmails_bench), 10,000 subscribers and an
+API user; wrk (Debian package `wrk`) posts the documented body (meta as an
+escaped JSON string, default actions, mixed types). A Celery worker on Redis
+(CELERY_BROKER_URL, default redis://127.0.0.1:6379/14, flushed) records the
+stored events while the load runs, niced as a deployment would; after the load
+the script waits for it to finish and checks exactly-once. Prints req/s,
+latency percentiles, the ratio and the checks; exits 1 when a target is missed.
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/stmails_bench_f \\
         .venv/bin/python bench/bench_bounce_webhook.py [--seconds 20] [--workers 3]
@@ -28,16 +33,22 @@ from pathlib import Path
 
 from harness import (  # noqa: E402 (bench/ is the script's directory)
     configure,
+    emit,
+    floor_rows,
     free_port,
     fresh_api_user,
     setup_django,
+    start_floor,
     start_gunicorn,
+    start_worker,
     stop,
 )
 
 SUBSCRIBERS = 10_000
-TARGET_RPS = 500
+TARGET_RATIO = 0.7
 TARGET_P99_MS = 50.0
+# A database no test or other bench uses (tests/campaigns uses 11 with real workers).
+DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/14"
 
 LUA = r"""
 local n = %(subscribers)d
@@ -59,7 +70,7 @@ request = function()
     '{"email": "bench%%d@example.com", "campaign_uuid": "9f86b50d-5711-41c8-ab03-bc91c43d711b", '
     .. '"source": "bench", "type": "%%s", "meta": "{\\"additional\\": \\"info %%d\\"}"}',
     i, types[math.random(#types)], counter)
-  return wrk.format(nil, "/webhooks/bounce", nil, body)
+  return wrk.format(nil, "%(path)s", nil, body)
 end
 """
 
@@ -77,6 +88,7 @@ def prepare() -> str:
     # Raw deletes: the ORM's cascade collector would load every id of the
     # million bounces other benchmarks leave in this database.
     with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM webhook_events WHERE provider = 'webhook'")
         cursor.execute(f"DELETE FROM {BounceAction._meta.db_table}")  # noqa: S608
         cursor.execute(f"DELETE FROM {Bounce._meta.db_table}")  # noqa: S608
     Subscriber.objects.filter(email__startswith="bench").delete()
@@ -114,6 +126,59 @@ def parse_wrk(out: str) -> dict:
     }
 
 
+def warm_up(lua_path: str, port: int, args: argparse.Namespace) -> None:
+    """Every worker opens its database connection and imports lazily."""
+    base = ["wrk", "-t2", f"-c{args.connections}", "--latency", "-s", lua_path]
+    subprocess.run(
+        [*base, "-d3s", f"http://127.0.0.1:{port}"], capture_output=True, check=True
+    )
+    time.sleep(2)  # the warm-up's last requests finish before the count
+
+
+def run_wrk(lua_path: str, port: int, args: argparse.Namespace) -> str:
+    base = ["wrk", "-t2", f"-c{args.connections}", "--latency", "-s", lua_path]
+    return subprocess.run(
+        [*base, f"-d{args.seconds}s", f"http://127.0.0.1:{port}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+
+def lua_file(path: str, auth: str) -> str:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
+        lua.write(LUA % {"subscribers": SUBSCRIBERS, "auth": auth, "path": path})
+    return lua.name
+
+
+def inbox_counts() -> dict[str, int]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT status, COUNT(*) FROM webhook_events WHERE provider = 'webhook'"
+            " GROUP BY status"
+        )
+        counts = dict(cursor.fetchall())
+        cursor.execute(
+            "SELECT COUNT(*), COUNT(DISTINCT event_key) FROM bounces"
+            " WHERE event_key LIKE 'webhook:%%'"
+        )
+        counts["bounces"], counts["distinct"] = cursor.fetchone()
+    counts["events"] = sum(v for k, v in counts.items() if k in STATUSES)
+    return counts
+
+
+STATUSES = ("received", "processed", "failed", "ignored")
+
+
+def flush_broker(url: str) -> None:
+    if url.startswith("redis"):
+        import redis
+
+        redis.Redis.from_url(url).flushdb()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=20)
@@ -123,67 +188,136 @@ def main() -> int:
         "--threads", type=int, default=1, help="with --worker-class gthread"
     )
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--worker-concurrency", type=int, default=1)
+    parser.add_argument("--drain-timeout", type=float, default=300.0)
+    parser.add_argument(
+        "--worker-during-load",
+        action="store_true",
+        help="run the Celery worker during the load (it shares the cores)",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: apt-get install -y wrk")
 
+    os.environ.setdefault("CELERY_BROKER_URL", DEFAULT_BROKER_URL)
+    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"
     url = configure("stmails-bench-webhook-")
+    flush_broker(os.environ["CELERY_BROKER_URL"])
     setup_django()
     auth = prepare()
-    port = free_port()
-    log_path = Path(os.environ["STMAILS_VAR_DIR"]) / "gunicorn.log"
-    server = start_gunicorn(
-        port, args.workers, log_path, args.worker_class, args.threads
-    )
+    var = Path(os.environ["STMAILS_VAR_DIR"])
+    gunicorn_opts = (args.workers, args.worker_class, args.threads)
+    stmails_lua = lua_file("/webhooks/bounce", auth)
+    floor_lua = lua_file("/floor", auth)
     try:
-        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
-            lua.write(LUA % {"subscribers": SUBSCRIBERS, "auth": auth})
-        base = ["wrk", "-t2", f"-c{args.connections}", "--latency", "-s", lua.name]
-        # Warm-up: every worker opens its database connection and imports lazily.
-        subprocess.run(
-            [*base, "-d3s", f"http://127.0.0.1:{port}"], capture_output=True, check=True
+        # The floor first, alone on the machine as stmails will be.
+        port = free_port()
+        server = start_floor(
+            port,
+            args.workers,
+            var / "floor.log",
+            auth,
+            worker_class=args.worker_class,
+            threads=args.threads,
         )
-        time.sleep(2)  # the warm-up's last requests finish before the count
-        from bounces.models import Bounce
-
-        before = Bounce.objects.count()
-        out = subprocess.run(
-            [*base, f"-d{args.seconds}s", f"http://127.0.0.1:{port}"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-        time.sleep(2)  # requests cut by wrk's deadline finish on the server
-        rows = Bounce.objects.count() - before
+        try:
+            warm_up(floor_lua, port, args)
+            rows_before = floor_rows()
+            floor_out = run_wrk(floor_lua, port, args)
+            time.sleep(2)
+            floor_stored = floor_rows() - rows_before
+        finally:
+            stop(server)
+        port = free_port()
+        server = start_gunicorn(
+            port, args.workers, var / "gunicorn.log", *gunicorn_opts[1:]
+        )
+        worker = None
+        if args.worker_during_load:
+            worker = start_worker(args.worker_concurrency, var / "worker.log")
+        try:
+            warm_up(stmails_lua, port, args)
+            before = inbox_counts()
+            out = run_wrk(stmails_lua, port, args)
+            time.sleep(2)  # requests cut by wrk's deadline finish on the server
+            stored = inbox_counts()["events"] - before["events"]
+            if worker is None:
+                # It takes the groups the web processes queued on the broker.
+                worker = start_worker(args.worker_concurrency, var / "worker.log")
+            deadline = time.monotonic() + args.drain_timeout
+            while (after := inbox_counts()).get("received", 0) and (
+                time.monotonic() < deadline
+            ):
+                time.sleep(0.5)
+            time.sleep(1)  # anything recorded twice would show up now
+            after = inbox_counts()
+        finally:
+            stop(server)
+            if worker is not None:
+                stop(worker)
     finally:
-        stop(server)
-        os.unlink(lua.name)
+        os.unlink(stmails_lua)
+        os.unlink(floor_lua)
+    floor = parse_wrk(floor_out)
     result = parse_wrk(out)
     ok = result["requests"] - result["non2xx"]
-    cut = rows - ok
+    cut = stored - ok
+    ratio = result["rps"] / floor["rps"] if floor["rps"] else 0.0
+    # The warm-up's events count too: the table held none of this kind before.
+    new_bounces = after["bounces"]
+    processed = after.get("processed", 0)
     print(out)
     print(
         f"database: {url}\ngunicorn: {args.workers} {args.worker_class} workers "
         f"x {args.threads} thread(s); "
-        f"wrk: 2 threads, {args.connections} connections, {args.seconds} s"
+        f"wrk: 2 threads, {args.connections} connections, {args.seconds} s; "
+        f"Celery worker: concurrency {args.worker_concurrency}, niced, "
+        f"{'during' if args.worker_during_load else 'after'} the load"
     )
     print(
-        f"requests/s: {result['rps']:.0f} (target >= {TARGET_RPS}); "
+        f"floor (bench/floor: token, JSON, one INSERT): {floor['rps']:.0f} requests/s; "
+        f"p50 {floor['p50']:.1f} ms, p99 {floor['p99']:.1f} ms; rows {floor_stored}"
+    )
+    print(
+        f"stmails: {result['rps']:.0f} requests/s; "
         f"p50 {result['p50']:.1f} ms, p90 {result['p90']:.1f} ms, "
         f"p99 {result['p99']:.1f} ms (target < {TARGET_P99_MS:.0f} ms)"
     )
+    print(f"stmails/floor: {ratio:.2f} (target >= {TARGET_RATIO})")
     print(
         f"200 answers: {ok}; errors: {result['non2xx']} non-2xx, {result['socket_errors']} "
-        f"socket; bounce rows stored: {rows} (+{cut} requests cut by wrk's deadline, "
+        f"socket; events stored: {stored} (+{cut} requests cut by wrk's deadline, "
         f"at most {args.connections})"
     )
+    print(
+        f"worker: {processed} events processed, {new_bounces} bounces recorded "
+        f"({after['distinct']} distinct keys) for {after['events']} events "
+        "(warm-up included), "
+        f"{after.get('received', 0)} still waiting, {after.get('failed', 0)} failed"
+    )
+    exactly_once = (
+        new_bounces == processed == after["events"]
+        and after["bounces"] == after["distinct"]
+        and not after.get("received")
+    )
     passed = (
-        result["rps"] >= TARGET_RPS
+        ratio >= TARGET_RATIO
         and result["p99"] < TARGET_P99_MS
         and result["non2xx"] == 0
         and result["socket_errors"] == 0
         and 0 <= cut <= args.connections
+        and exactly_once
     )
+    name = "bounce webhook"
+    emit(name, "stmails/floor", round(ratio, 3), target=f">= {TARGET_RATIO}",
+         passed=ratio >= TARGET_RATIO,
+         note=f"{result['rps']:.0f} vs floor {floor['rps']:.0f} req/s")  # fmt: skip
+    emit(name, "requests/s", round(result["rps"]), unit="req/s",
+         floor=round(floor["rps"]))  # fmt: skip
+    emit(name, "p99", result["p99"], unit="ms", target=f"< {TARGET_P99_MS:.0f}",
+         floor=floor["p99"], passed=result["p99"] < TARGET_P99_MS)  # fmt: skip
+    emit(name, "stored = 200s, recorded once", stored, target="exactly once",
+         passed=exactly_once and 0 <= cut <= args.connections)  # fmt: skip
     print("PASS" if passed else "FAIL")
     return 0 if passed else 1
 

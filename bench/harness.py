@@ -96,13 +96,15 @@ def start_gunicorn(
     log_path: Path,
     worker_class: str = "sync",
     threads: int = 1,
+    app: str = "stmails.wsgi:application",
+    env: dict[str, str] | None = None,
 ):
     from django.db import connections
 
     connections.close_all()
     cmd = [
-        str(ROOT / ".venv" / "bin" / "gunicorn"),
-        "stmails.wsgi:application",
+        str(Path(sys.executable).parent / "gunicorn"),
+        app,
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",
@@ -117,7 +119,13 @@ def start_gunicorn(
         "warning",
     ]
     log = open(log_path, "wb")  # noqa: SIM115 (lives as long as the server)
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, **(env or {})},
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -137,3 +145,96 @@ def stop(proc: subprocess.Popen) -> None:
         proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+# --- the floor: the least a Django view can do (issue 19) ---------------------------
+
+FLOOR_TABLE = "bench_floor_events"
+
+
+def start_floor(port: int, workers: int, log_path: Path, token: str, **kwargs):
+    """bench/floor under gunicorn with the same settings as stmails: a view that
+    checks a token, parses the JSON body and INSERTs one row (POST /floor)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TABLE IF NOT EXISTS {FLOOR_TABLE} (id bigserial PRIMARY KEY,"
+            " payload jsonb NOT NULL, received_at timestamptz NOT NULL DEFAULT now())"
+        )
+        cursor.execute(f"TRUNCATE {FLOOR_TABLE}")
+    env = {"FLOOR_TOKEN": token, "FLOOR_TABLE": FLOOR_TABLE}
+    return start_gunicorn(
+        port, workers, log_path, app="bench.floor.wsgi:application", env=env, **kwargs
+    )
+
+
+def floor_rows() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {FLOOR_TABLE}")  # noqa: S608 (a constant)
+        return cursor.fetchone()[0]
+
+
+def start_worker(concurrency: int, log_path: Path, *, nice: int = 10):
+    """A Celery worker on CELERY_BROKER_URL (niced: answering requests comes first)."""
+    cmd = [
+        "nice",
+        "-n",
+        str(nice),
+        str(Path(sys.executable).parent / "celery"),
+        "-A",
+        "stmails",
+        "worker",
+        "--concurrency",
+        str(concurrency),
+        "--loglevel",
+        "warning",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+    ]
+    log = open(log_path, "wb")  # noqa: SIM115 (lives as long as the worker)
+    return subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+
+
+# --- results for `make bench`'s summary (bench/summary.py) ------------------------
+
+
+def emit(
+    bench: str,
+    figure: str,
+    value: float | None,
+    *,
+    unit: str = "",
+    target: str = "",
+    floor: float | None = None,
+    passed: bool | None = None,
+    note: str = "",
+) -> None:
+    """One figure as a JSON line appended to $BENCH_RESULTS (when set).
+
+    `target` says the goal in words (">= 0.7", "< 50 ms"); `floor` is the same
+    machine's reference figure measured in the same run, when there is one.
+    The script's human-readable output is unchanged: this only adds a line to
+    the file `make bench` collects.
+    """
+    path = os.environ.get("BENCH_RESULTS")
+    if not path:
+        return
+    import json
+
+    line = {
+        "script": os.environ.get("BENCH_SCRIPT", Path(sys.argv[0]).name),
+        "bench": bench,
+        "figure": figure,
+        "value": value,
+        "unit": unit,
+        "target": target,
+        "floor": floor,
+        "passed": passed,
+        "note": note,
+    }
+    with open(path, "a", encoding="utf-8") as out:
+        out.write(json.dumps(line) + "\n")

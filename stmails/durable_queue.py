@@ -10,6 +10,8 @@ broker lost".
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
@@ -98,3 +100,74 @@ def requeue_lost(
     model.objects.filter(pk__in=lost).update(enqueued_at=now)
     send(lost)
     return len(lost)
+
+
+class GroupedSender:
+    """Hands stored rows' ids to one task in groups: `send_task(name, <arg>=ids)`.
+
+    A web request that stores a row must not pay a broker round trip each
+    (~0.5 ms of CPU and ~2 ms of wall time with Redis, bench/): the first ids
+    after a quiet `interval` go at once (no added latency when traffic is
+    light), and ids arriving within `interval` of the last send are gathered
+    and sent together when it ends, by a timer thread, or at once when
+    `max_ids` are waiting. The rows are committed before their ids get here,
+    so a process that dies holding ids loses nothing: the beat sweep of
+    that queue picks up rows left unprocessed. Eager Celery (tests) sends at
+    once, in the caller's thread.
+    """
+
+    def __init__(
+        self, task_name: str, arg: str, *, interval: float = 0.05, max_ids: int = 200
+    ):
+        self.task_name = task_name
+        self.arg = arg
+        self.interval = interval
+        self.max_ids = max_ids
+        self._lock = threading.Lock()
+        self._pending: list[int] = []
+        self._last_sent = float("-inf")
+        self._timer: threading.Timer | None = None
+
+    def add(self, ids: list[int]) -> None:
+        if not ids:
+            return
+        with self._lock:
+            self._pending.extend(ids)
+            wait = self._last_sent + self.interval - time.monotonic()
+            now = (
+                wait <= 0
+                or len(self._pending) >= self.max_ids
+                or current_app.conf.task_always_eager
+            )
+            if not now and self._timer is None:
+                self._timer = threading.Timer(wait, self.flush)
+                self._timer.daemon = True
+                self._timer.start()
+        if now:
+            self.flush()
+
+    def flush(self) -> None:
+        """Send every waiting id (also called by the timer)."""
+        with self._lock:
+            ids, self._pending = self._pending, []
+            if (
+                self._timer is not None
+                and self._timer is not threading.current_thread()
+            ):
+                self._timer.cancel()
+            self._timer = None
+            if ids:
+                self._last_sent = time.monotonic()
+        for start in range(0, len(ids), self.max_ids):
+            group = ids[start : start + self.max_ids]
+            try:
+                send_task(self.task_name, **{self.arg: group})
+            except Exception as e:  # noqa: BLE001 (kombu, redis or socket errors alike: the rows are stored)
+                log.warning(
+                    "%d stored row(s) not enqueued for %s (%s: %s); the beat "
+                    "sweep picks them up",
+                    len(group),
+                    self.task_name,
+                    type(e).__name__,
+                    e,
+                )

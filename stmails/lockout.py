@@ -73,6 +73,23 @@ def count_attempt(account: str, address: str, now: float | None = None) -> Attem
     return Attempt(key, int(window_ends), allowed, retry_after)
 
 
+def retry_after(
+    attempts: int | None, window_ends: float | None, now: float | None = None
+) -> int:
+    """Seconds a pair with this throttle row must wait (0: it may try now).
+
+    For a read of the row without counting (stmails.auth checks an API token
+    first): the next attempt would be number attempts + 1.
+    """
+    now = time.time() if now is None else now
+    if attempts is None or window_ends is None or window_ends <= now:
+        return 0
+    if attempts < settings.STMAILS_AUTH_FAILURE_LIMIT:
+        return 0
+    window = settings.STMAILS_AUTH_FAILURE_WINDOW
+    return min(window, max(1, math.ceil(window_ends - now)))
+
+
 def succeeded(attempt: Attempt) -> None:
     """The credentials were right: this attempt does not count as a failure."""
     with connection.cursor() as cursor:

@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from stmails.auth import forget_verified_tokens
 from stmails.models import ApiUser, Setting
 
 FIRST_ADMIN_KEY = "core.first_admin_created"
@@ -62,6 +63,7 @@ def revoke_api_user(user: ApiUser) -> None:
     ApiUser.objects.filter(pk=user.pk, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
+    forget_verified_tokens()
 
 
 class AdminError(Exception):

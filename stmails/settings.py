@@ -163,6 +163,9 @@ def _database() -> dict:
         config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
     except ValueError as e:
         raise ImproperlyConfigured(f"DATABASE_URL is malformed: {e}") from None
+    if scheme in ("postgres", "postgresql"):
+        # Django's backend with a health check that costs no round trip.
+        config["ENGINE"] = "stmails.pgbackend"
     if scheme in ("postgres", "postgresql") and env_bool("STMAILS_PG_PREPARE", True):
         # Server-side binding lets psycopg prepare statements run 5+ times on a
         # connection, sparing PostgreSQL a parse and plan per query on the hot

@@ -34,7 +34,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from bounces.services import bounce_settings
-from webhooks import services, tasks
+from webhooks import services
+from webhooks.intake import events_sender
 from webhooks.providers.base import PayloadError, Provider, VerificationError
 from webhooks.providers.registry import get_provider
 
@@ -58,21 +59,6 @@ def _read_body(request: HttpRequest) -> bytes | None:
         return None
     body = request.read(MAX_BODY_BYTES + 1)
     return None if len(body) > MAX_BODY_BYTES else body
-
-
-def _enqueue(provider: str, event_ids: list[int]) -> None:
-    """Hand the stored events to a worker; a broker that is down only delays them."""
-    try:
-        tasks.process_webhook_events.delay(event_ids=event_ids)
-    except Exception as e:  # noqa: BLE001 (kombu, redis or socket errors alike: stored is stored)
-        log.warning(
-            "webhook %s: %d stored event(s) not enqueued (%s: %s); the retry job "
-            "processes them",
-            provider,
-            len(event_ids),
-            type(e).__name__,
-            e,
-        )
 
 
 def method_not_allowed() -> JsonResponse:
@@ -141,7 +127,7 @@ def receive(
     with transaction.atomic():
         result = services.store_events(provider, events, headers)
         if result.new_ids:
-            transaction.on_commit(partial(_enqueue, provider, result.new_ids))
+            transaction.on_commit(partial(events_sender.add, result.new_ids))
     return JsonResponse(
         {"data": True, "stored": result.stored, "duplicates": result.duplicates}
     )

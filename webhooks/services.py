@@ -23,6 +23,7 @@ from bounces.services import BounceError, NewBounce, bounce_settings
 from stmails.config import SettingsError, update_settings
 from stmails.lib.dates import json_default
 from stmails.lib.raw_sql import db_value
+from webhooks.intake import GENERIC, stored_bounce
 from webhooks.models import WebhookEvent
 from webhooks.providers.base import IGNORED, ProviderEvent, provider_reason
 
@@ -190,6 +191,8 @@ def store_events(
 
 
 def _new_bounce(event: WebhookEvent) -> NewBounce:
+    if event.provider == GENERIC:  # POST /webhooks/bounce: its body, read again
+        return stored_bounce(event)
     return NewBounce(
         type=event.type,
         source=event.provider,

@@ -1,35 +1,27 @@
 """POST /webhooks/bounce: the generic bounce webhook for scripts, as documented by listmonk.
 
-Unlike listmonk, the answer 200 {"data": true} comes only once the bounce is
-stored (record_bounce runs in the request), and the route always exists: when
-bounce processing or bounce webhooks are off it answers 503 with a clear message.
+Unlike listmonk, the answer 200 {"data": true} comes only once the request is
+stored (webhooks.intake: the worker records the bounce from it, exactly once),
+a subscriber nobody has answers 404, and the route always exists: when bounce
+processing or bounce webhooks are off it answers 503 with a clear message.
 """
 
 from __future__ import annotations
 
-import uuid as uuidlib
-from datetime import datetime
-from typing import Any
-
-from django.http import QueryDict
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from bounces.models import Bounce, BounceType
-from bounces.parsing.reasons import is_reason
-from bounces.recording import record_bounce
-from bounces.services import BounceError, NewBounce, bounce_settings
-from stmails.api.errors import BadRequest
+from bounces.services import BounceError, bounce_settings
 from stmails.api.schema import ANY_OBJECT, TEXT, obj
-from stmails.lib.input_checks import InvalidInput, loads_json
-from subscribers.services import SubscriberError, validate_subscriber_email
-
-SOURCE_MAX = Bounce._meta.get_field("source").max_length
-EVENT_KEY_MAX = Bounce._meta.get_field("event_key").max_length
-# Our event keys are namespaced so a script's ids cannot collide with a provider's.
-EVENT_KEY_PREFIX = "webhook:"
+from stmails.auth import api_user_from_header
+from stmails.lib.input_checks import loads_json
+from webhooks.bounce_body import parse_bounce_body
+from webhooks.intake import refuse_when_off, store_bounce
 
 
 class ServiceUnavailable(exceptions.APIException):
@@ -40,113 +32,6 @@ class BounceRefused(exceptions.APIException):
     def __init__(self, err: BounceError):
         self.status_code = err.status
         super().__init__(str(err))
-
-
-def _optional_str(
-    data: dict[str, Any], name: str, max_length: int | None = None
-) -> str:
-    value = data.get(name)
-    if value is None or value == "":
-        return ""
-    if not isinstance(value, str):
-        raise BadRequest(name, "must be a string")
-    value = value.strip()
-    if max_length and len(value) > max_length:
-        raise BadRequest(name, f"must be at most {max_length} characters")
-    return value
-
-
-def parse_meta(raw: Any) -> dict[str, Any]:
-    """An object, or an escaped JSON string of one (the documented form); absent means {}."""
-    if raw is None or raw == "":
-        return {}
-    if isinstance(raw, str):
-        # No NaN (PostgreSQL's jsonb refuses it), no deep nesting, no NUL.
-        try:
-            raw = loads_json(raw, "meta")
-        except InvalidInput as err:
-            if not err.message.startswith("is not valid JSON"):
-                raise
-            raise BadRequest(
-                "meta", "is not valid JSON (send an object or an escaped JSON string)"
-            ) from None
-    if not isinstance(raw, dict):
-        raise BadRequest("meta", "must be a JSON object")
-    return raw
-
-
-def parse_rfc3339(raw: Any) -> datetime | None:
-    if raw is None or raw == "":
-        return None
-    if not isinstance(raw, str):
-        raise BadRequest(
-            "created_at", "must be an RFC 3339 time such as 2024-08-20T23:54:22Z"
-        )
-    try:
-        value = datetime.fromisoformat(raw.strip())
-    except ValueError:
-        value = None
-    # RFC 3339 requires the offset: a bare local time would be ambiguous.
-    if value is None or value.tzinfo is None:
-        raise BadRequest(
-            "created_at", "must be an RFC 3339 time such as 2024-08-20T23:54:22Z"
-        )
-    return value
-
-
-def parse_bounce_body(data: Any, idempotency_key: str = "") -> NewBounce:
-    """The webhook body -> NewBounce; BadRequest names the field at fault. Pure."""
-    if isinstance(data, QueryDict):
-        data = data.dict()
-    if not isinstance(data, dict):
-        raise BadRequest("", "the request body must be a JSON object")
-    subscriber_uuid = _optional_str(data, "subscriber_uuid")
-    if subscriber_uuid:
-        try:
-            subscriber_uuid = str(uuidlib.UUID(subscriber_uuid))
-        except ValueError:
-            raise BadRequest("subscriber_uuid", "is not a valid UUID") from None
-    email = data.get("email")
-    if email not in (None, ""):
-        try:
-            email = validate_subscriber_email(email)
-        except SubscriberError as e:
-            raise BadRequest("email", e.message) from None
-    else:
-        email = ""
-    if not subscriber_uuid and not email:
-        raise BadRequest("email", "either email or subscriber_uuid is required")
-    source = _optional_str(data, "source", SOURCE_MAX)
-    if not source:
-        raise BadRequest("source", "is required (such as api or my_script)")
-    btype = data.get("type")
-    if not isinstance(btype, str) or btype.strip().lower() not in BounceType.values:
-        raise BadRequest("type", "must be hard, soft or complaint")
-    reason = data.get("reason")
-    if reason not in (None, "") and not is_reason(reason):
-        raise BadRequest(
-            "reason", "must be a bounce reason such as userunknown or mailboxfull"
-        )
-    event_id = _optional_str(data, "event_id") or idempotency_key.strip()
-    if len(event_id) > EVENT_KEY_MAX - len(EVENT_KEY_PREFIX):
-        raise BadRequest(
-            "event_id",
-            f"must be at most {EVENT_KEY_MAX - len(EVENT_KEY_PREFIX)} characters",
-        )
-    return NewBounce(
-        type=btype.strip().lower(),
-        source=source,
-        subscriber_uuid=subscriber_uuid or None,
-        email=email or None,
-        campaign_uuid=_optional_str(data, "campaign_uuid") or None,
-        meta=parse_meta(data.get("meta")),
-        created_at=parse_rfc3339(data.get("created_at")),
-        event_key=f"{EVENT_KEY_PREFIX}{event_id}" if event_id else None,
-        provider_message_id=_optional_str(data, "provider_message_id", 500),
-        status_code=_optional_str(data, "status_code", 20),
-        reason=reason or "",
-        payload=data,  # kept on the Unmatched list when nobody matches
-    )
 
 
 class BounceWebhookView(APIView):
@@ -167,16 +52,57 @@ class BounceWebhookView(APIView):
     """Auth: the API default (an API user by basic auth or `Authorization: token`)."""
 
     def post(self, request: Request) -> Response:
-        config = bounce_settings()
-        if not config["bounce.enabled"]:
-            raise ServiceUnavailable("bounce processing is disabled")
-        if not config["bounce.webhooks_enabled"]:
-            raise ServiceUnavailable("bounce webhooks are disabled")
-        bounce = parse_bounce_body(
-            request.data, request.headers.get("Idempotency-Key", "")
-        )
         try:
-            record_bounce(bounce, config=config)
+            data = request.data
+            if isinstance(data, QueryDict):
+                data = data.dict()
+            bounce = parse_bounce_body(data, request.headers.get("Idempotency-Key", ""))
+            # The switches are read by store_bounce's INSERT (PostgreSQL); a
+            # switched-off endpoint still answers 503 before judging the body.
+        except Exception:
+            self._refuse_when_off()
+            raise
+        try:
+            store_bounce(bounce, data)
         except BounceError as e:
+            if e.status == 503:
+                raise ServiceUnavailable(e.message) from None
             raise BounceRefused(e) from None
         return Response({"data": True})
+
+    def _refuse_when_off(self) -> None:
+        try:
+            refuse_when_off(bounce_settings())
+        except BounceError as e:
+            raise ServiceUnavailable(e.message) from None
+
+
+_full_view = BounceWebhookView.as_view()
+
+
+@csrf_exempt
+@login_not_required
+def bounce_webhook_lean(request: HttpRequest) -> HttpResponse:
+    """POST /webhooks/bounce on the lean stack (stmails.wsgi, webhooks.lean_urls):
+    the common case without DRF's request wrapping, negotiation and rendering
+    (issue 19). A JSON body from an API user's right token is parsed with the
+    same checks, validated and stored here; anything else (another content
+    type or method, other credentials, a body it refuses) goes to
+    BounceWebhookView, which gives the documented answers. Nothing before the
+    store writes, so handing over never does a thing twice.
+    """
+    if request.method != "POST" or request.content_type != "application/json":
+        return _full_view(request)
+    if api_user_from_header(request) is None:
+        return _full_view(request)
+    try:
+        data = loads_json(request.body.decode("utf-8"))
+        bounce = parse_bounce_body(data, request.headers.get("Idempotency-Key", ""))
+    except Exception:  # noqa: BLE001 (the DRF view answers it, naming the field)
+        return _full_view(request)
+    try:
+        store_bounce(bounce, data)
+    except BounceError as e:
+        message = e.message if e.status == 503 else str(e)
+        return JsonResponse({"message": message}, status=e.status)
+    return JsonResponse({"data": True})

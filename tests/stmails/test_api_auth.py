@@ -109,3 +109,20 @@ def test_it_slows_down_repeated_failures(api_user, settings):
         URL, HTTP_AUTHORIZATION=basic_auth(user.name, token)
     )
     assert r.status_code == 200
+
+
+def test_a_right_token_is_remembered_briefly_and_revoking_forgets_it(api_user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from stmails.auth import check_api_user
+
+    user, token = api_user
+    client = Client(HTTP_AUTHORIZATION=f"token {user.name}:{token}")
+    assert client.get(URL).status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        assert check_api_user(user.name, token, "127.0.0.1").pk == user.pk
+    assert len(queries) == 0  # remembered: no query
+    assert check_api_user(user.name, "wrong", "127.0.0.1") is None
+    revoke_api_user(user)
+    assert_401(client.get(URL))

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 from django.core.cache import cache
-from django.test import Client
+from django.test import Client, TestCase
 
 from bounces.models import Bounce
 from campaigns.models import Campaign
@@ -43,9 +43,11 @@ def user1(make_subscriber):
 
 
 def post(client, body, **extra):
+    """Post, then run what the commit hands on: the worker records the stored event."""
     if not isinstance(body, str):
         body = json.dumps(body)
-    return client.post(URL, body, content_type="application/json", **extra)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return client.post(URL, body, content_type="application/json", **extra)
 
 
 def test_it_records_the_documented_curl_body(enabled, api_client, user1):

@@ -19,6 +19,9 @@ from webhooks.providers.registry import PROVIDERS, get_provider
 
 class Command(BaseCommand):
     help = "Print the bounce events a provider's webhook payload would produce."
+    # It reads a file: no database, no URLs (manage.py runs it without the
+    # other apps, webhooks.parse_cli).
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("provider", help=", ".join(PROVIDERS))

@@ -28,16 +28,15 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, Delivery
 from campaigns.rendering import Renderer, build_context
-from campaigns.sending import breaker, engine
+from campaigns.sending import breaker, engine, ledger
 from campaigns.sending.message import (
     VERP_SALT,
-    Outgoing,
-    build_bytes,
-    new_message_id,
+    Prepared,
     sending_domain,
     verp_sender,
 )
 from campaigns.sending.pace import SharedPacer, ceiling, window_share
+from campaigns.sending.smtp import Abandoned, send_message
 from stmails import config, smtp_routing
 from stmails.lib import signing
 from stmails.outbox import SendFailure
@@ -122,13 +121,24 @@ class Run:
         self.pacer = SharedPacer(ceiling(self.settings), sleep, clock)
         self.server: dict | None = None
         self.conn: smtplib.SMTP | None = None
+        self.message: Prepared | None = None  # per server: its email_headers
+        self.campaign_values = {
+            "uuid": str(campaign.uuid), "name": campaign.name,
+            "subject": campaign.subject, "from_email": self.from_email,
+        }  # fmt: skip
+        # The last message the server took (250) that is not recorded yet: the
+        # next claim records it (campaigns.sending.ledger).
+        self.unrecorded: ledger.Sent | None = None
+        self.after: dict[int, int] = {}  # part -> the last row id fetched (keyset)
         self.result = RunResult()
 
     # --- one chunk ----------------------------------------------------------------
 
     def next_chunk(self, limit: int) -> list[Delivery]:
         """Queued rows of the part this slot works on, else of the next part
-        that has any; [] when none has."""
+        that has any; [] when none has. By keyset (rows after the last one
+        fetched), then once more from the start of the part for rows queued
+        again (a temporary error) behind it."""
         for _ in range(self.slots):
             rows = Delivery.objects.filter(
                 campaign=self.campaign, status=DStatus.QUEUED
@@ -137,12 +147,13 @@ class Run:
                 rows = rows.annotate(part=Mod("id", Value(self.slots))).filter(
                     part=self.part
                 )
-            chunk = list(
-                rows.order_by("id").only("id", "subscriber_id", "email", "attempts")[
-                    :limit
-                ]
-            )
+            rows = rows.order_by("id").only("id", "subscriber_id", "email", "attempts")
+            after = self.after.get(self.part, 0)
+            chunk = list(rows.filter(id__gt=after)[:limit])
+            if not chunk and after:
+                chunk = list(rows[:limit])
             if chunk:
+                self.after[self.part] = chunk[-1].id
                 return chunk
             self.part = (self.part + 1) % self.slots
         return []
@@ -162,6 +173,12 @@ class Run:
 
     def send_chunk(self, chunk: list[Delivery]) -> bool:
         """False when no server could be reached (the rest waits)."""
+        try:
+            return self._send_chunk(chunk)
+        finally:
+            self.record_sent()
+
+    def _send_chunk(self, chunk: list[Delivery]) -> bool:
         subscribers = self.subscribers(chunk)
         for delivery in chunk:
             sub = subscribers.get(delivery.subscriber_id)
@@ -180,9 +197,8 @@ class Run:
             except Exception as e:  # noqa: BLE001 (a template error must not stall the campaign)
                 composed = SendFailure(f"cannot build the message: {e}")
             # The claim commits before any SMTP traffic for this message.
-            if not Delivery.objects.filter(
-                pk=delivery.pk, status=DStatus.QUEUED
-            ).update(status=DStatus.SENDING, attempts=attempt, sent_at=timezone.now()):
+            sent, self.unrecorded = self.unrecorded, None
+            if not ledger.claim(delivery.pk, attempt, timezone.now(), sent):
                 # Another slot works on this part: leave it the rest.
                 self.part = (self.part + 1) % self.slots
                 return True
@@ -198,6 +214,11 @@ class Run:
             finally:
                 self.pacer.finished()
         return True
+
+    def record_sent(self) -> None:
+        if self.unrecorded is not None:
+            ledger.record_sent(self.unrecorded)
+            self.unrecorded = None
 
     def connect(self) -> bool:
         self.server = server_for_slot(self.slot, self.from_email)
@@ -221,22 +242,15 @@ class Run:
     ) -> None:
         message_id, data, sender = composed
         try:
-            code, text = self.conn.mail(sender)
-            if code != 250:
-                raise _reply_failure("MAIL FROM", code, text)
-            code, text = self.conn.rcpt(delivery.email)
-            if code not in (250, 251):
-                raise _reply_failure("RCPT TO", code, text)
-            # Committed before DATA: a stuck row with a Message-ID is never resent.
-            if not claim.update(message_id=message_id):
-                self._reset()  # recovered meanwhile: not ours any more
-                return
-            try:
-                code, text = self.conn.data(data)
-            except smtplib.SMTPResponseException as e:
-                raise _reply_failure("DATA", e.smtp_code, e.smtp_error) from None
-            if code != 250:
-                raise _reply_failure("DATA", code, text)
+            code, text = send_message(
+                self.conn, sender, delivery.email, data,
+                # Committed before the message goes out: a stuck row with a
+                # Message-ID is never resent.
+                lambda: ledger.handed(delivery.pk, attempt, message_id),
+            )  # fmt: skip
+        except Abandoned:  # recovered meanwhile: not ours any more
+            self._reset()
+            return
         except SendFailure as failure:
             self.record_failure(delivery, claim, attempt, failure)
             if failure.stage == "RCPT TO" or failure.stage == "MAIL FROM":
@@ -250,11 +264,11 @@ class Run:
             self.record_failure(delivery, claim, attempt, SendFailure(error))
             self.disconnect()
             return
-        claim.update(
-            status=DStatus.SENT, sent_at=timezone.now(), smtp_code=250, last_error=""
-        )
+        # Recorded with the next claim (or at the end of the chunk).
+        self.unrecorded = (delivery.pk, attempt, timezone.now())
         self.result.sent += 1
-        log.debug("delivery %s sent: %s", delivery.pk, format_reply(code, text))
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("delivery %s sent: %s", delivery.pk, format_reply(code, text))
 
     def compose(self, delivery: Delivery, sub: dict) -> tuple[str, bytes, str]:
         """(Message-ID, message bytes, envelope sender) for one subscriber."""
@@ -262,28 +276,19 @@ class Run:
         root = self.settings["app.root_url"]
         unsubscribe = unsubscribe_url(subscriber, self.lists, root=root)
         rendered = self.renderer.render(
-            build_context(
-                sub,
-                {
-                    "uuid": str(self.campaign.uuid),
-                    "name": self.campaign.name,
-                    "subject": self.campaign.subject,
-                    "from_email": self.from_email,
-                },
-                unsubscribe,
-            )
+            build_context(sub, self.campaign_values, unsubscribe)
         )
-        message_id = new_message_id(self.from_email)
-        data, sender = build_bytes(
-            Outgoing(
-                from_email=self.from_email, to_email=delivery.email, to_name=sub["name"],
-                subject=rendered.subject, text=rendered.text, html=rendered.html,
-                message_id=message_id, campaign_uuid=str(self.campaign.uuid),
-                subscriber_uuid=str(sub["uuid"]),
-                unsubscribe_headers=list_unsubscribe_headers(subscriber, url=unsubscribe),
-                campaign_headers=list(self.campaign.headers or []),
-            ),
-            self.server,
+        if self.message is None or self.message.server is not self.server:
+            self.message = Prepared(
+                self.from_email, str(self.campaign.uuid),
+                list(self.campaign.headers or []), self.server,
+            )  # fmt: skip
+        message_id = self.message.new_message_id()
+        data, sender = self.message.build(
+            to_email=delivery.email, to_name=sub["name"], subject=rendered.subject,
+            text=rendered.text, html=rendered.html, message_id=message_id,
+            subscriber_uuid=str(sub["uuid"]),
+            unsubscribe_headers=list_unsubscribe_headers(subscriber, url=unsubscribe),
         )  # fmt: skip
         if self.verp_domain:  # wins over a Return-Path header
             sender = verp_sender(delivery.pk, self.verp_domain, self.verp_key)
@@ -343,11 +348,6 @@ class Run:
         return True
 
 
-def _reply_failure(stage: str, code: int, text: bytes | str) -> SendFailure:
-    response = format_reply(code, text)
-    return SendFailure(f"{stage}: {response}", code, response, stage)
-
-
 def _label(server: dict | None) -> str:
     return f"{server['host']}:{server['port']}" if server else "no server"
 
@@ -367,45 +367,12 @@ def send_campaign(
         return RunResult(outcome="not running")
     run = Run(campaign, slot, slots, sleep, clock)
     started = clock()
-    try:
-        while True:
-            status = (
-                Campaign.objects.filter(pk=campaign_id)
-                .values_list("status", flat=True)
-                .first()
-            )
-            if status != Campaign.Status.RUNNING:
-                run.result.outcome = f"campaign {status}"
-                break
-            if clock() - started > time_budget:
-                run.result.outcome, run.result.again_in = "time budget spent", 0.0
-                break
-            limit, wait = window_share(run.settings, slot, slots, CHUNK)
-            if limit <= 0:
-                run.result.outcome, run.result.again_in = "sliding window full", wait
-                break
-            chunk = run.next_chunk(limit)
-            if not chunk:
-                run.result.outcome = "done"
-                engine.finish_if_done(campaign_id)
-                break
-            # Before each chunk, so bounces that came in while paused count too.
-            if breaker.check(campaign_id):
-                run.result.outcome = "paused: circuit breaker"
-                break
-            sent_before = run.result.sent
-            reached = run.send_chunk(chunk)
-            Campaign.objects.filter(pk=campaign_id).update(
-                sent=F("sent") + (run.result.sent - sent_before)
-            )
-            if not reached:
-                run.result.again_in = NO_SERVER_RETRY
-                break
-            if run.too_many_errors():
-                run.result.outcome = "paused: too many errors"
-                break
-    finally:
-        run.disconnect()
+    with ledger.relaxed_commits():
+        try:
+            _run_chunks(run, campaign_id, slot, slots, started, time_budget, clock)
+        finally:
+            run.disconnect()
+            run.pacer.close()
     if run.result.again_in:
         # Waiting (no server, window full) is not a stall: without this,
         # recover_stalled would start more tasks for a campaign that waits.
@@ -413,3 +380,44 @@ def send_campaign(
             updated_at=timezone.now()
         )
     return run.result
+
+
+def _run_chunks(run: Run, campaign_id: int, slot: int, slots: int, started: float,
+                time_budget: float, clock: Callable[[], float]) -> None:  # fmt: skip
+    """Chunk after chunk until done, stopped or waiting (run.result says which)."""
+    while True:
+        status = (
+            Campaign.objects.filter(pk=campaign_id)
+            .values_list("status", flat=True)
+            .first()
+        )
+        if status != Campaign.Status.RUNNING:
+            run.result.outcome = f"campaign {status}"
+            return
+        if clock() - started > time_budget:
+            run.result.outcome, run.result.again_in = "time budget spent", 0.0
+            return
+        limit, wait = window_share(run.settings, slot, slots, CHUNK)
+        if limit <= 0:
+            run.result.outcome, run.result.again_in = "sliding window full", wait
+            return
+        chunk = run.next_chunk(limit)
+        if not chunk:
+            run.result.outcome = "done"
+            engine.finish_if_done(campaign_id)
+            return
+        # Before each chunk, so bounces that came in while paused count too.
+        if breaker.check(campaign_id):
+            run.result.outcome = "paused: circuit breaker"
+            return
+        sent_before = run.result.sent
+        reached = run.send_chunk(chunk)
+        Campaign.objects.filter(pk=campaign_id).update(
+            sent=F("sent") + (run.result.sent - sent_before)
+        )
+        if not reached:
+            run.result.again_in = NO_SERVER_RETRY
+            return
+        if run.too_many_errors():
+            run.result.outcome = "paused: too many errors"
+            break

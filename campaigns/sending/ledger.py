@@ -1,0 +1,115 @@
+"""The delivery rows' changes on the sending path: one statement each, in SQL.
+
+The states and the crash policy are those of campaigns.sending.engine; this
+module only makes them cheap. A message costs two statements where it cost
+three (and five with the pacer): the claim of a row also records the previous
+message of the connection as sent (its 250 came in before this claim), and the
+Message-ID is written before the message itself goes out. So a worker killed
+at any point leaves at most one row in "sending" per connection, and
+recover_stalled settles it as before.
+
+On PostgreSQL the sending run turns synchronous_commit off for its session
+(`relaxed_commits`): a commit is visible to every other session at once (all a
+killed worker's rows need), only the wait for the disk flush is skipped (on
+the slow disk of the benchmark machine, 6 ms a commit: more than the whole
+message). What that trades: if PostgreSQL itself crashes, the commits of its
+last few hundred milliseconds (3 × wal_writer_delay) may be lost; a row whose
+Message-ID was lost that way is queued again by recover_stalled, so the
+messages of that last moment can go out twice. A worker crash (the usual case)
+loses nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+from django.db import connection
+
+from campaigns.models import Delivery
+
+TABLE = connection.ops.quote_name(Delivery._meta.db_table)
+QUEUED, SENDING, SENT = (
+    Delivery.Status.QUEUED.value, Delivery.Status.SENDING.value,
+    Delivery.Status.SENT.value,
+)  # fmt: skip
+
+# A claim, and the previous message's "sent", in one statement.
+CLAIM_SQL = f"""
+UPDATE {TABLE} SET
+  status = CASE WHEN id = %s THEN %s ELSE %s END,
+  attempts = CASE WHEN id = %s THEN %s ELSE attempts END,
+  sent_at = CASE WHEN id = %s THEN %s ELSE %s END,
+  smtp_code = CASE WHEN id = %s THEN smtp_code ELSE 250 END,
+  last_error = CASE WHEN id = %s THEN last_error ELSE '' END
+WHERE (id = %s AND status = %s) OR (id = %s AND status = %s AND attempts = %s)
+RETURNING id
+"""  # noqa: S608 (no input in the names)
+SENT_SQL = (
+    f"UPDATE {TABLE} SET status = %s, sent_at = %s, smtp_code = 250, last_error = '' "  # noqa: S608
+    "WHERE id = %s AND status = %s AND attempts = %s"
+)
+HANDED_SQL = (
+    f"UPDATE {TABLE} SET message_id = %s "  # noqa: S608
+    "WHERE id = %s AND status = %s AND attempts = %s"
+)
+
+Sent = tuple[int, int, datetime]  # (delivery id, attempt, when the 250 came)
+
+
+def _at(when: datetime):
+    return connection.ops.adapt_datetimefield_value(when)
+
+
+def claim(delivery_id: int, attempt: int, now: datetime, sent: Sent | None) -> bool:
+    """Claim a queued row for this attempt (sending, sent_at = now) and record
+    `sent` as sent; False when another sender has the row."""
+    if sent is None:
+        sent = (0, 0, now)  # no row has id 0
+    done_id, done_attempt, done_at = sent
+    with connection.cursor() as cursor:
+        cursor.execute(
+            CLAIM_SQL,
+            [
+                delivery_id, SENDING, SENT,
+                delivery_id, attempt,
+                delivery_id, _at(now), _at(done_at),
+                delivery_id, delivery_id,
+                delivery_id, QUEUED, done_id, SENDING, done_attempt,
+            ],
+        )  # fmt: skip
+        return any(row[0] == delivery_id for row in cursor.fetchall())
+
+
+def record_sent(sent: Sent) -> None:
+    done_id, done_attempt, done_at = sent
+    with connection.cursor() as cursor:
+        cursor.execute(SENT_SQL, [SENT, _at(done_at), done_id, SENDING, done_attempt])
+
+
+def handed(delivery_id: int, attempt: int, message_id: str) -> bool:
+    """Commit the Message-ID before the message goes out (a stuck row with
+    one is never sent again); False when the row is no longer this claim's."""
+    with connection.cursor() as cursor:
+        cursor.execute(HANDED_SQL, [message_id, delivery_id, SENDING, attempt])
+        return cursor.rowcount == 1
+
+
+@contextmanager
+def relaxed_commits() -> Iterator[None]:
+    """synchronous_commit off for this session while sending (PostgreSQL);
+    see the module docstring for what it trades."""
+    relax = connection.vendor == "postgresql"
+    if relax:
+        with connection.cursor() as cursor:
+            cursor.execute("SET synchronous_commit TO OFF")
+    try:
+        yield
+    finally:
+        if relax and connection.connection is not None:
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("RESET synchronous_commit")
+            except Exception:  # noqa: BLE001 (a broken connection is closed anyway)
+                connection.close()

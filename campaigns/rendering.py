@@ -324,8 +324,8 @@ def _collapse_spaces(data: str) -> str:
     words = " ".join(data.split())
     if not words:
         return " "
-    return (" " if data[0].isspace() else "") + words + (
-        " " if data[-1].isspace() else ""
+    return (
+        (" " if data[0].isspace() else "") + words + (" " if data[-1].isspace() else "")
     )
 
 

@@ -23,8 +23,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+import psycopg
 from django.db import connection
 
 from campaigns.models import Delivery
@@ -68,32 +71,30 @@ def claim(delivery_id: int, attempt: int, now: datetime, sent: Sent | None) -> b
     if sent is None:
         sent = (0, 0, now)  # no row has id 0
     done_id, done_attempt, done_at = sent
-    with connection.cursor() as cursor:
-        cursor.execute(
-            CLAIM_SQL,
-            [
-                delivery_id, SENDING, SENT,
-                delivery_id, attempt,
-                delivery_id, _at(now), _at(done_at),
-                delivery_id, delivery_id,
-                delivery_id, QUEUED, done_id, SENDING, done_attempt,
-            ],
-        )  # fmt: skip
-        return any(row[0] == delivery_id for row in cursor.fetchall())
+    done = _execute(
+        CLAIM_SQL,
+        [
+            delivery_id, SENDING, SENT,
+            delivery_id, attempt,
+            delivery_id, _at(now), _at(done_at),
+            delivery_id, delivery_id,
+            delivery_id, QUEUED, done_id, SENDING, done_attempt,
+        ],
+    )  # fmt: skip
+    return any(row[0] == delivery_id for row in done.rows)
 
 
 def record_sent(sent: Sent) -> None:
     done_id, done_attempt, done_at = sent
-    with connection.cursor() as cursor:
-        cursor.execute(SENT_SQL, [SENT, _at(done_at), done_id, SENDING, done_attempt])
+    _execute(SENT_SQL, [SENT, _at(done_at), done_id, SENDING, done_attempt])
 
 
 def handed(delivery_id: int, attempt: int, message_id: str) -> bool:
     """Commit the Message-ID before the message goes out (a stuck row with
     one is never sent again); False when the row is no longer this claim's."""
-    with connection.cursor() as cursor:
-        cursor.execute(HANDED_SQL, [message_id, delivery_id, SENDING, attempt])
-        return cursor.rowcount == 1
+    return (
+        _execute(HANDED_SQL, [message_id, delivery_id, SENDING, attempt]).rowcount == 1
+    )
 
 
 @contextmanager
@@ -113,3 +114,25 @@ def relaxed_commits() -> Iterator[None]:
                     cursor.execute("RESET synchronous_commit")
             except Exception:  # noqa: BLE001 (a broken connection is closed anyway)
                 connection.close()
+
+
+def _execute(sql: str, params: list) -> Any:
+    """A cursor that ran `sql`. On PostgreSQL a prepared statement on the raw
+    connection (the server parses the hot statements once per connection, and
+    no parameters are interpolated in Python); elsewhere Django's cursor."""
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return _Done(
+                cursor.rowcount, cursor.fetchall() if "RETURNING" in sql else []
+            )
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, params, prepare=True)
+        return _Done(cursor.rowcount, cursor.fetchall() if cursor.description else [])
+
+
+@dataclass
+class _Done:
+    rowcount: int
+    rows: list

@@ -202,15 +202,12 @@ class Run:
                 # Another slot works on this part: leave it the rest.
                 self.part = (self.part + 1) % self.slots
                 return True
-            claim = Delivery.objects.filter(
-                pk=delivery.pk, status=DStatus.SENDING, attempts=attempt
-            )
             if isinstance(composed, SendFailure):
-                self.record_failure(delivery, claim, attempt, composed, final=True)
+                self.record_failure(delivery, attempt, composed, final=True)
                 continue
             self.pacer.wait()
             try:
-                self.send_one(delivery, claim, attempt, composed)
+                self.send_one(delivery, attempt, composed)
             finally:
                 self.pacer.finished()
         return True
@@ -238,7 +235,7 @@ class Run:
             self.conn = None
 
     def send_one(
-        self, delivery: Delivery, claim, attempt: int, composed: tuple[str, bytes, str]
+        self, delivery: Delivery, attempt: int, composed: tuple[str, bytes, str]
     ) -> None:
         message_id, data, sender = composed
         try:
@@ -252,7 +249,7 @@ class Run:
             self._reset()
             return
         except SendFailure as failure:
-            self.record_failure(delivery, claim, attempt, failure)
+            self.record_failure(delivery, attempt, failure)
             if failure.stage == "RCPT TO" or failure.stage == "MAIL FROM":
                 self._reset()
             else:
@@ -261,7 +258,7 @@ class Run:
         except (smtplib.SMTPException, OSError) as e:
             server = self.server or {}
             error = describe_error(e, server.get("host", ""), server.get("port", 0))
-            self.record_failure(delivery, claim, attempt, SendFailure(error))
+            self.record_failure(delivery, attempt, SendFailure(error))
             self.disconnect()
             return
         # Recorded with the next claim (or at the end of the chunk).
@@ -301,8 +298,11 @@ class Run:
             self.disconnect()
 
     def record_failure(
-        self, delivery, claim, attempt: int, failure: SendFailure, *, final=False
+        self, delivery, attempt: int, failure: SendFailure, *, final=False
     ) -> None:
+        claim = Delivery.objects.filter(
+            pk=delivery.pk, status=DStatus.SENDING, attempts=attempt
+        )
         retries = int((self.server or {}).get("max_msg_retries", 2))
         final = final or failure.permanent or attempt > retries
         claim.update(

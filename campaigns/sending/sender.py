@@ -9,7 +9,9 @@ between parts. It sends chunk by chunk until no part has rows left, the
 campaign is no longer running (pause and cancel are seen between chunks), the
 sliding window is full, no server answers, or its time budget is spent;
 `again_in` then tells the task when to run the slot again. The claim and crash
-policy are in campaigns.sending.engine's docstring.
+policy are in campaigns.sending.engine's docstring; the statements that carry
+them in campaigns.sending.ledger; the SMTP exchange (pipelined where the
+server offers it) in campaigns.sending.smtp.
 """
 
 from __future__ import annotations

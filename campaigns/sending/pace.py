@@ -102,10 +102,13 @@ def reserve_many(now: float, rate: float, n: int) -> list[tuple[float, int]]:
             latest = max(now, latest, before + span if before is not None else now)
             earlier[seq % count] = latest
             taken.append((latest, seq))
-        cursor.executemany(
-            f"INSERT INTO {moments} (slot, seq, at) VALUES (%s, %s, %s) "  # noqa: S608
-            "ON CONFLICT (slot) DO UPDATE SET seq = EXCLUDED.seq, at = EXCLUDED.at",
-            [(seq % count, seq, at) for at, seq in taken],
+        # One statement for the group; a slot once (its latest time).
+        rows = {seq % count: (seq % count, seq, at) for at, seq in taken}
+        cursor.execute(
+            f"INSERT INTO {moments} (slot, seq, at) VALUES "  # noqa: S608
+            + ", ".join(["(%s, %s, %s)"] * len(rows))
+            + " ON CONFLICT (slot) DO UPDATE SET seq = EXCLUDED.seq, at = EXCLUDED.at",
+            [value for row in rows.values() for value in row],
         )
         cursor.execute(
             f"UPDATE {pace} SET next_at = %s WHERE id = %s",  # noqa: S608
@@ -123,11 +126,17 @@ def finished(seq: int, rate: float, at: float) -> None:
 def finished_many(done: list[tuple[int, float]], rate: float) -> None:
     count, _ = window(rate)
     moments = connection.ops.quote_name(SendMoment._meta.db_table)
+    if not done:
+        return
+    values = ", ".join(["(%s, %s, %s)"] * len(done))
     with connection.cursor() as cursor:
-        cursor.executemany(
-            f"UPDATE {moments} SET at = %s "  # noqa: S608
-            "WHERE slot = %s AND seq = %s AND at < %s",
-            [(at, seq % count, seq, at) for seq, at in done],
+        # One statement for them all (VALUES columns are column1..3 in both
+        # PostgreSQL and SQLite).
+        cursor.execute(
+            f"UPDATE {moments} SET at = v.column3 FROM (VALUES {values}) AS v "  # noqa: S608
+            f"WHERE {moments}.slot = v.column1 AND {moments}.seq = v.column2 "
+            f"AND {moments}.at < v.column3",
+            [value for seq, at in done for value in (seq % count, seq, at)],
         )
 
 

@@ -19,10 +19,21 @@ from stmails.outbox import SendFailure
 from stmails.smtp_check import format_reply
 
 _LEADING_DOT = re.compile(rb"(?m)^\.")
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_PLAIN_ADDRESS = re.compile(
+    rf"{_ATEXT}(?:\.{_ATEXT})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
+)
 
 
 class Abandoned(Exception):
     """handed() said no: the caller resets (pipelined: closes) the connection."""
+
+
+def _quote(address: str) -> str:
+    """smtplib.quoteaddr, without parsing the plain addresses nearly all are."""
+    if _PLAIN_ADDRESS.fullmatch(address):
+        return f"<{address}>"
+    return smtplib.quoteaddr(address)
 
 
 def refused(stage: str, code: int, text: bytes | str) -> SendFailure:
@@ -59,8 +70,9 @@ def send_message(
 
 def _pipelined(conn, sender, recipient, data, handed) -> tuple[int, bytes]:
     conn.send(
-        f"MAIL FROM:{smtplib.quoteaddr(sender)}\r\n"
-        f"RCPT TO:{smtplib.quoteaddr(recipient)}\r\nDATA\r\n".encode("ascii")
+        f"MAIL FROM:{_quote(sender)}\r\nRCPT TO:{_quote(recipient)}\r\nDATA\r\n".encode(
+            "ascii"
+        )
     )
     (mail, mail_text), (rcpt, rcpt_text), (go, go_text) = (
         conn.getreply(), conn.getreply(), conn.getreply()

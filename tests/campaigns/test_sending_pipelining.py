@@ -11,7 +11,7 @@ import pytest
 
 from bounces.models import Bounce
 from campaigns.models import Delivery
-from campaigns.sending import ledger, sender
+from campaigns.sending import ledger, sender, smtp
 from stmails.config import update_settings
 from tests.campaigns.sending_helpers import make_campaign, recipients, start, subscribe
 from tests.stmails.outbox_helpers import Sink, smtp_server, start_sink, use_servers
@@ -140,3 +140,13 @@ def test_the_previous_message_is_recorded_with_the_next_claim(sink, campaign_of)
     assert set(dict(Delivery.objects.values_list("email", "status")).values()) == {
         "sent"
     }
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["a@b.c", "bounces+ab12@mail.example.org", "o'neil@x.org", "x@y", "a..b@x.org",
+     ".a@x.org", "Ann <a@b.c>", "<a@b.c>", "a b@x.org", "", "<>"],
+)  # fmt: skip
+@pytest.mark.django_db(False)
+def test_envelope_addresses_are_quoted_as_smtplib_does(address):
+    assert smtp._quote(address) == smtplib.quoteaddr(address)

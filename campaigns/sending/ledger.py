@@ -1,12 +1,20 @@
 """The delivery rows' changes on the sending path: one statement each, in SQL.
 
 The states and the crash policy are those of campaigns.sending.engine; this
-module only makes them cheap. A message costs two statements where it cost
-three (and five with the pacer): the claim of a row also records the previous
-message of the connection as sent (its 250 came in before this claim), and the
-Message-ID is written before the message itself goes out. So a worker killed
-at any point leaves at most one row in "sending" per connection, and
-recover_stalled settles it as before.
+module only makes them cheap. The claim of a row also records the previous
+message of the connection as sent (its 250 came in before this claim), so a
+worker killed at any point leaves at most one row in "sending" per
+connection, and recover_stalled settles it as before. A message costs:
+
+- without PIPELINING, two statements (three before, five with the pacer): the
+  claim, before any SMTP traffic for the message, and its Message-ID, once
+  the server accepted the recipient, before DATA;
+- with PIPELINING, one: MAIL FROM, RCPT TO and DATA go out first, and once the
+  server answered DATA with 354 the row is claimed with its Message-ID in one
+  statement, before the message itself goes out. A worker killed before that
+  leaves the row queued (the server drops a transaction without its message);
+  a claim lost to another sender closes the connection in DATA, so the
+  message never goes out twice.
 
 On PostgreSQL the sending run turns synchronous_commit off for its session
 (`relaxed_commits`): a commit is visible to every other session at once (all a
@@ -45,6 +53,7 @@ UPDATE {TABLE} SET
   attempts = CASE WHEN id = %s THEN %s ELSE attempts END,
   sent_at = CASE WHEN id = %s THEN %s ELSE %s END,
   smtp_code = CASE WHEN id = %s THEN smtp_code ELSE 250 END,
+  message_id = CASE WHEN id = %s THEN %s ELSE message_id END,
   last_error = CASE WHEN id = %s THEN last_error ELSE '' END
 WHERE (id = %s AND status = %s) OR (id = %s AND status = %s AND attempts = %s)
 RETURNING id
@@ -65,9 +74,16 @@ def _at(when: datetime):
     return connection.ops.adapt_datetimefield_value(when)
 
 
-def claim(delivery_id: int, attempt: int, now: datetime, sent: Sent | None) -> bool:
-    """Claim a queued row for this attempt (sending, sent_at = now) and record
-    `sent` as sent; False when another sender has the row."""
+def claim(
+    delivery_id: int,
+    attempt: int,
+    now: datetime,
+    sent: Sent | None,
+    message_id: str = "",
+) -> bool:
+    """Claim a queued row for this attempt (sending, sent_at = now, with its
+    Message-ID when the message is about to go out) and record `sent` as
+    sent; False when another sender has the row."""
     if sent is None:
         sent = (0, 0, now)  # no row has id 0
     done_id, done_attempt, done_at = sent
@@ -77,7 +93,7 @@ def claim(delivery_id: int, attempt: int, now: datetime, sent: Sent | None) -> b
             delivery_id, SENDING, SENT,
             delivery_id, attempt,
             delivery_id, _at(now), _at(done_at),
-            delivery_id, delivery_id,
+            delivery_id, delivery_id, message_id, delivery_id,
             delivery_id, QUEUED, done_id, SENDING, done_attempt,
         ],
     )  # fmt: skip

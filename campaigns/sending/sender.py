@@ -38,7 +38,7 @@ from campaigns.sending.message import (
     verp_sender,
 )
 from campaigns.sending.pace import SharedPacer, ceiling, window_share
-from campaigns.sending.smtp import Abandoned, send_message
+from campaigns.sending.smtp import Abandoned, pipelines, send_message
 from stmails import config, smtp_routing
 from stmails.lib import signing
 from stmails.outbox import SendFailure
@@ -198,9 +198,13 @@ class Run:
                 composed = self.compose(delivery, sub)
             except Exception as e:  # noqa: BLE001 (a template error must not stall the campaign)
                 composed = SendFailure(f"cannot build the message: {e}")
-            # The claim commits before any SMTP traffic for this message.
-            sent, self.unrecorded = self.unrecorded, None
-            if not ledger.claim(delivery.pk, attempt, timezone.now(), sent):
+            # Without PIPELINING the claim commits before any SMTP traffic for
+            # this message; with it, once the server said 354, with the
+            # Message-ID (campaigns.sending.ledger).
+            late = not isinstance(composed, SendFailure) and pipelines(
+                self.conn, composed[2], delivery.email
+            )
+            if not late and not self.claim(delivery, attempt):
                 # Another slot works on this part: leave it the rest.
                 self.part = (self.part + 1) % self.slots
                 return True
@@ -209,10 +213,17 @@ class Run:
                 continue
             self.pacer.wait()
             try:
-                self.send_one(delivery, attempt, composed)
+                lost = self.send_one(delivery, attempt, composed, claimed=not late)
             finally:
                 self.pacer.finished()
+            if lost:
+                self.part = (self.part + 1) % self.slots
+                return True
         return True
+
+    def claim(self, delivery: Delivery, attempt: int, message_id: str = "") -> bool:
+        sent, self.unrecorded = self.unrecorded, None
+        return ledger.claim(delivery.pk, attempt, timezone.now(), sent, message_id)
 
     def record_sent(self) -> None:
         if self.unrecorded is not None:
@@ -237,37 +248,59 @@ class Run:
             self.conn = None
 
     def send_one(
-        self, delivery: Delivery, attempt: int, composed: tuple[str, bytes, str]
-    ) -> None:
+        self,
+        delivery: Delivery,
+        attempt: int,
+        composed: tuple[str, bytes, str],
+        *,
+        claimed: bool = True,
+    ) -> bool:
+        """Send one message; True when its row turned out to be another
+        slot's (not claimed yet, and the claim was lost)."""
         message_id, data, sender = composed
+        state = {"claimed": claimed, "lost": False}
+
+        def handed() -> bool:
+            # Committed before the message goes out: a stuck row with a
+            # Message-ID is never resent.
+            if state["claimed"]:
+                return ledger.handed(delivery.pk, attempt, message_id)
+            state["claimed"] = self.claim(delivery, attempt, message_id)
+            state["lost"] = not state["claimed"]
+            return state["claimed"]
+
         try:
-            code, text = send_message(
-                self.conn, sender, delivery.email, data,
-                # Committed before the message goes out: a stuck row with a
-                # Message-ID is never resent.
-                lambda: ledger.handed(delivery.pk, attempt, message_id),
-            )  # fmt: skip
-        except Abandoned:  # recovered meanwhile: not ours any more
+            code, text = send_message(self.conn, sender, delivery.email, data, handed)
+        except Abandoned:  # not ours (any more)
             self._reset()
-            return
+            return state["lost"]
         except SendFailure as failure:
-            self.record_failure(delivery, attempt, failure)
             if failure.stage == "RCPT TO" or failure.stage == "MAIL FROM":
                 self._reset()
             else:
                 self.disconnect()
-            return
+            return self.failed(delivery, attempt, failure, state["claimed"])
         except (smtplib.SMTPException, OSError) as e:
+            self.disconnect()
             server = self.server or {}
             error = describe_error(e, server.get("host", ""), server.get("port", 0))
-            self.record_failure(delivery, attempt, SendFailure(error))
-            self.disconnect()
-            return
+            return self.failed(delivery, attempt, SendFailure(error), state["claimed"])
         # Recorded with the next claim (or at the end of the chunk).
         self.unrecorded = (delivery.pk, attempt, timezone.now())
         self.result.sent += 1
         if log.isEnabledFor(logging.DEBUG):
             log.debug("delivery %s sent: %s", delivery.pk, format_reply(code, text))
+        return False
+
+    def failed(
+        self, delivery: Delivery, attempt: int, failure: SendFailure, claimed: bool
+    ) -> bool:
+        """Record a failure (claiming the row first when the message went out
+        pipelined); True when the row is another slot's."""
+        if not claimed and not self.claim(delivery, attempt):
+            return True
+        self.record_failure(delivery, attempt, failure)
+        return False
 
     def compose(self, delivery: Delivery, sub: dict) -> tuple[str, bytes, str]:
         """(Message-ID, message bytes, envelope sender) for one subscriber."""

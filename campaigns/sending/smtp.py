@@ -3,9 +3,9 @@
 Where the server offers PIPELINING (RFC 2920), the three commands go out in
 one write and their replies are read together: one round trip instead of
 three. `handed` runs after the server accepted the recipient and before the
-message goes out (the sender commits the Message-ID there: the crash policy
-of campaigns.sending.engine); when it returns False the transaction is
-abandoned. Refusals raise SendFailure (stage "MAIL FROM", "RCPT TO" or
+message goes out (the sender commits the Message-ID there, and when
+pipelining the claim with it: campaigns.sending.ledger); when it returns
+False the transaction is abandoned. Refusals raise SendFailure (stage "MAIL FROM", "RCPT TO" or
 "DATA"); a broken connection raises smtplib.SMTPException or OSError.
 """
 
@@ -36,6 +36,12 @@ def _quote(address: str) -> str:
     return smtplib.quoteaddr(address)
 
 
+def pipelines(conn: smtplib.SMTP, sender: str, recipient: str) -> bool:
+    """Whether send_message pipelines this message: the server offers it (and
+    the addresses need no SMTPUTF8, which smtplib's own path handles)."""
+    return conn.has_extn("pipelining") and sender.isascii() and recipient.isascii()
+
+
 def refused(stage: str, code: int, text: bytes | str) -> SendFailure:
     response = format_reply(code, text)
     return SendFailure(f"{stage}: {response}", code, response, stage)
@@ -49,7 +55,7 @@ def send_message(
     handed: Callable[[], bool],
 ) -> tuple[int, bytes]:
     """The final reply (250) to a sent message; see the module docstring."""
-    if conn.has_extn("pipelining") and sender.isascii() and recipient.isascii():
+    if pipelines(conn, sender, recipient):
         return _pipelined(conn, sender, recipient, data, handed)
     code, text = conn.mail(sender)
     if code != 250:

@@ -129,12 +129,14 @@ def test_a_row_is_claimed_with_its_message_id_and_records_the_one_before(
             seen.append(
                 {
                     d.email: (d.status, bool(d.message_id))
-                    for d in Delivery.objects.all()
+                    for d in Delivery.objects.order_by("email")
                 }
             )
             return ok
 
-        seen.append({d.email: (d.status, False) for d in Delivery.objects.all()})
+        seen.append(
+            {d.email: (d.status, False) for d in Delivery.objects.order_by("email")}
+        )
         return send_message(conn, from_, to, data, check)
 
     sender.send_message, saved = look, send_message

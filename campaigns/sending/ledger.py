@@ -133,9 +133,10 @@ def relaxed_commits() -> Iterator[None]:
 
 
 def _execute(sql: str, params: list) -> Any:
-    """A cursor that ran `sql`. On PostgreSQL a prepared statement on the raw
-    connection (the server parses the hot statements once per connection, and
-    no parameters are interpolated in Python); elsewhere Django's cursor."""
+    """What running `sql` did. On PostgreSQL straight on the raw connection,
+    parameters bound by the server and the statement prepared as the
+    connection's prepare_threshold says (STMAILS_PG_PREPARE, stmails.settings:
+    off behind a transaction-pooling pgbouncer); elsewhere Django's cursor."""
     if connection.vendor != "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
@@ -144,7 +145,7 @@ def _execute(sql: str, params: list) -> Any:
             )
     connection.ensure_connection()
     with psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(sql, params, prepare=True)
+        cursor.execute(sql, params)
         return _Done(cursor.rowcount, cursor.fetchall() if cursor.description else [])
 
 

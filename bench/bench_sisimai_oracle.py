@@ -274,7 +274,7 @@ def main() -> int:
 
 
 def main_sisimai5(args: argparse.Namespace) -> int:
-    figures, lines, counts = run_sisimai5(args.corpus)
+    figures, lines, counts, families = run_sisimai5(args.corpus)
     print(
         f"Against Sisimai 5's verdicts ({SISIMAI5}): {counts['files']} messages;"
         f" Sisimai 5 reports {counts['ref']} recipients, stmails {counts['ours']},"
@@ -289,6 +289,18 @@ def main_sisimai5(args: argparse.Namespace) -> int:
             ok = "ok" if value >= target else "MISSED"
             verdict = f"  (target >= {target:.2f}: {ok})"
         print(f"{name:>17}: {value:.3f}{verdict}")
+    print(
+        f"{len(families)} families (messages, Sisimai 5 recipients, found,"
+        " precision misses, type agreements):"
+    )
+    print(
+        "  "
+        + "; ".join(
+            f"{family} {c['files']}/{c['ref']}/{c['both']}/{c['ours'] - c['both']}"
+            f"/{c['type_ok']}"
+            for family, c in families.items()
+        )
+    )
     if not args.quiet:
         print(f"{len(lines)} disagreements:")
         for line in lines:

@@ -128,9 +128,34 @@ def compare_sisimai5(
     return figures_of(counts), lines, counts
 
 
-def run_sisimai5(corpus: Path) -> tuple[dict[str, float], list[str], dict]:
+def family_of(set_of_emails_path: str) -> str:
+    """ "set-of-emails/maildir/bsd/lhost-postfix-03.eml" -> "lhost-postfix"."""
+    stem = set_of_emails_path.rsplit("/", 1)[-1].removesuffix(".eml")
+    return stem.rsplit("-", 1)[0] if stem[-1:].isdigit() else stem
+
+
+def by_family(
+    reference: dict[str, list[dict]],
+    parsed: dict[str, list[dict]],
+    paths: dict[str, str],
+) -> dict[str, dict]:
+    """compare_sisimai5's counts per Sisimai family (lhost-*, rhost-*, arf, rfc*),
+    paths mapping each corpus file to its set-of-emails path (SISIMAI5.json's
+    _about.files)."""
+    groups: dict[str, dict[str, list[dict]]] = {}
+    for name, entries in reference.items():
+        groups.setdefault(family_of(paths.get(name, name)), {})[name] = entries
+    return {
+        family: compare_sisimai5(files, parsed)[2]
+        for family, files in sorted(groups.items())
+    }
+
+
+def run_sisimai5(
+    corpus: Path,
+) -> tuple[dict[str, float], list[str], dict, dict[str, dict]]:
     reference = json.loads((corpus / SISIMAI5).read_text())
-    reference.pop("_about", None)
+    about = reference.pop("_about", {})
     parsed = {
         name: [
             {"email": e.email.lower(), "type": e.type, "reason": e.reason or ""}
@@ -138,4 +163,6 @@ def run_sisimai5(corpus: Path) -> tuple[dict[str, float], list[str], dict]:
         ]
         for name in reference
     }
-    return compare_sisimai5(reference, parsed)
+    figures, lines, counts = compare_sisimai5(reference, parsed)
+    families = by_family(reference, parsed, about.get("files", {}))
+    return figures, lines, counts, families

@@ -1,11 +1,22 @@
 from __future__ import annotations
 
+import re
 import uuid
 
 from django.db import models
 from django.utils import timezone
 
 from subscribers.models import MailingList
+
+# {{ unsubscribe_url }} (Django dialect), {{ UnsubscribeURL }} (listmonk's),
+# and the links.unsubscribe spelling; whitespace and filters allowed.
+UNSUBSCRIBE_TAG = re.compile(
+    r"\{\{-?\s*(?:unsubscribe_url|UnsubscribeURL|links\.unsubscribe)\b"
+)
+
+
+def mentions_unsubscribe(source: str) -> bool:
+    return bool(UNSUBSCRIBE_TAG.search(source or ""))
 
 
 class Template(models.Model):
@@ -46,6 +57,10 @@ class Template(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def can_be_default(self) -> bool:
+        """Only campaign templates wrap campaigns by default (listmonk's rule)."""
+        return self.type == self.Type.CAMPAIGN
+
 
 class Campaign(models.Model):
     """A campaign: content, target lists and sending progress."""
@@ -66,6 +81,9 @@ class Campaign(models.Model):
 
     class Type(models.TextChoices):
         REGULAR = "regular"
+        # listmonk's opt-in campaign: to the unconfirmed members of its double
+        # opt-in lists, asking them to confirm ({{ OptinURL }}).
+        OPTIN = "optin", "Opt-in"
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=500)
@@ -80,6 +98,12 @@ class Campaign(models.Model):
     )
     body = models.TextField(blank=True, default="")
     altbody = models.TextField(blank=True, default="")
+    # listmonk's body_source: the visual editor's source (null for the others).
+    body_source = models.TextField(null=True, blank=True)
+    # listmonk's messenger; "email" is the only one stmails has.
+    messenger = models.CharField(max_length=100, default="email")
+    # listmonk's campaign attribs: free JSON for scripts, not used in sending.
+    attribs = models.JSONField(default=dict, blank=True)
     # The layout the body is wrapped in (listmonk's template_id); null with a
     # blank template_body means the body goes out as it is.
     template = models.ForeignKey(
@@ -93,10 +117,27 @@ class Campaign(models.Model):
     # when no template is chosen.
     template_body = models.TextField(blank=True, default="")
     headers = models.JSONField(default=list, blank=True)  # [{"Name": "value"}, ...]
+    # listmonk's public archive: the campaign shown on /archive, rendered with
+    # archive_template and archive_meta (made-up subscriber data, never a real
+    # subscriber's) instead of a recipient.
+    archive = models.BooleanField(default=False)
+    archive_slug = models.CharField(max_length=200, unique=True, null=True, blank=True)
+    archive_template = models.ForeignKey(
+        Template,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="archive_campaigns",
+    )
+    archive_meta = models.JSONField(default=dict, blank=True)
     tags = models.JSONField(default=list, blank=True)
     send_at = models.DateTimeField(null=True, blank=True)
     to_send = models.IntegerField(default=0)
     sent = models.IntegerField(default=0)
+    # Views and clicks by people (bots excluded), refreshed by the tracking
+    # fold (campaigns.tracking.fold) from campaign_views and link_clicks.
+    views = models.IntegerField(default=0)
+    clicks = models.IntegerField(default=0)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     # Why the circuit breaker or an admin paused the campaign.
@@ -113,6 +154,22 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def wrapper_source(self) -> str:
+        """The layout the body is rendered in: the chosen template's, else the
+        campaign's own older wrapper (blank: the body goes out as it is)."""
+        if self.template_id is not None:
+            return self.template.body
+        return self.template_body
+
+    def has_unsubscribe_link(self) -> bool:
+        """Whether the body or its layout places an unsubscribe link (the
+        List-Unsubscribe header alone is invisible in most mail clients)."""
+        if mentions_unsubscribe(self.body):
+            return True
+        # Plain-text campaigns go out without their layout (HTML only).
+        plain = self.content_type == self.ContentType.PLAIN
+        return not plain and mentions_unsubscribe(self.wrapper_source())
 
     def progress_percent(self) -> int:
         if not self.to_send:
@@ -242,3 +299,12 @@ class SendMoment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.slot}: {self.at:.3f}"
+
+
+# The tracking tables live in their own module; imported here so Django sees them.
+from campaigns.tracking.models import (  # noqa: E402, F401
+    CampaignView,
+    Link,
+    LinkClick,
+    TrackingHit,
+)

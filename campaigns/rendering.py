@@ -161,13 +161,15 @@ def build_context(
     *,
     links: MailLinks | None = None,
     tx_data: Mapping[str, Any] | None = None,
+    site_name: str = "",
 ) -> dict[str, Any]:
     """The render context. subscriber: name, email, uuid, attribs, and for
     listmonk's .Subscriber also status, created_at (updated_at); campaign:
     uuid, name, subject, from_email. tx_data is listmonk's .Tx.Data.
+    site_name (app.site_name) heads the shipped layouts.
 
     Django-syntax templates see subscriber, campaign, unsubscribe_url,
-    manage_url, message_url, optin_url, track_view and tx_data; Go templates
+    manage_url, message_url, optin_url, track_view, tx_data and site_name; Go templates
     see .Subscriber, .Campaign and .Tx built from the same values."""
     links = links or MailLinks(unsubscribe=unsubscribe_url)
     unsub = links.unsubscribe or unsubscribe_url
@@ -190,6 +192,7 @@ def build_context(
         "track_view": mark_safe(track_view_html(links.view_pixel)),  # noqa: S308 (escaped URL)
         "links": links,
         "tx_data": dict(tx_data or {}),
+        "site_name": site_name,
     }
 
 

@@ -17,9 +17,22 @@ from django.template import TemplateSyntaxError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from campaigns import optin
+from campaigns.archive import check_slug_free, clean_archive_fields
+from campaigns.errors import CampaignError
 from campaigns.html_sanitizer import sanitize_html
+from campaigns.listmonk_fields import (
+    clean_attribs,
+    clean_body_source,
+    clean_media,
+    clean_messenger,
+    clean_type,
+)
 from campaigns.models import Campaign, CampaignList
 from campaigns.rendering import check_template
+from campaigns.template_services import default_template, layout_template
+from stmails import config
+from stmails.lib.input_checks import bad_character
 from subscribers.models import MailingList
 
 S = Campaign.Status
@@ -35,16 +48,6 @@ TRANSITIONS: dict[str, set[str]] = {
 }
 EDITABLE = {S.DRAFT, S.SCHEDULED, S.PAUSED}
 HEADER_NAME = re.compile(r"^[!-9;-~]+$")  # RFC 5322 field name: printable, no colon
-
-
-class CampaignError(Exception):
-    """A message safe to show users; `field` names the input at fault."""
-
-    def __init__(self, field: str, message: str, *, status: int = 400):
-        super().__init__(f"{field}: {message}" if field else message)
-        self.field = field
-        self.message = message
-        self.status = status
 
 
 # --- field rules ------------------------------------------------------------------
@@ -164,6 +167,11 @@ def clean_fields(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
         "tags": lambda: clean_tags(data.get("tags")),
         "send_at": lambda: clean_send_at(data.get("send_at")),
         "lists": lambda: clean_lists(data.get("lists")),
+        "type": lambda: clean_type(data.get("type")),
+        "messenger": lambda: clean_messenger(data.get("messenger")),
+        "attribs": lambda: clean_attribs(data.get("attribs")),
+        "body_source": lambda: clean_body_source(data.get("body_source")),
+        "media": lambda: clean_media(data.get("media")),
     }
     for field, rule in rules.items():
         if partial and field not in data:
@@ -182,8 +190,19 @@ def clean_fields(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
             choices = ", ".join(Campaign.ContentType.values)
             raise CampaignError("content_type", f"must be one of {choices}")
         out["content_type"] = ctype
-    if "type" in data and data["type"] not in (None, "", Campaign.Type.REGULAR):
-        raise CampaignError("type", "only regular campaigns are supported")
+    out.pop("media", None)
+    if "template_id" in data:
+        out["template"] = layout_template(data["template_id"], "template_id")
+    if (
+        not partial
+        and data.get("template_id", 0) in (0, "0", "")
+        and not out["template_body"].strip()
+    ):
+        # listmonk's rule: a new campaign without template_id (or with 0) gets
+        # the default layout; an explicit null means none, and an older-style
+        # wrapper (template_body) takes the layout's place.
+        out["template"] = default_template()
+    out.update(clean_archive_fields(data, partial=partial))
     return out
 
 
@@ -204,14 +223,58 @@ def _clean_richtext(fields: dict[str, Any], content_type: str, body: str) -> Non
         fields["body"] = sanitize_html(fields.get("body", body))
 
 
+def _optin_lists(lists: list[MailingList]) -> list[MailingList]:
+    chosen = optin.double_optin(lists)
+    if not chosen:
+        raise CampaignError(
+            "lists", "an opt-in campaign needs at least one double opt-in list"
+        )
+    return chosen
+
+
 @transaction.atomic
 def create_campaign(data: dict[str, Any]) -> Campaign:
+    """Every field is validated before the one INSERT (a refused request writes
+    nothing); from_email defaults to app.from_email, and an opt-in campaign
+    without a body gets listmonk's default opt-in message."""
     fields = clean_fields(data, partial=False)
+    if not fields["from_email"]:
+        fields["from_email"] = config.get_value("app.from_email") or ""
+    if fields["type"] == Campaign.Type.OPTIN:
+        double = _optin_lists(fields["lists"])
+        if not fields["body"].strip():
+            fields["body"] = optin.default_body(double)
+            _check_template(fields["body"], "body")
     _clean_richtext(fields, fields["content_type"], "")
     lists = fields.pop("lists")
+    check_slug_free(fields["archive_slug"], None)
     campaign = Campaign.objects.create(**fields)
     _set_lists(campaign, lists)
     return campaign
+
+
+@transaction.atomic
+def clone_campaign(campaign: Campaign, name: Any = "") -> Campaign:
+    """A draft with the campaign's content, lists, layout, headers and tags
+    (the archive slug stays with the original: it is unique)."""
+    if name is not None and not isinstance(name, str):
+        raise CampaignError("name", "must be a string")
+    name = (name or "").strip() or f"Copy of {campaign.name}"
+    if len(name) > 500:
+        raise CampaignError("name", "must be at most 500 characters")
+    if problem := bad_character(name):
+        raise CampaignError("name", problem)
+    copy = Campaign.objects.create(
+        name=name, subject=campaign.subject, from_email=campaign.from_email,
+        content_type=campaign.content_type, body=campaign.body,
+        altbody=campaign.altbody, template=campaign.template,
+        template_body=campaign.template_body, headers=campaign.headers,
+        tags=campaign.tags, archive=campaign.archive,
+        archive_template=campaign.archive_template,
+        archive_meta=campaign.archive_meta,
+    )  # fmt: skip
+    _set_lists(copy, MailingList.objects.filter(campaign_lists__campaign=campaign))
+    return copy
 
 
 @transaction.atomic
@@ -224,6 +287,11 @@ def update_campaign(campaign: Campaign, data: dict[str, Any]) -> Campaign:
         fields, fields.get("content_type", campaign.content_type), campaign.body
     )
     lists = fields.pop("lists", None)
+    if fields.get("type", campaign.type) == Campaign.Type.OPTIN:
+        current = MailingList.objects.filter(campaign_lists__campaign=campaign)
+        _optin_lists(lists if lists is not None else list(current))
+    if "archive_slug" in fields:
+        check_slug_free(fields["archive_slug"], campaign.pk)
     for name, value in fields.items():
         setattr(campaign, name, value)
     campaign.save()
@@ -238,6 +306,22 @@ def delete_campaign(campaign: Campaign) -> None:
     if campaign.status == S.RUNNING:
         raise CampaignError("status", "pause or cancel a running campaign first")
     campaign.delete()
+
+
+@transaction.atomic
+def delete_campaigns(ids: Iterable[int]) -> int:
+    """listmonk's bulk delete, all or nothing: a running campaign among them
+    refuses the whole request (as deleting it alone would)."""
+    campaigns = list(
+        Campaign.objects.select_for_update().filter(pk__in=list(ids)).order_by("pk")
+    )
+    running = [c.pk for c in campaigns if c.status == S.RUNNING]
+    if running:
+        raise CampaignError(
+            "id", f"campaign {running[0]} is running: pause or cancel it first"
+        )
+    Campaign.objects.filter(pk__in=[c.pk for c in campaigns]).delete()
+    return len(campaigns)
 
 
 def _ready_to_send(campaign: Campaign) -> None:

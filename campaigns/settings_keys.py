@@ -194,3 +194,30 @@ def describe_limits(values: dict) -> str:
 
 
 register_summary(SECTION, describe_limits)
+
+
+# Tracking (campaigns.tracking), listmonk's privacy keys and defaults.
+register(
+    Key(
+        "privacy.disable_tracking",
+        False,
+        as_bool,
+        section="privacy",
+        label="Disable tracking",
+        help="Mail goes out without the view pixel and with links as they are "
+        "({{ TrackView }} renders nothing, {{ TrackLink }} leaves the URL). "
+        "Links in mail already sent still redirect, but nothing is recorded.",
+    )
+)
+register(
+    Key(
+        "privacy.individual_tracking",
+        False,
+        as_bool,
+        section="privacy",
+        label="Individual subscriber tracking",
+        help="Record which subscriber viewed or clicked. Off: views and clicks "
+        "are counted without any subscriber (and counts are not unique per "
+        "subscriber).",
+    )
+)

@@ -7,6 +7,7 @@ from dataclasses import asdict
 from celery import shared_task
 
 from campaigns.sending import engine, sender
+from campaigns.tracking import fold
 
 
 @shared_task(name="campaigns.tasks.send_campaign", acks_late=True, ignore_result=True)
@@ -26,3 +27,9 @@ def send_campaign(*, campaign_id: int, slot: int = 0, slots: int = 1) -> dict:
 def recover_stalled_campaigns() -> dict:
     """Beat: rows of dead workers, and running campaigns whose tasks got lost."""
     return engine.recover_stalled()
+
+
+@shared_task(name="campaigns.tasks.fold_tracking_hits", ignore_result=True)
+def fold_tracking_hits() -> dict:
+    """Beat: count the tracking endpoints' raw hits (campaigns.tracking.fold)."""
+    return fold.fold_hits().as_dict()

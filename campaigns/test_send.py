@@ -17,6 +17,7 @@ from campaigns.models import Campaign
 from campaigns.rendering import Renderer, build_context
 from campaigns.sending.message import CAMPAIGN_HEADER, SUBSCRIBER_HEADER
 from campaigns.services import CampaignError, clean_fields
+from campaigns.tracking.mail_links import optin_url, pending_optin, tracker
 from campaigns.tx import custom_headers, stored_subject
 from campaigns.tx_recipients import (
     Recipient,
@@ -33,7 +34,7 @@ from subscribers.models import MailingList
 # the whole campaign form).
 TEST_FIELDS = (
     "subject", "from_email", "body", "altbody", "template_body", "headers",
-    "content_type",
+    "content_type", "template_id",
 )  # fmt: skip
 
 
@@ -64,6 +65,10 @@ def send_test(
         "content_type": campaign.content_type,
     }  # fmt: skip
     fields.update(clean_fields(edits, partial=True))
+    layout = campaign.template.body if campaign.template_id else None
+    if "template" in fields:  # an unsaved template_id: its layout, or none
+        chosen = fields.pop("template")
+        layout = chosen.body if chosen else None
     known = subscribers_by_email(emails)
     missing = [e for e in emails if e.lower() not in known]
     if missing:
@@ -73,23 +78,33 @@ def send_test(
         content_type=fields["content_type"], body=fields["body"],
         subject=fields["subject"], altbody=fields["altbody"],
         template_body=fields["template_body"],
-        template=campaign.template.body if campaign.template_id else None,
+        template=layout,
     )  # fmt: skip
     lists = list(MailingList.objects.filter(campaign_lists__campaign=campaign))
-    root = config.get_value("app.root_url")
+    settings = config.get_values("app.root_url", "app.site_name")
+    root = settings["app.root_url"]
     custom = custom_headers(fields["headers"] or [])
     meta = {
         "uuid": str(campaign.uuid),
         "name": campaign.name,
         "subject": fields["subject"],
     }
+    # Tracked as for real, under the dummy subscriber: hits are never recorded.
+    track = tracker(str(campaign.uuid), root=root, test=True)
+    pending = pending_optin(s.pk for s in subscribers)
     mails = []
     for s in subscribers:
+        unsubscribe = unsubscribe_url(s, lists, root=root)
+        links = track.links_for(
+            str(s.uuid), unsubscribe=unsubscribe, optin=optin_url(s, pending, root)
+        )
         rendered = renderer.render(
             build_context(
                 subscriber_context(Recipient(s.email, s)),
                 meta,
-                unsubscribe_url(s, lists, root=root),
+                unsubscribe,
+                links=links,
+                site_name=settings["app.site_name"],
             )
         )
         headers = {

@@ -35,6 +35,7 @@ from campaigns.rendering import (
 )
 from campaigns.sending.message import PROTECTED, SUBSCRIBER_HEADER
 from campaigns.services import CampaignError, clean_from_email, clean_headers
+from campaigns.tracking.mail_links import optin_url, pending_optin
 from campaigns.tx_attachments import Attachment
 from campaigns.tx_recipients import Recipient, subscriber_context, tx_recipients
 from stmails import config
@@ -151,10 +152,14 @@ def _render_error(template: Template, err: Exception) -> CampaignError:
     return CampaignError("template_id", f"template {template.pk}: {said}")
 
 
-def _links(recipient: Recipient, root: str) -> MailLinks:
+def _links(recipient: Recipient, root: str, pending: set[int]) -> MailLinks:
+    # Transactional mail is never tracked (no campaign to count it on).
     if recipient.subscriber is None:
         return MailLinks()
-    return MailLinks(unsubscribe=unsubscribe_url(recipient.subscriber, root=root))
+    return MailLinks(
+        unsubscribe=unsubscribe_url(recipient.subscriber, root=root),
+        optin=optin_url(recipient.subscriber, pending, root),
+    )
 
 
 def send_tx(data: dict[str, Any], attachments: Sequence[Attachment] = ()) -> int:
@@ -172,10 +177,11 @@ def send_tx(data: dict[str, Any], attachments: Sequence[Attachment] = ()) -> int
         template, subject=subject, altbody=altbody, content_type=content_type
     )
     root = config.get_value("app.root_url")
+    pending = pending_optin(r.subscriber.pk for r in recipients if r.subscriber)
     mails = []
     for r in recipients:
         context = build_context(
-            subscriber_context(r), links=_links(r, root), tx_data=tx_data
+            subscriber_context(r), links=_links(r, root, pending), tx_data=tx_data
         )
         try:
             rendered = renderer.render(context)

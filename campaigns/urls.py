@@ -18,4 +18,5 @@ urlpatterns = [
     path("<int:pk>/progress", views.progress, name="progress"),
     path("<int:pk>/test", views.test_send, name="test"),
     path("<int:pk>/delete", views.delete, name="delete"),
+    path("<int:pk>/clone", views.clone, name="clone"),
 ]

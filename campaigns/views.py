@@ -16,7 +16,8 @@ from django.views.decorators.http import (
 from campaigns import services
 from campaigns.forms import CampaignForm
 from campaigns.models import Campaign
-from campaigns.rendering import Renderer, build_context
+from campaigns.preview import SAMPLE, render_preview
+from campaigns.rendering import TemplateError
 from campaigns.services import CampaignError
 from campaigns.stats import bounce_counts, delivery_progress
 from campaigns.test_send import parse_addresses, send_test
@@ -24,12 +25,6 @@ from stmails.lib.input_checks import InvalidInput, parse_id
 from subscribers.models import Subscriber
 from subscribers.queries import find_subscriber_by_email
 
-SAMPLE = {
-    "name": "Sample Subscriber",
-    "email": "sample@example.com",
-    "uuid": "00000000-0000-0000-0000-000000000000",
-    "attribs": {},
-}
 # Button label -> target status; resume and start both mean "running".
 ACTIONS = {
     "start": "running",
@@ -46,6 +41,14 @@ DONE = {
     "pause": "paused",
     "cancel": "cancelled",
 }
+# Actions that send: without an unsubscribe link in the body or its template
+# they need the "send anyway" box ticked (the List-Unsubscribe header alone is
+# invisible in most mail clients).
+SENDING_ACTIONS = {"start", "schedule"}
+NO_UNSUBSCRIBE = (
+    "Neither the body nor its template has an unsubscribe link "
+    "({{ unsubscribe_url }} or {{ UnsubscribeURL }})"
+)
 # Asked in the browser before the action runs.
 CONFIRM = {
     "start": "Start sending this campaign to its lists now?",
@@ -74,7 +77,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def new(request: HttpRequest) -> HttpResponse:
-    form = CampaignForm(request.POST or None)
+    form = CampaignForm.for_new(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             campaign = services.create_campaign(form.service_data())
@@ -116,7 +119,10 @@ def detail(
     request: HttpRequest, pk: int, test_form: dict | None = None
 ) -> HttpResponse:
     campaign = get_object_or_404(
-        Campaign.objects.prefetch_related("campaign_lists"), pk=pk
+        Campaign.objects.prefetch_related("campaign_lists").select_related(
+            "template", "archive_template"
+        ),
+        pk=pk,
     )
     allowed = services.TRANSITIONS[campaign.status]
     actions = [
@@ -133,6 +139,8 @@ def detail(
         "bounces": bounce_counts([pk])[pk],
         "actions": [(a, CONFIRM.get(a, "")) for a in actions],
         "delete_needs_name": campaign.mail_went_out(),
+        "missing_unsubscribe": not campaign.has_unsubscribe_link(),
+        "sending_actions": SENDING_ACTIONS,
         "editable": campaign.status in services.EDITABLE,
         "test_form": test_form or {},
     }
@@ -156,21 +164,8 @@ def preview(request: HttpRequest, pk: int) -> HttpResponse:
     error = ""
     rendered = None
     try:
-        renderer = Renderer(
-            content_type=campaign.content_type,
-            subject=campaign.subject,
-            body=campaign.body,
-            altbody=campaign.altbody,
-            template_body=campaign.template_body,
-            template=campaign.template.body if campaign.template_id else None,
-        )
-        ctx = build_context(
-            subscriber,
-            {"name": campaign.name, "uuid": str(campaign.uuid)},
-            unsubscribe_url="#unsubscribe",
-        )
-        rendered = renderer.render(ctx)
-    except TemplateSyntaxError as e:
+        rendered = render_preview(campaign, subscriber=subscriber)
+    except (TemplateSyntaxError, TemplateError) as e:
         error = str(e)
     context = {
         "nav": "campaigns",
@@ -212,6 +207,17 @@ def choose_preview_subscriber(query: QueryDict) -> tuple[Subscriber | None, str]
 def status(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign, pk=pk)
     action = request.POST.get("action", "")
+    if (
+        action in SENDING_ACTIONS
+        and not campaign.has_unsubscribe_link()
+        and request.POST.get("no_unsubscribe_ok") != "1"
+    ):
+        messages.error(
+            request,
+            f"Not {DONE[action]}: {NO_UNSUBSCRIBE}. Add one, or tick "
+            '"Send without an unsubscribe link".',
+        )
+        return redirect("campaigns:detail", pk)
     try:
         services.change_status(campaign, ACTIONS.get(action, action))
     except CampaignError as e:
@@ -221,6 +227,19 @@ def status(request: HttpRequest, pk: int) -> HttpResponse:
             request, f"Campaign {campaign.name} {DONE.get(action, action)}."
         )
     return redirect("campaigns:detail", pk)
+
+
+@require_POST
+def clone(request: HttpRequest, pk: int) -> HttpResponse:
+    """The detail page's "Clone": a draft copy, named as asked."""
+    campaign = get_object_or_404(Campaign, pk=pk)
+    try:
+        copy = services.clone_campaign(campaign, request.POST.get("name", ""))
+    except CampaignError as e:
+        messages.error(request, f"Not cloned: {e}")
+        return redirect("campaigns:detail", pk)
+    messages.success(request, f"Campaign {copy.name} created from {campaign.name}.")
+    return redirect("campaigns:detail", copy.pk)
 
 
 @require_GET

@@ -84,4 +84,10 @@ app.conf.beat_schedule = {
         "task": "subscribers.tasks.clean_stale_imports",
         "schedule": 3600.0,
     },
+    # Tracking hits are stored by the endpoints and counted here (store first,
+    # count later): views and clicks show up within this interval.
+    "fold-tracking-hits": {
+        "task": "campaigns.tasks.fold_tracking_hits",
+        "schedule": 10.0,
+    },
 }

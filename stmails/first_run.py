@@ -13,6 +13,9 @@ EXEMPT_PREFIXES = (
     "/health",
     "/metrics",
     "/subscription/",
+    # Tracking links and pixels in mail (campaigns.tracking).
+    "/link/",
+    "/campaign/",
 )
 
 

@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "bounces",
     "webhooks",
     "monitoring",
+    "listmonk_import",
 ]
 
 MIDDLEWARE = [

@@ -159,6 +159,25 @@ register(
 )
 register(
     Key(
+        "app.enable_public_archive",
+        False,
+        as_bool,
+        label="Enable the public campaign archive",
+        help="Campaigns marked for the archive are listed at /archive (and "
+        "/archive.xml), rendered with their archive template and archive "
+        "metadata, never a real subscriber's data.",
+    )
+)
+register(
+    Key(
+        "app.enable_public_archive_rss_content",
+        False,
+        as_bool,
+        label="Full campaign content in the archive's RSS feed",
+    )
+)
+register(
+    Key(
         "smtp",
         [dict(SMTP_DEFAULTS, uuid="00000000-0000-4000-8000-000000000001")],
         as_list_of(SMTP_SERVER, max_items=20),

@@ -10,6 +10,8 @@ urlpatterns = [
     # Machine traffic first: bounce webhooks are the busiest route.
     path("webhooks/", include("webhooks.urls")),
     path("api/", include("stmails.api.urls")),
+    # Tracking links and pixels: public, the busiest routes after webhooks.
+    path("", include("campaigns.tracking.urls")),
     path("", dashboard_views.dashboard_view, name="dashboard"),
     path("setup", views.setup, name="setup"),
     path("login", views.LoginView.as_view(), name="login"),
@@ -24,14 +26,21 @@ urlpatterns = [
     path("settings/", include("bounces.settings_pages.urls")),
     path("settings/", include("bounces.mailboxes.urls")),
     path("settings/", include("webhooks.settings_pages.urls")),
+    path("settings/", include("campaigns.maintenance_urls")),
     path("", include("monitoring.selftest.urls")),
+    # listmonk's /subscription/... links in mail sent before an import: first,
+    # as their uuid shape would otherwise reach the signed-token routes.
+    path("", include("listmonk_import.urls")),
     path("", include("subscribers.subscription.urls")),
     path("", include("subscribers.urls")),
     path("", include("subscribers.imports.urls")),
     path("bounces/", include("bounces.urls")),
     path("", include("monitoring.deliverability.urls")),
+    path("", include("monitoring.analytics.urls")),
     path("alerts", include("monitoring.alerts.urls")),
     path("campaigns/", include("campaigns.urls")),
+    path("templates/", include("campaigns.urls_templates")),
+    path("", include("campaigns.public_urls")),
 ]
 
 handler400 = "stmails.error_views.bad_request"

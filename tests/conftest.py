@@ -78,6 +78,16 @@ def no_periodic_log_settings_read():
 
 
 @pytest.fixture(autouse=True)
+def tracking_settings_forgotten():
+    """The tracking endpoints keep the privacy settings for a few seconds; a
+    test that changes them must not see the previous test's."""
+    from campaigns.tracking.hits import forget_settings
+
+    forget_settings()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def celery_config_restored():
     """A test that sends to a real broker must not leave the next one (in any
     folder, in any order) without eager tasks or pointed at its broker."""

@@ -40,6 +40,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .provider_codes import provider_reason
 from .reason_text import (
     STATUS_REASONS,
     TEMPORARY_STATUS_REASONS,
@@ -73,6 +74,7 @@ FIRST_ORDER = (
 SECOND_ORDER = (
     "policyviolation",
     "securityerror",
+    "syntaxerror",
     "systemerror",
     "networkerror",
     "expired",
@@ -98,11 +100,17 @@ _NOT_UNKNOWN = frozenset(
         "rejected",
         "notaccept",
         "filtered",  # "5.1.1 ... refused due to recipient preferences" (Facebook)
+        # "5.1.1 ... has sent to too many recipients this hour" (GoDaddy).
+        "toomanyconn",
+        "ratelimited",
     }
 )
 # The text says the refusal came at RCPT TO, where "unknown user" is the address.
 _RCPT_RE = re.compile(
-    r"rcpt to|\brcpt\b|recipient address rejected|does not like recipient"
+    r"rcpt to|\brcpt\b|recipient address rejected|does not like recipient|"
+    # A directory lookup (Lotus Notes/Domino) is the address check itself, never
+    # a filter's answer to the content.
+    r"not listed in .{0,30}directory|ディレクトリ ?(?:には見つかりません|のリストにありません)"
 )
 _STATUS_RE = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 _GENERIC_STATUS = re.compile(r"[245]\.0\.0")
@@ -199,6 +207,9 @@ def reason_for(
     # Line breaks and runs of spaces ("User  not listed") are one space to the wordings.
     low = " ".join((text or "")[:TEXT_CAP].lower().split())
     low = _join_reply_lines(low)
+    provider = provider_reason(low)
+    if provider:
+        return provider  # the provider's own code says what its words only hint at
     found = reasons_in(low)
     coded = _status_reason(status)
     stage = _SENDER_STAGE_RE.search(low)

@@ -195,7 +195,10 @@ def _james(msg: Message, body: str, subject: str) -> list[FamilyFailure] | None:
     answer after "Error message:" and the recipient under "Failed recipient(s):"
     or in the "Message details" (RCPT TO:)."""
     java = ".javamail." in _header(msg, "Message-ID").lower()
-    if not java and not subject.startswith("[BOUNCE]"):
+    # Verizon's SMS gateway (vtext.com) runs James: its notices come from
+    # post_master@vtext.com as a reply ("Re:") with any Message-ID.
+    verizon = "@vtext.com" in _header(msg, "From").lower()
+    if not java and not verizon and not subject.startswith("[BOUNCE]"):
         return None
     text = notification_body(msg, body)[:20_000]
     error = _JAMES_ERROR.search(text)
@@ -211,9 +214,7 @@ def _james(msg: Message, body: str, subject: str) -> list[FamilyFailure] | None:
         line = m.group(1) or text[m.end() :].lstrip("\r\n").split("\n", 1)[0]
         addrs.extend(normalize_address(a) for a in ADDR_RE.findall(line[:400]))
     # After DATA, James's "no such user" is the remote's filter (as Sisimai reads
-    # it); Verizon's SMS gateway (vtext.com) runs James and says so of a number
-    # that does not exist.
-    verizon = "@vtext.com" in _header(msg, "From").lower()
+    # it); Verizon's gateway says so of a number that does not exist.
     return [
         _classified(a, None, diagnostic[:1000] or None, strict_unknown=not verizon)
         for a in dict.fromkeys(addrs)

@@ -39,7 +39,7 @@ from .budget import OverBudget, check_budget, cpu_budget
 from .classify import VAGUE, classify
 from .events import BounceEvent, ParsedMessage
 from .headers import OriginalRefs, find_original_refs, find_verp_token
-from .mime import MAX_HEADER, header_text, notification_text
+from .mime import MAX_HEADER, bounded_params, header_text, notification_text
 
 DEFAULT_MAX_BYTES = 2_000_000
 DEFAULT_BUDGET_SECONDS = 2.0
@@ -367,6 +367,7 @@ def _bounded(data: bytes) -> bytes:
     (a real bounce stays far below every cap; what is cut off is the tail of a
     returned original)."""
     data = _BLANK_RUN_RE.sub(lambda m: m.group(1) * MAX_BLANK_LINES, data)
+    data = bounded_params(data)
     data = _limit_header_lines(data)
     if data.count(b"\n--") > MAX_PART_LINES:
         data = _cut_at(data, _PART_LINE_RE, MAX_PART_LINES)

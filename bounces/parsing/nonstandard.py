@@ -77,7 +77,9 @@ _HEADING_RE = re.compile(
     r"delivery (?:has )?failed|your message to|message to the following|"
     r"the address to which|could not deliver|sent to the following|"
     r"non-existent|following mail|delivery to|recipients?:|failed:|"
-    r"permanently failed|addressed to",
+    r"permanently failed|addressed to|"
+    # m-FILTER (Japanese): "sending to the following address failed".
+    r"以下のメールアドレスへの送信に失敗",
     re.I,
 )
 _FAIL_LINE_RE = re.compile(

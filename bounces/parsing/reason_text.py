@@ -95,6 +95,8 @@ TEMPORARY_STATUS_REASONS: dict[str, str] = {
     "2.1": "suspend",
     "4.1": "expired",
     "4.7": "expired",
+    # 4.3.2 "system not accepting network messages" for now: too many of ours.
+    "3.2": "toomanyconn",
     "7.1": "blocked",
     "7.2": "blocked",
     "7.25": "requireptr",
@@ -172,7 +174,10 @@ _PATTERNS: dict[str, list[str]] = {
         r"nessun utente|no existe|address invalid|missing home directory|"
         r"account that you tried to reach does not exist|"
         # Office 365 directory-based blocking: the recipient is not in the directory.
-        r"recipient address rejected: access denied",
+        r"recipient address rejected: access denied|"
+        # Lotus Notes / Domino in Japanese: "not found in the (Domino) directory",
+        # "not in the directory list".
+        r"ディレクトリ ?(?:には見つかりません|のリストにありません)",
     ],
     "filtered": [
         r"only accepting mail from specific|refused due to recipient preferences|"
@@ -188,7 +193,9 @@ _PATTERNS: dict[str, list[str]] = {
         r"empty envelope senders not allowed|unroutable sender address|"
         r"sender address has been blacklisted|email address is not verified|"
         r"not allowed to post to this mailing list|administrative prohibition|"
-        r"returned mail not accepted here|batv (?:failed|validation)|no third-party dsns",
+        r"returned mail not accepted here|batv (?:failed|validation)|no third-party dsns|"
+        # qmail: "Connected to ... but sender was rejected"; Sender ID (Courier).
+        r"sender was rejected|can'?t determine purported responsible address",
     ],
     "hostunknown": [
         r"host or domain name not found|unknown host|host unknown|host unreachable|"
@@ -208,14 +215,16 @@ _PATTERNS: dict[str, list[str]] = {
         r"virus|malware|potentially executable attachment|infected",
     ],
     "ratelimited": [
-        r"rate limit|rate-limit|ratelimit|throttl|sending rate exceeded|"
+        r"(?<!connection )rate limit|rate-limit|ratelimit|throttl|sending rate exceeded|"
         r"too many (?:messages|emails|mails)|exceeded the max emails per|"
         r"daily message quota exceeded|messages from \S{1,80} temporarily deferred",
     ],
     "toomanyconn": [
         r"too many (?:connections|concurrent|smtp sessions|errors from your ip|"
         r"recipients)|connection (?:rate )?limit|maximum connection limit|"
-        r"trop de connexions|numerous attempts to deliver",
+        r"trop de connexions|numerous attempts to deliver|"
+        # Tencent QQ: "Ip frequency limited", "Connection frequency limited".
+        r"frequency limited",
     ],
     "requireptr": [
         r"reverse (?:dns|hostname|lookup)|\bptr\b|\brdns\b|cannot find your hostname|"
@@ -235,16 +244,19 @@ _PATTERNS: dict[str, list[str]] = {
         r"client host .{0,80}(?:rejected|blocked)|access denied|\bblocked\b|"
         r"connection (?:refused|dropped|reset)|go away|dynamic ip|"
         r"helo command rejected|esmtp not accepting connections|banned sending ip|"
-        r"mismatches client ip|host network not allowed|"
+        r"mismatches client ip|"
         # Outlook.com's SC-00x: "messages from 192.0.2.1 weren't sent".
         r"messages from \S{1,80} weren'?t sent|"
-        r"can'?t determine purported responsible address",
+        # A Sendmail milter's answer to a listed client: "A problem occurred ... (BL)".
+        r"a problem occurred\. \(ask your postmaster",
     ],
     "policyviolation": [
         r"policy (?:reasons|violation)|denied by policy|organi[sz]ation(?:al)? "
         r"(?:policy|settings)|security polic|local policy|closed mailing list|"
         r"members-only list|illegal attachment|not subscribed to this group|"
-        r"header error|protocol violation|multiple addresses in",
+        r"protocol violation|multiple addresses in|"
+        # Mimecast's geographical restriction policy.
+        r"host network not allowed",
     ],
     "securityerror": [
         r"authentication (?:required|failure|failed)|verification failure|"
@@ -279,7 +291,7 @@ _PATTERNS: dict[str, list[str]] = {
     ],
     "contenterror": [
         r"8-bit data in message header|invalid mime|mime complexity|"
-        r"header size exceeds|improperly-formatted|unnecessary base64",
+        r"header size exceeds|improperly-formatted|unnecessary base64|header error",
     ],
     "mailererror": [
         r"command died with status|command output:|mailer error|"
@@ -288,6 +300,10 @@ _PATTERNS: dict[str, list[str]] = {
     "notcompliantrfc": [
         r"rfc ?5322|rfc ?2822|not (?:rfc|rfc-)?compliant|duplicate headers|"
         r"multiple (?:from|date|subject|to|message-id) headers",
+    ],
+    "syntaxerror": [
+        # 503: the receiving server saw the SMTP commands out of order.
+        r"(?:improper|bad) sequence of commands",
     ],
     "systemfull": [
         r"mail system full|system (?:is )?full|exceeded storage allocation",

@@ -59,9 +59,16 @@ class CampaignError(Exception):
         self.message = message
 
 
-def eligible_subscriptions(list_ids: list[int]):
+def eligible_subscriptions(list_ids: list[int], *, optin: bool = False):
     """Memberships that get campaign mail: not unsubscribed, not blocklisted,
-    and confirmed on double opt-in lists."""
+    and confirmed on double opt-in lists. An opt-in campaign (optin=True) goes
+    to the other ones instead: the unconfirmed members of double opt-in lists."""
+    if optin:
+        return Subscription.objects.filter(
+            list_id__in=list_ids,
+            list__optin=MailingList.Optin.DOUBLE,
+            status=Subscription.Status.UNCONFIRMED,
+        ).exclude(subscriber__status=Subscriber.Status.BLOCKLISTED)
     return (
         Subscription.objects.filter(list_id__in=list_ids)
         .exclude(status=Subscription.Status.UNSUBSCRIBED)
@@ -122,7 +129,7 @@ def start_campaign(campaign_id: int) -> None:
 def create_deliveries(campaign: Campaign, list_ids: list[int]) -> int:
     """One queued row per eligible subscriber, in batches (memory stays flat)."""
     rows = (
-        eligible_subscriptions(list_ids)
+        eligible_subscriptions(list_ids, optin=campaign.type == Campaign.Type.OPTIN)
         .order_by("subscriber_id")
         .values_list("subscriber_id", "subscriber__email")
         .distinct()

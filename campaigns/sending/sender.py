@@ -39,6 +39,7 @@ from campaigns.sending.message import (
 )
 from campaigns.sending.pace import SharedPacer, ceiling, window_share
 from campaigns.sending.smtp import Abandoned, pipelines, send_message
+from campaigns.tracking.mail_links import Tracker, optin_url, pending_optin
 from stmails import config, smtp_routing
 from stmails.lib import signing
 from stmails.outbox import SendFailure
@@ -102,7 +103,7 @@ class Run:
             "app.message_sliding_window_duration",
             "app.message_sliding_window_rate", "app.max_send_errors",
             "app.root_url", "app.from_email", "campaign.verp_enabled",
-            "campaign.verp_domain",
+            "campaign.verp_domain", "privacy.disable_tracking", "app.site_name",
         )  # fmt: skip
         self.from_email = campaign.from_email or self.settings["app.from_email"]
         # VERP on without a domain: the From address's domain receives bounces.
@@ -119,6 +120,12 @@ class Run:
             template=campaign.template.body if campaign.template_id else None,
         )  # fmt: skip
         self.lists = list(MailingList.objects.filter(campaign_lists__campaign=campaign))
+        # One per run: it caches the campaign's tracked URLs (one query each).
+        self.tracker = Tracker(
+            root=self.settings["app.root_url"], campaign_uuid=str(campaign.uuid),
+            tracking=not self.settings["privacy.disable_tracking"],
+        )  # fmt: skip
+        self.optin_pending: set[int] = set()
         self.list_ids = [lst.id for lst in self.lists]
         self.pacer = SharedPacer(ceiling(self.settings), sleep, clock)
         self.server: dict | None = None
@@ -163,15 +170,18 @@ class Run:
     def subscribers(self, chunk: list[Delivery]) -> dict[int, dict]:
         """Chunk subscribers still eligible now (a bounce may have blocklisted one)."""
         ids = [d.subscriber_id for d in chunk]
-        eligible = engine.eligible_subscriptions(self.list_ids).filter(
+        optin = self.campaign.type == self.campaign.Type.OPTIN
+        eligible = engine.eligible_subscriptions(self.list_ids, optin=optin).filter(
             subscriber_id__in=ids
         )
-        return {
+        found = {
             s["id"]: s
             for s in Subscriber.objects.filter(
                 pk__in=eligible.values("subscriber_id")
             ).values("id", "uuid", "email", "name", "attribs")
         }
+        self.optin_pending = pending_optin(found)
+        return found
 
     def send_chunk(self, chunk: list[Delivery]) -> bool:
         """False when no server could be reached (the rest waits)."""
@@ -307,8 +317,19 @@ class Run:
         subscriber = Subscriber(id=sub["id"], uuid=sub["uuid"])
         root = self.settings["app.root_url"]
         unsubscribe = unsubscribe_url(subscriber, self.lists, root=root)
+        links = self.tracker.links_for(
+            str(sub["uuid"]),
+            unsubscribe=unsubscribe,
+            optin=optin_url(subscriber, self.optin_pending, root),
+        )
         rendered = self.renderer.render(
-            build_context(sub, self.campaign_values, unsubscribe)
+            build_context(
+                sub,
+                self.campaign_values,
+                unsubscribe,
+                links=links,
+                site_name=self.settings["app.site_name"],
+            )  # fmt: skip
         )
         if self.message is None or self.message.server is not self.server:
             self.message = Prepared(

@@ -13,5 +13,7 @@ urlpatterns = [
     path("", include("subscribers.api_urls")),
     path("", include("subscribers.imports.api_urls")),
     path("", include("bounces.api_urls")),
+    # Before campaigns' routes: /api/campaigns/analytics/... is analytics'.
+    path("", include("monitoring.analytics.api_urls")),
     path("", include("campaigns.api_urls")),
 ]

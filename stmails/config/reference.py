@@ -22,6 +22,7 @@ SECTION_TITLES = {
     "general": "Settings → General",
     "smtp": "Settings → SMTP",
     "performance": "Settings → Sending",
+    "privacy": "Settings → Privacy",
     "logging": "Settings → Logging",
     "metrics": "Settings → Metrics",
     "alerts": "Settings → Alerts",

@@ -126,7 +126,11 @@ def check_unknown(unknown: dict[str, Any]) -> None:
             raise SettingsError(name, "unknown settings key")
         if _depth(value) > MAX_DEPTH:
             raise SettingsError(name, f"nested deeper than {MAX_DEPTH} levels")
-        if len(json.dumps(value)) > MAX_VALUE_CHARS:
+        try:
+            encoded = json.dumps(value)
+        except (TypeError, ValueError):  # an uploaded file, from a form body
+            raise SettingsError(name, "is not a JSON value") from None
+        if len(encoded) > MAX_VALUE_CHARS:
             raise SettingsError(name, f"longer than {MAX_VALUE_CHARS} characters")
 
 

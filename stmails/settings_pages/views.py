@@ -53,11 +53,13 @@ TABS = [
     Tab("bounces", "Bounces", url_name="bounce_settings:index"),
     Tab("probe", "Self-test", url_name="probe:settings"),
     Tab("performance", "Sending", from_registry=True),
+    Tab("privacy", "Privacy", from_registry=True),
     Tab("users", "Users"),
     Tab("logging", "Logging", from_registry=True),
     Tab("metrics", "Metrics", from_registry=True),
     Tab("alerts", "Alerts", from_registry=True),
     Tab("event-webhooks", "Event webhooks", url_name="settings:event-webhooks"),
+    Tab("maintenance", "Maintenance", url_name="maintenance:index"),
     Tab("audit", "Audit log", url_name="settings:audit"),
 ]
 AUDIT_ROWS = 200

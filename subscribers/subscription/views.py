@@ -142,6 +142,9 @@ def optin_confirm(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         optin.confirm_optin(token)
         return redirect(request.path + "?done=1")
+    if request.GET.get("manage"):
+        # listmonk's ManageURL is the unsubscribe link with ?manage=true.
+        return redirect(links.preferences_url(subscriber))
     if request.GET.get("done"):
         # What is confirmed now, read back: the same page after any reload.
         confirmed = [
@@ -217,6 +220,9 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
             # RFC 8058: the mail client wants an answer, not a page to follow.
             return HttpResponse("unsubscribed\n", content_type="text/plain")
         return redirect(request.path + "?done=1")
+    if request.GET.get("manage"):
+        # listmonk's ManageURL is the unsubscribe link with ?manage=true.
+        return redirect(links.preferences_url(subscriber))
     if request.GET.get("done"):
         return render(
             request,

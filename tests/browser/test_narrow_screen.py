@@ -24,7 +24,10 @@ PAGES = [
     "/lists/",
     "/deliverability/round-trip",
     "/settings/audit",
+    "/settings/maintenance",
     "/health/status",
+    "/templates/",
+    "/templates/new",
 ]
 LONG = "a-rather-long-local-part-that-does-not-wrap"
 

@@ -1,11 +1,16 @@
-"""Fixtures of the transactional mail tests (tests/campaigns/test_tx_*.py)."""
+"""Campaign test fixtures: transactional mail (tests/campaigns/test_tx_*.py) and
+the shipped templates."""
 
 from __future__ import annotations
 
+import importlib
 import json
+from pathlib import Path
 
 import pytest
+from django.apps import apps
 
+import campaigns.migrations
 from campaigns.models import Template
 from tests.stmails.outbox_helpers import Sink, smtp_server, start_sink, use_servers
 
@@ -44,3 +49,17 @@ def post_tx(api_client, django_capture_on_commit_callbacks):
             )
 
     return post
+
+
+@pytest.fixture
+def shipped_templates(db):
+    """The templates the data migration ships. A transactional test elsewhere
+    flushes every table (migration rows too), so they are put back when gone."""
+
+    if not Template.objects.exists():
+        # Found by name: migrations are renumbered when branches merge.
+        folder = Path(campaigns.migrations.__file__).parent
+        (path,) = folder.glob("*_template_defaults.py")
+        migration = importlib.import_module(f"campaigns.migrations.{path.stem}")
+        migration.add_defaults(apps, None)
+    return list(Template.objects.all())

@@ -13,7 +13,11 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def campaign(make_list):
     news = make_list("News")
-    c = Campaign.objects.create(name="Autumn news", subject="Hi", body="<p>x</p>")
+    c = Campaign.objects.create(
+        name="Autumn news",
+        subject="Hi",
+        body='<p>x <a href="{{ unsubscribe_url }}">stop</a></p>',
+    )
     c.campaign_lists.create(list=news, list_name=news.name)
     return c
 

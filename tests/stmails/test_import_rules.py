@@ -3,7 +3,8 @@
 Layers, lowest first: stmails.lib (no Django app) <- stmails (the core: config,
 outbox, event hooks) <- subscribers <- campaigns <- bounces <- webhooks <-
 monitoring (the dashboard, metrics, alerts, health, deliverability, self-test:
-the one app that may read every other). A module imports its own layer or lower
+the one app that may read every other) <- listmonk_import (writes subscribers,
+campaigns and bounces from a listmonk database). A module imports its own layer or lower
 ones; inside an app the imports form no cycle.
 Every import counts, at module level, in a function or under TYPE_CHECKING, so
 moving an import into a function does not hide a cycle.
@@ -21,6 +22,7 @@ LAYERS = [
     "bounces",
     "webhooks",
     "monitoring",
+    "listmonk_import",
 ]
 # The wiring on top of every app: the root URLconf includes each app's views.
 WIRING = {"stmails.urls"}

@@ -334,3 +334,17 @@ def test_migrate_adopts_keys_registered_since(api_client, later_key):
 
     assert config.get_value(later_key.name) == "s3-secret-value"
     assert not UnusedSetting.objects.filter(key=later_key.name).exists()
+
+
+def test_a_file_uploaded_as_a_settings_value_is_a_400_naming_the_key(api_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
+
+    upload = SimpleUploadedFile("x.json", b"{}", content_type="application/json")
+    r = api_client.put(
+        "/api/settings",
+        encode_multipart(BOUNDARY, {"app.favicon_url": upload}),
+        content_type=MULTIPART_CONTENT,
+    )
+    assert r.status_code == 400, r.content
+    assert "app.favicon_url" in r.json()["message"]

@@ -88,9 +88,24 @@ def deep_nesting(size: int) -> bytes:
     return b"".join(out)
 
 
+def param_flood(size: int) -> bytes:
+    """A DSN whose Content-Type carries a flood of parameters: half a run of ';',
+    half "a=1;" on folded lines (the standard library reads them in quadratic time)."""
+    dsn = _DSN_HEAD.split(b"\n\n", 1)[1].rsplit(b"Final-Recipient: rfc822; ", 1)[0]
+    head = _DSN_HEAD.split(b"\n", 4)
+    top = (
+        b"\n".join(head[:4])
+        + b"\nContent-Type: multipart/report; report-type=delivery-status;"
+    )
+    tail = b' boundary="B"\n\n' + dsn + b"--B--\n"
+    fill = max(0, size - len(top) - len(tail))
+    return top + b";" * (fill // 2) + b"\n\ta=1;" * ((fill - fill // 2) // 6) + tail
+
+
 BUILDERS = {
     "long recipient without '@'": long_recipient,
     "run of '<' in an HTML part": html_angles,
     "huge To: line": huge_to,
     "deep MIME nesting": deep_nesting,
+    "flood of Content-Type parameters": param_flood,
 }

@@ -107,6 +107,14 @@ def test_the_families_issue_13_names(name, expected):
         ("sisimai/p5eg__postfix-2.eml", [("filtered@example.co.jp", "hard", "userunknown"), ("userunknown@example.co.jp", "hard", "userunknown")]),
         # DSN fields inside a quoted-printable text part (Amazon WorkMail).
         ("sisimai/rb__email-amazonworkmail-02.eml", [("sabineko@example.jp", "soft", "filtered")]),
+        # Verizon's SMS gateway: a "Re:" reply from post_master@vtext.com, any Message-ID.
+        ("sisimai/rb__email-verizon-02.eml", [("may-be-straycat-nyaaaaaan@vtext.com", "hard", "userunknown")]),
+        # Lotus Domino in Japanese: not in the directory is an unknown user, even in a DSN.
+        ("sisimai/p5eg__domino-2.eml", [("kijitora@example.co.jp", "hard", "userunknown")]),
+        # Cox's code CDRBL: the sending IP is listed, whatever "sender rejected" says.
+        ("sisimai/soe__rhost-cox-01.eml", [("recipient55@cox.net", "soft", "blocked")]),
+        # A Lotus Notes out-of-office ("AUTO: ... is out of the office"): nothing.
+        ("sisimai/rb__rfc3834-02.eml", []),
     ],
 )  # fmt: skip
 def test_real_messages_of_the_families_read_since_the_sisimai_corpus(name, expected):

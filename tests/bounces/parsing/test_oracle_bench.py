@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from bench.sisimai5_reference import compare_sisimai5, pair_in_order
+from bench.sisimai5_reference import (
+    by_family,
+    compare_sisimai5,
+    family_of,
+    pair_in_order,
+)
 
 
 def entry(reason, hard=False, **extra):
@@ -76,3 +81,33 @@ def test_type_and_reason_disagreements_are_counted_apart():
     assert lines == [
         "a.eml: x@a.example: stmails soft/filtered vs Sisimai 5 hard/userunknown"
     ]
+
+
+def test_counts_are_split_per_sisimai_family():
+    reference = {
+        "a.eml": [entry("userunknown", hard=True)],
+        "b.eml": [entry("mailboxfull")],
+        "c.eml": [entry("vacation")],
+    }
+    parsed = {
+        "a.eml": [event("x@a.example", "hard", "userunknown")],
+        "b.eml": [],
+        "c.eml": [],
+    }
+    paths = {
+        "a.eml": "set-of-emails/maildir/bsd/lhost-postfix-03.eml",
+        "b.eml": "set-of-emails/maildir/bsd/lhost-postfix-16.eml",
+        "c.eml": "set-of-emails/maildir/bsd/rfc3834-01.eml",
+    }
+    families = by_family(reference, parsed, paths)
+    assert list(families) == ["lhost-postfix", "rfc3834"]
+    postfix = families["lhost-postfix"]
+    assert (postfix["files"], postfix["ref"], postfix["both"]) == (2, 2, 1)
+    assert families["rfc3834"]["ref"] == 0  # an auto-reply: nothing to record
+
+
+def test_family_names_drop_only_the_sample_number():
+    assert family_of("set-of-emails/maildir/bsd/lhost-exchange2007-03.eml") == (
+        "lhost-exchange2007"
+    )
+    assert family_of("set-of-emails/maildir/bsd/arf-02.eml") == "arf"

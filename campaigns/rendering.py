@@ -317,8 +317,19 @@ class _TextExtractor(HTMLParser):
                 self.parts.append(f" ({href})")
 
     def handle_data(self, data: str) -> None:
-        if not self.skip:
-            self.parts.append(re.sub(r"\s+", " ", data))
+        if not self.skip and data:
+            self.parts.append(_collapse_spaces(data))
+
+
+def _collapse_spaces(data: str) -> str:
+    """re.sub(r"\\s+", " ", data), several times faster on long text (str.split
+    and re's \\s know the same whitespace): rendered once per recipient."""
+    words = " ".join(data.split())
+    if not words:
+        return " "
+    return (
+        (" " if data[0].isspace() else "") + words + (" " if data[-1].isspace() else "")
+    )
 
 
 def text_part_from_html(source: str) -> str:

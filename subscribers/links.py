@@ -9,13 +9,14 @@ Links carry signed tokens (django.core.signing), never a bare subscriber uuid:
 
 from __future__ import annotations
 
+import re
 import uuid as uuidlib
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
 from django.core import signing
-from django.urls import reverse
+from django.urls import NoReverseMatch, get_resolver, get_urlconf, reverse
 
 from stmails import config
 from subscribers.models import MailingList, Subscriber
@@ -23,6 +24,7 @@ from subscribers.models import MailingList, Subscriber
 OPTIN_SALT = "stmails.subscription.optin"
 SUBSCRIPTION_SALT = "stmails.subscription.manage"
 OPTIN_MAX_AGE = timedelta(days=7)
+_URL_SAFE = re.compile(r"[A-Za-z0-9_\-:.]+")
 
 
 class TokenError(Exception):
@@ -102,7 +104,29 @@ def unsubscribe_url(
     root: str | None = None,
 ) -> str:
     token = subscription_token(subscriber, lists)
-    return _absolute(reverse("subscription:unsubscribe", args=[token]), root)
+    return _absolute(_token_path("subscription:unsubscribe", token), root)
+
+
+_paths: dict[tuple[int, str], tuple[str, str]] = {}
+
+
+def _token_path(name: str, token: str) -> str:
+    """reverse(name, args=[token]) without reversing per mail (a campaign
+    makes one per recipient): the URL around a token is worked out once per
+    URLconf. Signed tokens are URL-safe (base64url, ":" and "."), so reverse
+    would put them in unquoted."""
+    key = (id(get_resolver(get_urlconf())), name)
+    if key not in _paths:
+        marker = "T0KEN"
+        try:
+            path = reverse(name, args=[marker])
+        except NoReverseMatch:
+            path = ""
+        _paths[key] = tuple(path.split(marker)) if path.count(marker) == 1 else ()
+    around = _paths[key]
+    if not around or not _URL_SAFE.fullmatch(token):
+        return reverse(name, args=[token])
+    return around[0] + token + around[1]
 
 
 def preferences_url(subscriber: Subscriber) -> str:

@@ -18,7 +18,10 @@ same as stmails.outbox):
 
 While a row is "sending", sent_at holds the time of its claim and attempts
 identifies the claim (the model has no claimed_at/phase columns); message_id
-is written, and committed, right before DATA and only then.
+is written, and committed, once the server accepted the recipient and before
+the message itself goes out, and only then. The claim of a connection's next
+message records the previous one as sent in the same statement, so a
+connection has at most one row in "sending" (campaigns.sending.ledger).
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 import re
 import sys
+import time
 from dataclasses import dataclass, field
 from email import contentmanager, headerregistry
 from email.message import EmailMessage
@@ -67,10 +68,12 @@ def new_message_id(from_email: str) -> str:
     return make_msgid(domain=sending_domain(from_email))
 
 
-def _custom_headers(out: Outgoing, server: dict | None) -> tuple[dict[str, str], str]:
+def _custom_headers(
+    campaign_headers: list[dict[str, str]], server: dict | None
+) -> tuple[dict[str, str], str]:
     """(custom headers to add, Return-Path address or "")."""
     custom: dict[str, str] = {}
-    for item in [*((server or {}).get("email_headers") or []), *out.campaign_headers]:
+    for item in [*((server or {}).get("email_headers") or []), *campaign_headers]:
         for name, value in item.items():
             if (
                 name.lower() not in PROTECTED
@@ -100,7 +103,7 @@ def build_message(
     msg[SUBSCRIBER_HEADER] = out.subscriber_uuid
     for name, value in out.unsubscribe_headers.items():
         msg[name] = value
-    custom, return_path = _custom_headers(out, server)
+    custom, return_path = _custom_headers(out.campaign_headers, server)
     for name, value in custom.items():
         del msg[name]
         msg[name] = value
@@ -140,42 +143,20 @@ def _plain_mailbox(name: str, address: str) -> bool:
     )
 
 
-def _plain_headers(
-    out: Outgoing, custom: dict[str, str]
-) -> list[tuple[str, str]] | None:
-    from_name, from_address = parseaddr(out.from_email)
-    if formataddr((from_name, from_address)) != out.from_email:
-        return None
-    if not (
-        _plain_mailbox(from_name, from_address)
-        and _plain_mailbox(out.to_name, out.to_email)
-        and _plain(out.subject)
-        and _PLAIN_MSGID.fullmatch(out.message_id)
-    ):
-        return None
-    to = formataddr((out.to_name, out.to_email)) if out.to_name else out.to_email
-    headers = [
-        ("From", out.from_email),
-        ("To", to),
-        ("Subject", out.subject),
-        ("Date", formatdate(localtime=True)),
-        ("Message-ID", out.message_id),
-        (CAMPAIGN_HEADER, out.campaign_uuid),
-        (SUBSCRIBER_HEADER, out.subscriber_uuid),
-        *out.unsubscribe_headers.items(),
-    ]
-    names = {name.lower() for name, _ in headers}
-    for name, value in custom.items():
-        if name.lower() in names or name.lower() in _PARSED_NAMES:
-            return None
-        names.add(name.lower())
-        headers.append((name, value))
-    for i, (name, value) in enumerate(headers):
-        if len(name) + len(value) + 2 > MAX_LINE or not _FIELD_NAME.fullmatch(name):
-            return None
-        if i >= 5 and not _plain(value):  # the first five are checked above
-            return None
-    return headers
+def _plain_line(name: str, value: str) -> bool:
+    return len(name) + len(value) + 2 <= MAX_LINE and bool(_FIELD_NAME.fullmatch(name))
+
+
+_date_cache: tuple[int, str] = (0, "")
+
+
+def _date() -> str:
+    """formatdate(localtime=True), worked out once a second."""
+    global _date_cache  # noqa: PLW0603 (a per-process cache of one value)
+    now = int(time.time())
+    if _date_cache[0] != now:
+        _date_cache = (now, formatdate(now, localtime=True))
+    return _date_cache[1]
 
 
 def _body(text: str) -> tuple[str, bytes]:
@@ -204,21 +185,135 @@ def _boundary(*bodies: bytes) -> str:
             return boundary
 
 
-def build_bytes(out: Outgoing, server: dict | None = None) -> tuple[bytes, str]:
-    """build_message's message as bytes, and its envelope sender."""
-    custom, return_path = _custom_headers(out, server)
-    sender = return_path or parseaddr(out.from_email)[1]
-    headers = _plain_headers(out, custom)
-    if headers is None:
-        msg, sender = build_message(out, server)
-        return msg.as_bytes(), sender
-    text = _body(out.text or " ")
-    html = _body(out.html) if out.html else None
-    head = "".join(f"{name}: {value}\r\n" for name, value in headers)
-    if html is None:
-        return (head.encode() + _part("plain", *text, mime_version=True)), sender
-    boundary = _boundary(text[1], html[1])
-    parts = [_part("plain", *text, False), _part("html", *html, True)]
+class Prepared:
+    """A campaign's constant parts (From, custom headers, envelope sender,
+    their checks), worked out once; build() fills in one recipient's. The
+    same bytes as build_message(...).as_bytes(): messages whose headers are
+    not plain go through the email package."""
+
+    def __init__(
+        self,
+        from_email: str,
+        campaign_uuid: str,
+        campaign_headers: list[dict[str, str]] | None = None,
+        server: dict | None = None,
+    ):
+        self.from_email, self.campaign_uuid = from_email, campaign_uuid
+        self.campaign_headers = list(campaign_headers or [])
+        self.server = server
+        custom, return_path = _custom_headers(self.campaign_headers, server)
+        from_name, from_address = parseaddr(from_email)
+        self.sender = return_path or from_address
+        self.domain = from_address.rpartition("@")[2] or None
+        names = {n.lower() for n in (*_OWN, *_UNSUBSCRIBE)}
+        plain = (
+            formataddr((from_name, from_address)) == from_email
+            and _plain_mailbox(from_name, from_address)
+            and _plain_line("From", from_email)
+            and _plain_line(CAMPAIGN_HEADER, campaign_uuid)
+            and _plain(campaign_uuid)
+        )
+        for name, value in custom.items():
+            lower = name.lower()
+            plain = plain and lower not in names and lower not in _PARSED_NAMES
+            plain = plain and _plain_line(name, value) and _plain(value)
+            names.add(lower)
+        # None: every message of this campaign goes through the email package.
+        self.custom = (
+            "".join(f"{name}: {value}\r\n" for name, value in custom.items())
+            if plain
+            else None
+        )
+
+    def new_message_id(self) -> str:
+        return make_msgid(domain=self.domain)
+
+    def outgoing(self, **recipient) -> Outgoing:
+        return Outgoing(
+            from_email=self.from_email, campaign_uuid=self.campaign_uuid,
+            campaign_headers=self.campaign_headers, **recipient,
+        )  # fmt: skip
+
+    def build(
+        self,
+        *,
+        to_email: str,
+        to_name: str,
+        subject: str,
+        text: str,
+        html: str,
+        message_id: str,
+        subscriber_uuid: str,
+        unsubscribe_headers: dict[str, str],
+    ) -> tuple[bytes, str]:
+        """(message bytes, envelope sender) for one recipient."""
+        head = self._head(
+            to_email, to_name, subject, message_id, subscriber_uuid, unsubscribe_headers
+        )
+        if head is None:
+            msg, sender = build_message(
+                self.outgoing(
+                    to_email=to_email, to_name=to_name, subject=subject, text=text,
+                    html=html, message_id=message_id, subscriber_uuid=subscriber_uuid,
+                    unsubscribe_headers=unsubscribe_headers,
+                ),
+                self.server,
+            )  # fmt: skip
+            return msg.as_bytes(), sender
+        return _assemble(head, text, html), self.sender
+
+    def _head(
+        self, to_email, to_name, subject, message_id, subscriber_uuid, unsubscribe
+    ) -> str | None:
+        if self.custom is None:
+            return None
+        to = formataddr((to_name, to_email)) if to_name else to_email
+        if not (
+            _plain_mailbox(to_name, to_email)
+            and _plain(subject)
+            and _PLAIN_MSGID.fullmatch(message_id)
+            and _plain_line("To", to)
+            and _plain_line("Subject", subject)
+            and _plain_line("Message-ID", message_id)
+            and _plain_line(SUBSCRIBER_HEADER, subscriber_uuid)
+            and _plain(subscriber_uuid)
+        ):
+            return None
+        lines = [
+            f"From: {self.from_email}\r\nTo: {to}\r\nSubject: {subject}\r\n"
+            f"Date: {_date()}\r\nMessage-ID: {message_id}\r\n"
+            f"{CAMPAIGN_HEADER}: {self.campaign_uuid}\r\n"
+            f"{SUBSCRIBER_HEADER}: {subscriber_uuid}\r\n"
+        ]
+        for name, value in unsubscribe.items():
+            if name not in _UNSUBSCRIBE or not (
+                _plain_line(name, value) and _plain(value)
+            ):
+                return None
+            lines.append(f"{name}: {value}\r\n")
+        lines.append(self.custom)
+        return "".join(lines)
+
+
+_OWN = (
+    "From",
+    "To",
+    "Subject",
+    "Date",
+    "Message-ID",
+    CAMPAIGN_HEADER,
+    SUBSCRIBER_HEADER,
+)
+_UNSUBSCRIBE = ("List-Unsubscribe", "List-Unsubscribe-Post")
+
+
+def _assemble(head: str, text: str, html: str) -> bytes:
+    plain = _body(text or " ")
+    if not html:
+        return head.encode() + _part("plain", *plain, mime_version=True)
+    rich = _body(html)
+    boundary = _boundary(plain[1], rich[1])
+    parts = [_part("plain", *plain, False), _part("html", *rich, True)]
     return (
         (
             f"{head}MIME-Version: 1.0\r\n"
@@ -226,4 +321,17 @@ def build_bytes(out: Outgoing, server: dict | None = None) -> tuple[bytes, str]:
         ).encode()
         + b"".join(f"--{boundary}\r\n".encode() + p + b"\r\n" for p in parts)
         + f"--{boundary}--\r\n".encode()
-    ), sender
+    )
+
+
+def build_bytes(out: Outgoing, server: dict | None = None) -> tuple[bytes, str]:
+    """build_message's message as bytes, and its envelope sender (one message;
+    a campaign makes one Prepared and calls its build() per recipient)."""
+    return Prepared(
+        out.from_email, out.campaign_uuid, out.campaign_headers, server
+    ).build(
+        to_email=out.to_email, to_name=out.to_name, subject=out.subject,
+        text=out.text, html=out.html, message_id=out.message_id,
+        subscriber_uuid=out.subscriber_uuid,
+        unsubscribe_headers=out.unsubscribe_headers,
+    )  # fmt: skip

@@ -9,7 +9,9 @@ between parts. It sends chunk by chunk until no part has rows left, the
 campaign is no longer running (pause and cancel are seen between chunks), the
 sliding window is full, no server answers, or its time budget is spent;
 `again_in` then tells the task when to run the slot again. The claim and crash
-policy are in campaigns.sending.engine's docstring.
+policy are in campaigns.sending.engine's docstring; the statements that carry
+them in campaigns.sending.ledger; the SMTP exchange (pipelined where the
+server offers it) in campaigns.sending.smtp.
 """
 
 from __future__ import annotations
@@ -28,16 +30,15 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, Delivery
 from campaigns.rendering import Renderer, build_context
-from campaigns.sending import breaker, engine
+from campaigns.sending import breaker, engine, ledger
 from campaigns.sending.message import (
     VERP_SALT,
-    Outgoing,
-    build_bytes,
-    new_message_id,
+    Prepared,
     sending_domain,
     verp_sender,
 )
 from campaigns.sending.pace import SharedPacer, ceiling, window_share
+from campaigns.sending.smtp import Abandoned, pipelines, send_message
 from campaigns.tracking.mail_links import Tracker, optin_url, pending_optin
 from stmails import config, smtp_routing
 from stmails.lib import signing
@@ -129,13 +130,24 @@ class Run:
         self.pacer = SharedPacer(ceiling(self.settings), sleep, clock)
         self.server: dict | None = None
         self.conn: smtplib.SMTP | None = None
+        self.message: Prepared | None = None  # per server: its email_headers
+        self.campaign_values = {
+            "uuid": str(campaign.uuid), "name": campaign.name,
+            "subject": campaign.subject, "from_email": self.from_email,
+        }  # fmt: skip
+        # The last message the server took (250) that is not recorded yet: the
+        # next claim records it (campaigns.sending.ledger).
+        self.unrecorded: ledger.Sent | None = None
+        self.after: dict[int, int] = {}  # part -> the last row id fetched (keyset)
         self.result = RunResult()
 
     # --- one chunk ----------------------------------------------------------------
 
     def next_chunk(self, limit: int) -> list[Delivery]:
         """Queued rows of the part this slot works on, else of the next part
-        that has any; [] when none has."""
+        that has any; [] when none has. By keyset (rows after the last one
+        fetched), then once more from the start of the part for rows queued
+        again (a temporary error) behind it."""
         for _ in range(self.slots):
             rows = Delivery.objects.filter(
                 campaign=self.campaign, status=DStatus.QUEUED
@@ -144,12 +156,13 @@ class Run:
                 rows = rows.annotate(part=Mod("id", Value(self.slots))).filter(
                     part=self.part
                 )
-            chunk = list(
-                rows.order_by("id").only("id", "subscriber_id", "email", "attempts")[
-                    :limit
-                ]
-            )
+            rows = rows.order_by("id").only("id", "subscriber_id", "email", "attempts")
+            after = self.after.get(self.part, 0)
+            chunk = list(rows.filter(id__gt=after)[:limit])
+            if not chunk and after:
+                chunk = list(rows[:limit])
             if chunk:
+                self.after[self.part] = chunk[-1].id
                 return chunk
             self.part = (self.part + 1) % self.slots
         return []
@@ -172,6 +185,12 @@ class Run:
 
     def send_chunk(self, chunk: list[Delivery]) -> bool:
         """False when no server could be reached (the rest waits)."""
+        try:
+            return self._send_chunk(chunk)
+        finally:
+            self.record_sent()
+
+    def _send_chunk(self, chunk: list[Delivery]) -> bool:
         subscribers = self.subscribers(chunk)
         for delivery in chunk:
             sub = subscribers.get(delivery.subscriber_id)
@@ -189,25 +208,37 @@ class Run:
                 composed = self.compose(delivery, sub)
             except Exception as e:  # noqa: BLE001 (a template error must not stall the campaign)
                 composed = SendFailure(f"cannot build the message: {e}")
-            # The claim commits before any SMTP traffic for this message.
-            if not Delivery.objects.filter(
-                pk=delivery.pk, status=DStatus.QUEUED
-            ).update(status=DStatus.SENDING, attempts=attempt, sent_at=timezone.now()):
+            # Without PIPELINING the claim commits before any SMTP traffic for
+            # this message; with it, once the server said 354, with the
+            # Message-ID (campaigns.sending.ledger).
+            late = not isinstance(composed, SendFailure) and pipelines(
+                self.conn, composed[2], delivery.email
+            )
+            if not late and not self.claim(delivery, attempt):
                 # Another slot works on this part: leave it the rest.
                 self.part = (self.part + 1) % self.slots
                 return True
-            claim = Delivery.objects.filter(
-                pk=delivery.pk, status=DStatus.SENDING, attempts=attempt
-            )
             if isinstance(composed, SendFailure):
-                self.record_failure(delivery, claim, attempt, composed, final=True)
+                self.record_failure(delivery, attempt, composed, final=True)
                 continue
             self.pacer.wait()
             try:
-                self.send_one(delivery, claim, attempt, composed)
+                lost = self.send_one(delivery, attempt, composed, claimed=not late)
             finally:
                 self.pacer.finished()
+            if lost:
+                self.part = (self.part + 1) % self.slots
+                return True
         return True
+
+    def claim(self, delivery: Delivery, attempt: int, message_id: str = "") -> bool:
+        sent, self.unrecorded = self.unrecorded, None
+        return ledger.claim(delivery.pk, attempt, timezone.now(), sent, message_id)
+
+    def record_sent(self) -> None:
+        if self.unrecorded is not None:
+            ledger.record_sent(self.unrecorded)
+            self.unrecorded = None
 
     def connect(self) -> bool:
         self.server = server_for_slot(self.slot, self.from_email)
@@ -227,44 +258,59 @@ class Run:
             self.conn = None
 
     def send_one(
-        self, delivery: Delivery, claim, attempt: int, composed: tuple[str, bytes, str]
-    ) -> None:
+        self,
+        delivery: Delivery,
+        attempt: int,
+        composed: tuple[str, bytes, str],
+        *,
+        claimed: bool = True,
+    ) -> bool:
+        """Send one message; True when its row turned out to be another
+        slot's (not claimed yet, and the claim was lost)."""
         message_id, data, sender = composed
+        state = {"claimed": claimed, "lost": False}
+
+        def handed() -> bool:
+            # Committed before the message goes out: a stuck row with a
+            # Message-ID is never resent.
+            if state["claimed"]:
+                return ledger.handed(delivery.pk, attempt, message_id)
+            state["claimed"] = self.claim(delivery, attempt, message_id)
+            state["lost"] = not state["claimed"]
+            return state["claimed"]
+
         try:
-            code, text = self.conn.mail(sender)
-            if code != 250:
-                raise _reply_failure("MAIL FROM", code, text)
-            code, text = self.conn.rcpt(delivery.email)
-            if code not in (250, 251):
-                raise _reply_failure("RCPT TO", code, text)
-            # Committed before DATA: a stuck row with a Message-ID is never resent.
-            if not claim.update(message_id=message_id):
-                self._reset()  # recovered meanwhile: not ours any more
-                return
-            try:
-                code, text = self.conn.data(data)
-            except smtplib.SMTPResponseException as e:
-                raise _reply_failure("DATA", e.smtp_code, e.smtp_error) from None
-            if code != 250:
-                raise _reply_failure("DATA", code, text)
+            code, text = send_message(self.conn, sender, delivery.email, data, handed)
+        except Abandoned:  # not ours (any more)
+            self._reset()
+            return state["lost"]
         except SendFailure as failure:
-            self.record_failure(delivery, claim, attempt, failure)
             if failure.stage == "RCPT TO" or failure.stage == "MAIL FROM":
                 self._reset()
             else:
                 self.disconnect()
-            return
+            return self.failed(delivery, attempt, failure, state["claimed"])
         except (smtplib.SMTPException, OSError) as e:
+            self.disconnect()
             server = self.server or {}
             error = describe_error(e, server.get("host", ""), server.get("port", 0))
-            self.record_failure(delivery, claim, attempt, SendFailure(error))
-            self.disconnect()
-            return
-        claim.update(
-            status=DStatus.SENT, sent_at=timezone.now(), smtp_code=250, last_error=""
-        )
+            return self.failed(delivery, attempt, SendFailure(error), state["claimed"])
+        # Recorded with the next claim (or at the end of the chunk).
+        self.unrecorded = (delivery.pk, attempt, timezone.now())
         self.result.sent += 1
-        log.debug("delivery %s sent: %s", delivery.pk, format_reply(code, text))
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("delivery %s sent: %s", delivery.pk, format_reply(code, text))
+        return False
+
+    def failed(
+        self, delivery: Delivery, attempt: int, failure: SendFailure, claimed: bool
+    ) -> bool:
+        """Record a failure (claiming the row first when the message went out
+        pipelined); True when the row is another slot's."""
+        if not claimed and not self.claim(delivery, attempt):
+            return True
+        self.record_failure(delivery, attempt, failure)
+        return False
 
     def compose(self, delivery: Delivery, sub: dict) -> tuple[str, bytes, str]:
         """(Message-ID, message bytes, envelope sender) for one subscriber."""
@@ -279,28 +325,23 @@ class Run:
         rendered = self.renderer.render(
             build_context(
                 sub,
-                {
-                    "uuid": str(self.campaign.uuid),
-                    "name": self.campaign.name,
-                    "subject": self.campaign.subject,
-                    "from_email": self.from_email,
-                },
+                self.campaign_values,
                 unsubscribe,
                 links=links,
                 site_name=self.settings["app.site_name"],
-            )
+            )  # fmt: skip
         )
-        message_id = new_message_id(self.from_email)
-        data, sender = build_bytes(
-            Outgoing(
-                from_email=self.from_email, to_email=delivery.email, to_name=sub["name"],
-                subject=rendered.subject, text=rendered.text, html=rendered.html,
-                message_id=message_id, campaign_uuid=str(self.campaign.uuid),
-                subscriber_uuid=str(sub["uuid"]),
-                unsubscribe_headers=list_unsubscribe_headers(subscriber, url=unsubscribe),
-                campaign_headers=list(self.campaign.headers or []),
-            ),
-            self.server,
+        if self.message is None or self.message.server is not self.server:
+            self.message = Prepared(
+                self.from_email, str(self.campaign.uuid),
+                list(self.campaign.headers or []), self.server,
+            )  # fmt: skip
+        message_id = self.message.new_message_id()
+        data, sender = self.message.build(
+            to_email=delivery.email, to_name=sub["name"], subject=rendered.subject,
+            text=rendered.text, html=rendered.html, message_id=message_id,
+            subscriber_uuid=str(sub["uuid"]),
+            unsubscribe_headers=list_unsubscribe_headers(subscriber, url=unsubscribe),
         )  # fmt: skip
         if self.verp_domain:  # wins over a Return-Path header
             sender = verp_sender(delivery.pk, self.verp_domain, self.verp_key)
@@ -313,8 +354,11 @@ class Run:
             self.disconnect()
 
     def record_failure(
-        self, delivery, claim, attempt: int, failure: SendFailure, *, final=False
+        self, delivery, attempt: int, failure: SendFailure, *, final=False
     ) -> None:
+        claim = Delivery.objects.filter(
+            pk=delivery.pk, status=DStatus.SENDING, attempts=attempt
+        )
         retries = int((self.server or {}).get("max_msg_retries", 2))
         final = final or failure.permanent or attempt > retries
         claim.update(
@@ -360,11 +404,6 @@ class Run:
         return True
 
 
-def _reply_failure(stage: str, code: int, text: bytes | str) -> SendFailure:
-    response = format_reply(code, text)
-    return SendFailure(f"{stage}: {response}", code, response, stage)
-
-
 def _label(server: dict | None) -> str:
     return f"{server['host']}:{server['port']}" if server else "no server"
 
@@ -384,45 +423,12 @@ def send_campaign(
         return RunResult(outcome="not running")
     run = Run(campaign, slot, slots, sleep, clock)
     started = clock()
-    try:
-        while True:
-            status = (
-                Campaign.objects.filter(pk=campaign_id)
-                .values_list("status", flat=True)
-                .first()
-            )
-            if status != Campaign.Status.RUNNING:
-                run.result.outcome = f"campaign {status}"
-                break
-            if clock() - started > time_budget:
-                run.result.outcome, run.result.again_in = "time budget spent", 0.0
-                break
-            limit, wait = window_share(run.settings, slot, slots, CHUNK)
-            if limit <= 0:
-                run.result.outcome, run.result.again_in = "sliding window full", wait
-                break
-            chunk = run.next_chunk(limit)
-            if not chunk:
-                run.result.outcome = "done"
-                engine.finish_if_done(campaign_id)
-                break
-            # Before each chunk, so bounces that came in while paused count too.
-            if breaker.check(campaign_id):
-                run.result.outcome = "paused: circuit breaker"
-                break
-            sent_before = run.result.sent
-            reached = run.send_chunk(chunk)
-            Campaign.objects.filter(pk=campaign_id).update(
-                sent=F("sent") + (run.result.sent - sent_before)
-            )
-            if not reached:
-                run.result.again_in = NO_SERVER_RETRY
-                break
-            if run.too_many_errors():
-                run.result.outcome = "paused: too many errors"
-                break
-    finally:
-        run.disconnect()
+    with ledger.relaxed_commits():
+        try:
+            _run_chunks(run, campaign_id, slot, slots, started, time_budget, clock)
+        finally:
+            run.disconnect()
+            run.pacer.close()
     if run.result.again_in:
         # Waiting (no server, window full) is not a stall: without this,
         # recover_stalled would start more tasks for a campaign that waits.
@@ -430,3 +436,44 @@ def send_campaign(
             updated_at=timezone.now()
         )
     return run.result
+
+
+def _run_chunks(run: Run, campaign_id: int, slot: int, slots: int, started: float,
+                time_budget: float, clock: Callable[[], float]) -> None:  # fmt: skip
+    """Chunk after chunk until done, stopped or waiting (run.result says which)."""
+    while True:
+        status = (
+            Campaign.objects.filter(pk=campaign_id)
+            .values_list("status", flat=True)
+            .first()
+        )
+        if status != Campaign.Status.RUNNING:
+            run.result.outcome = f"campaign {status}"
+            return
+        if clock() - started > time_budget:
+            run.result.outcome, run.result.again_in = "time budget spent", 0.0
+            return
+        limit, wait = window_share(run.settings, slot, slots, CHUNK)
+        if limit <= 0:
+            run.result.outcome, run.result.again_in = "sliding window full", wait
+            return
+        chunk = run.next_chunk(limit)
+        if not chunk:
+            run.result.outcome = "done"
+            engine.finish_if_done(campaign_id)
+            return
+        # Before each chunk, so bounces that came in while paused count too.
+        if breaker.check(campaign_id):
+            run.result.outcome = "paused: circuit breaker"
+            return
+        sent_before = run.result.sent
+        reached = run.send_chunk(chunk)
+        Campaign.objects.filter(pk=campaign_id).update(
+            sent=F("sent") + (run.result.sent - sent_before)
+        )
+        if not reached:
+            run.result.again_in = NO_SERVER_RETRY
+            return
+        if run.too_many_errors():
+            run.result.outcome = "paused: too many errors"
+            break

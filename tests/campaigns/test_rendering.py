@@ -96,3 +96,9 @@ def test_it_makes_text_from_html_without_scripts_or_styles():
         "<script>x()</script><ul><li>one</li><li>two</li></ul></body></html>"
     )
     assert text == "T\n\na & b\n\n- one\n\n- two"
+
+
+def test_text_from_html_folds_every_kind_of_whitespace_as_a_regex_would():
+    html = "<p> a\t\u00a0b \u2003</p><p>\x0bc\r\n\x1cd</p><p>\u3000</p>e \x85f"
+    text = text_part_from_html(html)
+    assert text == "a b\n\nc d\n\ne f"

@@ -267,3 +267,19 @@ def test_slots_take_turns_on_the_servers():
     ports = [sender.server_for_slot(slot)["port"] for slot in range(6)]
 
     assert ports == [2525, 2526, 2525, 2526, 2525, 2525]
+
+
+def test_unsubscribe_links_are_those_reverse_makes(db, make_subscriber, make_list):
+    """The URL around a token is worked out once (subscribers.links)."""
+    from django.urls import resolve, reverse
+
+    from subscribers.links import unsubscribe_url
+
+    ann, news = make_subscriber(email="ann@example.com"), make_list("News")
+    root = "https://lists.example.org"
+    for _ in range(2):
+        url = unsubscribe_url(ann, [news], root=root)
+        path = url.removeprefix(root)
+        token = resolve(path).kwargs["token"]
+        assert path == reverse("subscription:unsubscribe", args=[token])
+        assert read_subscription_token(token) == (ann, [news.pk])

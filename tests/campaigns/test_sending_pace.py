@@ -145,3 +145,41 @@ def test_a_slot_running_alone_sends_at_the_full_rate(sink, campaign_of):
     assert result.sent == 16
     assert time.slept == [1.0]  # 10 at once, the next 6 one second later
     assert len(recipients(sink)) == 16
+
+
+def test_a_group_reservation_takes_the_times_one_at_a_time_would(db):
+    taken = pace.reserve_many(500.0, 4, 9)
+
+    assert [at for at, _ in taken] == [500.0] * 4 + [501.0] * 4 + [502.0]
+    assert [seq for _, seq in taken] == list(range(1, 10))
+    assert [pace.reserve(500.0, 4)[0] for _ in range(4)] == [502.0] * 3 + [503.0]
+
+
+def test_fast_pacers_reserve_in_groups_and_hold_the_ceiling(db):
+    """At 1,000/s a pacer takes ten send times a transaction; three senders
+    always ready still put at most 1,000 in any second."""
+    assert pace.group_size(100) == 1 and pace.group_size(1000) == 10
+    time = FakeTime()
+    pacers = [pace.SharedPacer(1000, time.sleep, time.clock) for _ in range(3)]
+    moments = []
+    for i in range(3000):
+        pacers[i % 3].wait()
+        moments.append(time.now)
+        pacers[i % 3].finished()
+    for pacer in pacers:
+        pacer.close()
+
+    assert SendPace.objects.get().seq == 3000  # 300 reservations of 10
+    assert busiest_second(moments) <= 1000
+    assert time.now - 1_000_000.0 >= 2.0  # 3,000 messages need three seconds
+
+
+def test_send_times_not_used_within_a_window_are_dropped(db):
+    time = FakeTime()
+    pacer = pace.SharedPacer(1000, time.sleep, time.clock)
+    pacer.wait()
+    time.now += 5.0  # the slot waited for something else
+    pacer.wait()
+
+    assert SendPace.objects.get().seq == 20  # a fresh group, not an old time
+    assert time.slept == []

@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import (  # noqa: E402 (the path above makes it importable)
     configure,
+    emit,
     free_port,
     fresh_api_user,
     setup_django,
@@ -215,6 +216,9 @@ def main() -> int:
                 verdict = (
                     f" (target p95 < {PAGE_P95_MS:.0f} ms: {'ok' if ok else 'MISSED'})"
                 )
+                emit("api bounces", f"GET {path} p95", round(result["p95"], 1),
+                     unit="ms", target=f"< {PAGE_P95_MS:.0f}", passed=ok,
+                     note=f"{BOUNCES:,} bounces")  # fmt: skip
             print(
                 f"GET {path}: p50 {result['p50']:.1f} ms, p95 {result['p95']:.1f} ms, "
                 f"max {result['max']:.1f} ms{verdict}"
@@ -232,6 +236,10 @@ def main() -> int:
             f"{EXPORT_SECONDS:.0f} s: {'ok' if ok else 'MISSED'}); worker RSS "
             f"{export['baseline_mb']:.0f} MB before, peak {export['peak_mb']:.0f} MB during"
         )
+        emit("api bounces", "CSV export", round(export["seconds"], 1), unit="s",
+             target=f"< {EXPORT_SECONDS:.0f}, every row", passed=ok,
+             note=f"{export['rows']:,} rows; worker RSS {export['baseline_mb']:.0f}"
+             f" -> peak {export['peak_mb']:.0f} MB")  # fmt: skip
     finally:
         stop(server)
     print("PASS" if passed else "FAIL")

@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 
 from harness import configure as harness_configure  # noqa: E402
 from harness import (  # noqa: E402 (bench/ is the script's directory)
+    emit,
     free_port,
     fresh_api_user,
     setup_django,
@@ -202,6 +203,9 @@ def main() -> int:
     if deep:
         print(summary(f"pages 11-{last_page}", deep))
     p95 = percentile(timings, 95)
+    emit("api subscribers", f"GET /api/subscribers?per_page={PER_PAGE} p95", round(p95, 1),
+         unit="ms", target=f"< {TARGET_P95_MS:.0f}", passed=p95 < TARGET_P95_MS,
+         note=f"{total:,} subscribers; p99 {percentile(timings, 99):.1f} ms")  # fmt: skip
     if p95 >= TARGET_P95_MS:
         print(f"FAIL: p95 {p95:.1f} ms >= {TARGET_P95_MS:.0f} ms")
         return 1

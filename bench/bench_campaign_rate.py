@@ -40,7 +40,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import ROOT, free_port  # noqa: E402
+from harness import ROOT, emit, free_port  # noqa: E402
 
 LIST_NAME = "Bench rate list"
 TARGET = 0.95
@@ -266,6 +266,16 @@ def main() -> int:
         f"the ceiling in any second: {'OK' if ok else 'MISSED'}"
         + (f" (var dir kept: {var})" if args.keep else "")
     )
+    name = "campaign rate (bin/run)"
+    emit(name, "messages/s", round(measured, 1), unit="messages/s",
+         target=f"{TARGET * rate:g}-{rate:g} (ceiling)", floor=round(floor, 1),
+         passed=TARGET * rate <= measured <= rate,
+         note=f"ratio {measured / rate:.3f} of the ceiling")  # fmt: skip
+    emit(name, "busiest 1-second window", max(busiest, max(seconds, default=0)),
+         unit="messages", target=f"<= {rate:g}",
+         passed=max(seconds, default=0) <= rate and busiest <= rate)  # fmt: skip
+    emit(name, "each subscriber once", len(emails), target=f"exactly {n}, once",
+         passed=exact and status == "finished", note=f"status {status}")  # fmt: skip
     return 0 if ok else 1
 
 

@@ -40,7 +40,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import ROOT, configure, free_port, setup_django  # noqa: E402
+from harness import ROOT, configure, emit, free_port, setup_django  # noqa: E402
 
 TARGET_PER_SECOND = 1000.0
 TARGET_RATIO = 0.5
@@ -299,6 +299,7 @@ def main() -> int:
         growth = r["rss_late"] - r["rss_early"]
         flat = growth <= MAX_RSS_GROWTH_MB
         ok = ok and exact and flat and r["status"] == "finished"
+        r["exact"], r["flat"] = exact, flat
         print(
             f"{r['conns']} connection(s): {r['per_second']:.0f} messages/s, "
             f"{r['ratio']:.2f} of floor × {min(r['conns'], cores)} "
@@ -320,7 +321,33 @@ def main() -> int:
         f"floor × connections capped by cores (got {judged['ratio']:.2f}), flat "
         f"memory, each subscriber once: {'OK' if ok else 'MISSED'}"
     )
+    emit_figures(results, judged, per_floor, cores)
     return 0 if ok else 1
+
+
+def emit_figures(
+    results: list[dict], judged: dict, per_floor: float, cores: int
+) -> None:
+    """`make bench`'s summary: the rate per connection count (judged at
+    TARGET_CONNS), the ratio to the floor, and each-once/flat memory."""
+    name = "campaign send"
+    for r in results:
+        is_judged = r is judged
+        emit(name, f"{r['conns']} connection(s)", round(r["per_second"]),
+             unit="messages/s", target=f">= {TARGET_PER_SECOND:,.0f}" if is_judged else "",
+             floor=round(per_floor * min(r["conns"], cores)),
+             passed=r["per_second"] >= TARGET_PER_SECOND if is_judged else None,
+             note=f"floor × {min(r['conns'], cores)}; worker RSS {r['rss_early']:.0f}"
+             f" -> {r['rss_late']:.0f} MB")  # fmt: skip
+    emit(name, f"{judged['conns']} connections / (floor × cores)",
+         round(judged["ratio"], 3), target=f">= {TARGET_RATIO}",
+         passed=judged["ratio"] >= TARGET_RATIO,
+         note=f"floor {per_floor:,.0f} messages/s, one connection")  # fmt: skip
+    emit(name, "each subscriber once, flat memory",
+         sum(r["received"] for r in results), unit="messages",
+         target=f"exactly once, RSS growth <= {MAX_RSS_GROWTH_MB:.0f} MB",
+         passed=all(r["exact"] and r["flat"] and r["status"] == "finished"
+                    for r in results))  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import configure, setup_django  # noqa: E402 (the path above makes it importable)
+from harness import configure, emit, setup_django  # noqa: E402 (the path above makes it importable)
 
 SUBSCRIBERS = 20_000
 DELIVERIES = 200_000
@@ -217,6 +217,10 @@ def main() -> int:
             f"GET /?period={period}: {result['received']} bounces in the period, "
             f"p50 {result['p50']:.0f} ms, p95 {result['p95']:.0f} ms{verdict}"
         )
+        emit("dashboard", f"GET /?period={period} p95", round(result["p95"], 1),
+             unit="ms", target=f"< {DEFAULT_P95_MS:.0f}" if target else "",
+             passed=result["p95"] < DEFAULT_P95_MS if target else None,
+             note=f"{result['received']:,} bounces in the period")  # fmt: skip
     print("PASS" if passed else "FAIL")
     return 0 if passed else 1
 

@@ -32,6 +32,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from harness import emit  # noqa: E402
+
 from bounces.parsing.message import parse_message  # noqa: E402
 from tests.bounces.parsing.hostile import BUILDERS, EXPECTED  # noqa: E402
 
@@ -70,7 +72,7 @@ def main() -> int:
     failures = []
     print(f"{'case':<28} {'size':>9} {'parse':>9} {'floor':>9} {'ratio':>7}  found")
     for name, build in BUILDERS.items():
-        costs = {}
+        costs, floors, all_found = {}, {}, True
         floor_too_slow = False
         for size in SIZES:
             raw = build(size)
@@ -80,7 +82,7 @@ def main() -> int:
             else:
                 floor, floor_result = best_cpu(floor_parse, raw, args.repeat)
                 floor_too_slow = floor == floor and floor > FLOOR_GIVE_UP
-            costs[size] = cost
+            costs[size], floors[size] = cost, floor
             found = [e.email for e in parsed.events] == [EXPECTED]
             floor_text = f"{floor * 1000:7.1f}ms" if floor == floor else "   fails"
             ratio = (
@@ -91,6 +93,7 @@ def main() -> int:
                 f"{floor_text} {ratio}  {'yes' if found else 'NO'}"
             )
             if not found:
+                all_found = False
                 failures.append(
                     f"{name} at {size}: recipient not found ({parsed.kind})"
                 )
@@ -100,6 +103,13 @@ def main() -> int:
             failures.append(f"{name}: 2 MB took {costs[SIZES[-1]]:.2f} s")
         if growth > MAX_GROWTH:
             failures.append(f"{name}: growth x{growth:.1f} is not linear")
+        top_floor = floors[SIZES[-1]]
+        emit("hostile parse", f"{name} at 2 MB", round(costs[SIZES[-1]] * 1000, 1),
+             unit="ms", target=f"< {MAX_SECONDS_2MB * 1000:.0f} ms, growth <= x{MAX_GROWTH:.0f}",
+             floor=round(top_floor * 1000, 1) if top_floor == top_floor else None,
+             passed=costs[SIZES[-1]] <= MAX_SECONDS_2MB and growth <= MAX_GROWTH
+             and all_found,
+             note=f"growth x{growth:.1f}" + ("" if all_found else ", recipient lost"))  # fmt: skip
     load = os.getloadavg()
     print(
         "floor: email.message_from_bytes (compat32) of the same bytes; "

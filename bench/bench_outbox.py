@@ -130,6 +130,11 @@ def main() -> int:
     print(
         f"target: {args.mails} mails in < {LIMIT_SECONDS:.0f} s: {'OK' if ok else 'MISSED'}"
     )
+    from harness import emit
+
+    emit("outbox", f"{args.mails:,} mails delivered", round(elapsed, 1), unit="s",
+         target=f"< {LIMIT_SECONDS:.0f}, distinct Message-IDs", passed=ok,
+         note=f"sent {sent:,}, received {received:,}, distinct {unique:,}")  # fmt: skip
     return 0 if ok else 1
 
 

@@ -26,6 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from harness import emit  # noqa: E402
+
 from bounces.parsing.message import parse_message  # noqa: E402
 
 CORPUS = ROOT / "tests" / "fixtures" / "bounces"
@@ -124,6 +126,16 @@ def main() -> int:
         failures.append("accuracy below 95 %")
     for failure in failures:
         print(f"MISSED: {failure}")
+    name, growth = "parse_bounce", rss_end - rss_start
+    emit(name, "speed (CPU time)", round(per_second), unit="emails/s",
+         target=f">= {TARGET_PER_SECOND:,}", passed=per_second >= TARGET_PER_SECOND,
+         note=f"{len(messages)} messages; wall clock {wall_per_second:,.0f}/s")  # fmt: skip
+    emit(name, "memory growth", round(growth, 1), unit="MB",
+         target=f"<= {MAX_RSS_GROWTH_MB:.0f}", passed=growth <= MAX_RSS_GROWTH_MB)  # fmt: skip
+    emit(name, "recipients found", round(recall, 1), unit="%",
+         target=f">= {MIN_ACCURACY:.0f}", passed=recall >= MIN_ACCURACY)  # fmt: skip
+    emit(name, "type agreement", round(type_agreement, 1), unit="%",
+         target=f">= {MIN_ACCURACY:.0f}", passed=type_agreement >= MIN_ACCURACY)  # fmt: skip
     return 1 if failures else 0
 
 

@@ -29,6 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from harness import emit  # noqa: E402
+
 from subscribers.query_ast import QueryError  # noqa: E402
 from subscribers.query_language import MAX_LENGTH, parse_query  # noqa: E402
 
@@ -123,6 +125,7 @@ def main() -> int:
             except (tokenize.TokenError, SyntaxError, IndentationError):
                 base = float("nan")
             costs.append(cost)
+            top_floor = base
             print(
                 f"{name:13} {size:5d} B  parse {cost * 1e3:7.3f} ms  "
                 f"floor (tokenize) {base * 1e3:7.3f} ms  ratio {cost / base:5.2f}"
@@ -134,6 +137,10 @@ def main() -> int:
             f"{name:13} growth x{growth:.1f} for x{SIZES[-1] / SIZES[0]:.0f} the text"
             f" {'ok' if ok else 'MISSED'}"
         )
+        emit("query parser", f"{name} at 4 KB", round(costs[-1] * 1e3, 3), unit="ms",
+             target=f"< {MAX_SECONDS_4KB * 1e3:.0f} ms, growth <= x{MAX_GROWTH:.0f}",
+             floor=round(top_floor * 1e3, 3) if top_floor == top_floor else None,
+             passed=ok, note=f"growth x{growth:.1f}")  # fmt: skip
     huge = "(" * 1_000_000
 
     def refuse(text: str) -> None:
@@ -147,6 +154,8 @@ def main() -> int:
     ok = cost <= MAX_SECONDS_REFUSAL
     failed |= not ok
     print(f"refusing 1 MB: {cost * 1e3:.3f} ms {'ok' if ok else 'MISSED'}")
+    emit("query parser", "refusing 1 MB", round(cost * 1e6, 1), unit="µs",
+         target=f"< {MAX_SECONDS_REFUSAL * 1e6:,.0f}", passed=ok)  # fmt: skip
     return 1 if failed else 0
 
 

@@ -39,6 +39,8 @@ import django  # noqa: E402
 
 django.setup()
 
+from harness import emit  # noqa: E402
+
 from campaigns.rendering import MailLinks, Renderer, build_context  # noqa: E402
 
 TARGET_PER_SECOND = 2_000
@@ -134,6 +136,9 @@ def main() -> int:
     print(
         "target met" if ok else f"TARGET MISSED (>= {TARGET_PER_SECOND:,}/s, same mail)"
     )
+    emit("render", "Go dialect", round(n / go_s), unit="messages/s",
+         target=f">= {TARGET_PER_SECOND:,}, same mail", floor=round(n / dj_s),
+         passed=ok, note=f"Go/Django time x{go_s / dj_s:.2f}; same mail: {same}")  # fmt: skip
     if not same:
         print("Go:    ", a.html, "\nDjango:", b.html, sep="\n")
     return 0 if ok else 1

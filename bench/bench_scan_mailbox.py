@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from harness import ensure_postgres_database  # noqa: E402
+from harness import emit, ensure_postgres_database  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/stmails_bench_i"
 LIMIT_SECONDS = 60.0
@@ -156,6 +156,9 @@ def main() -> int:
         and left == 0
         and seconds < LIMIT_SECONDS
     )
+    emit("scan mailbox (POP3)", f"{args.messages:,} bounces scanned", round(seconds, 2),
+         unit="s", target=f"< {LIMIT_SECONDS:.0f}, each once", passed=ok,
+         note=f"{stored:,} stored, {left} left; peak RSS {peak_mb:.0f} MB")  # fmt: skip
     # Clean up: this run's rows only.
     mbox = uuid.UUID(box["uuid"])
     UnmatchedBounce.objects.filter(mailbox_uuid=mbox).delete()

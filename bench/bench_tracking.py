@@ -32,6 +32,7 @@ os.environ["PYTHONPATH"] = str(BENCH)
 from bench_bounce_webhook import parse_wrk  # noqa: E402
 from harness import (  # noqa: E402 (bench/ is the script's directory)
     configure,
+    emit,
     free_port,
     setup_django,
     start_gunicorn,
@@ -208,6 +209,15 @@ def main() -> int:
         f"{_met(rows_ok and clean)}"
     )
     passed = near_floor and fast and rows_ok and clean
+    name = "tracking click"
+    emit(name, "p99 / floor's p99", round(link["p99"] / floor["p99"], 2),
+         target=f"<= {TARGET_RATIO}", passed=near_floor,
+         note=f"{link['rps']:.0f} vs floor {floor['rps']:.0f} clicks/s")  # fmt: skip
+    emit(name, "p99", link["p99"], unit="ms", target=f"< {TARGET_P99_MS:.0f}",
+         floor=floor["p99"], passed=fast)  # fmt: skip
+    emit(name, "every 302 a stored hit", new, target="exactly once",
+         passed=rows_ok and clean, note=f"{requests['link']:,} requests counted by wrk")  # fmt: skip
+    emit(name, "fold", round(folded.hits / seconds), unit="hits/s")
     print("PASS" if passed else "FAIL")
     return 0 if passed else 1
 

@@ -124,3 +124,38 @@ def test_the_lean_view_hands_the_unusual_to_the_api_view(
         **auth,
     )
     assert form["status"] == 200, form["body"]
+
+
+@pytest.mark.django_db
+def test_the_lean_view_stores_the_body_as_received_once_per_key(
+    api_user, make_subscriber, settings
+):
+    from webhooks.models import WebhookEvent
+
+    settings.ALLOWED_HOSTS = ["testserver"]
+    update_settings({"bounce.enabled": True, "bounce.webhooks_enabled": True})
+    make_subscriber("a@example.com")
+    user, token = api_user
+    sent = {
+        "email": "a@example.com",
+        "source": "api",
+        "type": "hard",
+        "meta": json.dumps({"additional": "info"}),
+        "note": "ünïcode \u2603",
+    }
+    # Spacing and escapes of its own: the stored value is the same JSON value.
+    body = json.dumps(sent, indent=2, ensure_ascii=True).encode()
+    headers = {
+        "HTTP_AUTHORIZATION": f"token {user.name}:{token}",
+        "HTTP_IDEMPOTENCY_KEY": "k-1",
+    }
+    first = call("/webhooks/bounce", body, **headers)
+    again = call("/webhooks/bounce", body, **headers)  # the route resolved once
+    for r in (first, again):
+        assert r["status"] == 200, r["body"]
+        assert json.loads(r["body"]) == {"data": True}
+        assert r["headers"]["Content-Type"] == "application/json"
+    (event,) = WebhookEvent.objects.filter(provider="webhook")
+    assert event.event_key == "k-1"
+    assert event.payload == sent
+    assert event.type == "hard"

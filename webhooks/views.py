@@ -99,7 +99,7 @@ def bounce_webhook_lean(request: HttpRequest) -> HttpResponse:
         return _full_view(request)
     try:
         body = request.body.decode("utf-8")
-        data = loads_json(body)
+        data = loads_json(body, finite=True)
         bounce = parse_bounce_body(data, request.META.get("HTTP_IDEMPOTENCY_KEY", ""))
     except Exception:  # noqa: BLE001 (the DRF view answers it, naming the field)
         return _full_view(request)

@@ -17,8 +17,9 @@ import binascii
 import ipaddress
 import logging
 import time
+from collections.abc import Callable
 from datetime import UTC, timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -104,13 +105,18 @@ def forget_verified_tokens() -> None:
     _verified.clear()
 
 
-def check_api_user(name: str, token: str, address: str = "") -> ApiUser | None:
+def check_api_user(
+    name: str, token: str, address: str | Callable[[], str] = ""
+) -> ApiUser | None:
     """The API user `name` when `token` is its token; raises TooManyFailures when
-    the (name, address) pair is locked out (lockout.retry_after)."""
+    the (name, address) pair is locked out (lockout.retry_after). `address` may
+    be a function giving it: a remembered token needs no address (issue 19)."""
     key = (name, hash_token(token))
     hit = _verified.get(key)
     if hit is not None and hit[0] > time.monotonic():
         return hit[1]
+    if callable(address):
+        address = address()
     user = _check_api_user(name, token, address)
     if user is not None:
         if len(_verified) >= TOKEN_CACHE_SIZE:
@@ -176,7 +182,7 @@ def api_user_from_header(request) -> ApiUser | None:
     if not creds:
         return None
     try:
-        return check_api_user(*creds, client_address(request))
+        return check_api_user(*creds, partial(client_address, request))
     except TooManyFailures:
         return None
 

@@ -15,6 +15,7 @@ import os
 from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.wsgi import get_wsgi_application
+from django.urls import set_urlconf
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stmails.settings")
 full = get_wsgi_application()
@@ -42,6 +43,19 @@ WEBHOOK_MIDDLEWARE = [
 
 class WebhookHandler(WSGIHandler):
     """Django's handler with WEBHOOK_MIDDLEWARE (same URLs, views and signals)."""
+
+    _bounce_match = None
+
+    def resolve_request(self, request):
+        # POST /webhooks/bounce, nearly every request here, resolves to one
+        # view: the match is found once, not by walking the patterns each time.
+        if request.path_info != "/webhooks/bounce":
+            return super().resolve_request(request)
+        if self._bounce_match is None:
+            self._bounce_match = super().resolve_request(request)
+        set_urlconf(request.urlconf)  # WebhookUrls' (reverse() in the view uses it)
+        request.resolver_match = self._bounce_match
+        return self._bounce_match
 
     def load_middleware(self, is_async: bool = False) -> None:
         # BaseHandler reads settings.MIDDLEWARE; this runs once, at start-up.

@@ -23,6 +23,8 @@ SOURCE_MAX = Bounce._meta.get_field("source").max_length
 EVENT_KEY_MAX = Bounce._meta.get_field("event_key").max_length
 # Our event keys are namespaced so a script's ids cannot collide with a provider's.
 EVENT_KEY_PREFIX = "webhook:"
+# BounceType.values builds its list on every read; this is the body's check.
+BOUNCE_TYPES = frozenset(BounceType.values)
 
 
 def _optional_str(
@@ -103,7 +105,7 @@ def parse_bounce_body(data: Any, idempotency_key: str = "") -> NewBounce:
     if not source:
         raise BadRequest("source", "is required (such as api or my_script)")
     btype = data.get("type")
-    if not isinstance(btype, str) or btype.strip().lower() not in BounceType.values:
+    if not isinstance(btype, str) or btype.strip().lower() not in BOUNCE_TYPES:
         raise BadRequest("type", "must be hard, soft or complaint")
     reason = data.get("reason")
     if reason not in (None, "") and not is_reason(reason):

@@ -116,14 +116,17 @@ def refuse_when_off(config: dict[str, Any]) -> None:
         raise BounceError("", "bounce webhooks are disabled", status=503)
 
 
-def store_bounce(bounce: NewBounce, payload: Any) -> None:
+def store_bounce(bounce: NewBounce, payload: Any, body: str | None = None) -> None:
     """Store a validated bounce request as an inbox event and hand it on.
 
-    BounceError 503 when the endpoint is switched off. Unknown subscriber: the
-    whole recording path runs here instead (it keeps the entry on Bounces ->
-    Unmatched) and raises its BounceError (404); should the subscriber have
-    appeared meanwhile, that records the bounce at once.
+    `body`: the request's JSON text when `payload` was parsed from it as is; it
+    is stored instead of serialising `payload` again (jsonb keeps the same
+    value). BounceError 503 when the endpoint is switched off. Unknown
+    subscriber: the whole recording path runs here instead (it keeps the entry
+    on Bounces -> Unmatched) and raises its BounceError (404); should the
+    subscriber have appeared meanwhile, that records the bounce at once.
     """
+    postgresql = connection.vendor == "postgresql"
     params = [
         GENERIC,
         event_key(bounce),
@@ -132,15 +135,20 @@ def store_bounce(bounce: NewBounce, payload: Any) -> None:
         (bounce.email or "")[:320],
         (bounce.campaign_uuid or "")[:36],
         bounce.subscriber_uuid or "",
-        db_value(WebhookEvent, "occurred_at", bounce.created_at),
+        # psycopg takes aware datetimes as they are (db_value is for SQLite).
+        bounce.created_at
+        if postgresql
+        else db_value(WebhookEvent, "occurred_at", bounce.created_at),
         bounce.status_code,
         bounce.reason,
-        json.dumps(payload, default=json_default),
-        db_value(WebhookEvent, "received_at", timezone.now()),
+        body if body is not None else json.dumps(payload, default=json_default),
+        timezone.now()
+        if postgresql
+        else db_value(WebhookEvent, "received_at", timezone.now()),
     ]
     # Autocommit: the INSERT is its own transaction (one commit, no BEGIN).
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if postgresql:
             if bounce.subscriber_uuid:
                 sql = _INSERT_IF_UUID
                 who = db_value(Subscriber, "uuid", uuidlib.UUID(bounce.subscriber_uuid))
@@ -160,9 +168,12 @@ def store_bounce(bounce: NewBounce, payload: Any) -> None:
     if not known:
         record_bounce(bounce)
         return
-    if row is not None:  # None: the same event id was stored already
-        # At once in autocommit (the row is committed); else once the caller commits.
+    if row is None:  # the same event id was stored already
+        return
+    if connection.in_atomic_block:  # sent once the caller commits
         transaction.on_commit(partial(events_sender.add, [row[0]]))
+    else:  # autocommit: the row is committed
+        events_sender.add([row[0]])
 
 
 def stored_bounce(event: WebhookEvent) -> NewBounce:

@@ -78,6 +78,8 @@ class BounceWebhookView(APIView):
 
 
 _full_view = BounceWebhookView.as_view()
+# JsonResponse({"data": True})'s bytes, built once (issue 19: the common answer).
+_STORED = b'{"data": true}'
 
 
 @csrf_exempt
@@ -96,13 +98,15 @@ def bounce_webhook_lean(request: HttpRequest) -> HttpResponse:
     if api_user_from_header(request) is None:
         return _full_view(request)
     try:
-        data = loads_json(request.body.decode("utf-8"))
-        bounce = parse_bounce_body(data, request.headers.get("Idempotency-Key", ""))
+        body = request.body.decode("utf-8")
+        data = loads_json(body, finite=True)
+        bounce = parse_bounce_body(data, request.META.get("HTTP_IDEMPOTENCY_KEY", ""))
     except Exception:  # noqa: BLE001 (the DRF view answers it, naming the field)
         return _full_view(request)
     try:
-        store_bounce(bounce, data)
+        # The body as received: validated above, nothing to serialise again.
+        store_bounce(bounce, data, body)
     except BounceError as e:
         message = e.message if e.status == 503 else str(e)
         return JsonResponse({"message": message}, status=e.status)
-    return JsonResponse({"data": True})
+    return HttpResponse(_STORED, content_type="application/json")

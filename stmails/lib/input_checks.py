@@ -10,6 +10,7 @@ acceptable, and says which field was not.
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -80,10 +81,26 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def loads_json(text: str | bytes, field: str = "") -> Any:
-    """json.loads that refuses NaN/Infinity, deep nesting, NUL and lone surrogates."""
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"{text[:40]} is beyond a float's range")
+    return value
+
+
+def loads_json(text: str | bytes, field: str = "", *, finite: bool = False) -> Any:
+    """json.loads that refuses NaN/Infinity, deep nesting, NUL and lone surrogates.
+
+    `finite`: also refuse numbers too big for a float (json reads 1e400 as
+    infinity): text that is stored as it came, not serialised again, must
+    hold nothing the parsed value would not (webhooks.views).
+    """
     try:
-        data = json.loads(text, parse_constant=_refuse_constant)
+        data = json.loads(
+            text,
+            parse_constant=_refuse_constant,
+            parse_float=_finite_float if finite else None,
+        )
     except RecursionError:
         raise InvalidInput(
             field, f"is nested deeper than {MAX_JSON_DEPTH} levels"

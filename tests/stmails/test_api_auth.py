@@ -126,3 +126,23 @@ def test_a_right_token_is_remembered_briefly_and_revoking_forgets_it(api_user):
     assert check_api_user(user.name, "wrong", "127.0.0.1") is None
     revoke_api_user(user)
     assert_401(client.get(URL))
+
+
+@pytest.mark.django_db
+def test_a_remembered_token_needs_no_client_address():
+    from stmails.auth import check_api_user, forget_verified_tokens
+    from stmails.services import create_api_user
+
+    user, token = create_api_user("addr-lazy")
+    asked: list[int] = []
+
+    def address() -> str:
+        asked.append(1)
+        return "127.0.0.1"
+
+    forget_verified_tokens()
+    assert check_api_user(user.name, token, address).pk == user.pk
+    assert check_api_user(user.name, token, address).pk == user.pk
+    assert asked == [1]  # only the database check needed it
+    assert check_api_user(user.name, "wrong", address) is None
+    assert asked == [1, 1]

@@ -77,7 +77,9 @@ def prepare(public_key: str) -> None:
     from subscribers.models import Subscriber
 
     with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM webhook_events WHERE provider = 'sendgrid'")
+        # Every bounce goes below, so every event pointing at one goes
+        # first, whichever bench stored it (make bench shares one database).
+        cursor.execute("DELETE FROM webhook_events")
         cursor.execute("DELETE FROM bounce_actions")
         cursor.execute("DELETE FROM bounces")
     Subscriber.objects.filter(email__endswith="@sgbench.example").delete()

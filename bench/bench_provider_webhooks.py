@@ -28,7 +28,6 @@ import http.client
 import json
 import os
 import random
-import subprocess
 import sys
 import tempfile
 import threading
@@ -207,29 +206,6 @@ def drive(
     return latencies, statuses, started
 
 
-def start_worker(concurrency: int, log_path: Path) -> subprocess.Popen:
-    # Niced: answering the provider in time matters more than recording at once
-    # (a deployment choice too: the inbox absorbs bursts, the worker catches up).
-    cmd = [
-        "nice",
-        "-n",
-        "10",
-        str(Path(sys.executable).parent / "celery"),
-        "-A",
-        "stmails",
-        "worker",
-        "--concurrency",
-        str(concurrency),
-        "--loglevel",
-        "warning",
-        "--without-gossip",
-        "--without-mingle",
-        "--without-heartbeat",
-    ]
-    log = open(log_path, "wb")  # noqa: SIM115 (lives as long as the worker)
-    return subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-
-
 def counts() -> tuple[int, int, int]:
     from django.db import connection
 
@@ -292,7 +268,7 @@ def main() -> int:
     args = parser.parse_args()
 
     environment()
-    from harness import free_port, setup_django, start_gunicorn, stop
+    from harness import free_port, setup_django, start_gunicorn, start_worker, stop
 
     setup_django()
     key, public = make_key()

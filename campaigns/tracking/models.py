@@ -39,16 +39,25 @@ class BotReason(models.TextChoices):
     EVERY_LINK = "every_link", "every link within seconds"
 
 
-class CampaignView(models.Model):
-    campaign = models.ForeignKey(
-        "campaigns.Campaign", on_delete=models.CASCADE, related_name="views_rows"
-    )
+class CountedHit(models.Model):
+    """What a view and a click share once folded: who (null when individual
+    tracking is off), whether a person, and when."""
+
     subscriber_id = models.BigIntegerField(null=True, blank=True)
     is_bot = models.BooleanField(default=False)
     bot_reason = models.CharField(
         max_length=20, choices=BotReason.choices, blank=True, default=""
     )
     created_at = models.DateTimeField()
+
+    class Meta:
+        abstract = True
+
+
+class CampaignView(CountedHit):
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", on_delete=models.CASCADE, related_name="views_rows"
+    )
 
     class Meta:
         db_table = "campaign_views"
@@ -61,7 +70,7 @@ class CampaignView(models.Model):
         return f"view {self.campaign_id}:{self.subscriber_id}"
 
 
-class LinkClick(models.Model):
+class LinkClick(CountedHit):
     campaign = models.ForeignKey(
         "campaigns.Campaign",
         on_delete=models.CASCADE,
@@ -70,12 +79,6 @@ class LinkClick(models.Model):
         related_name="click_rows",
     )
     link = models.ForeignKey(Link, on_delete=models.CASCADE, related_name="clicks")
-    subscriber_id = models.BigIntegerField(null=True, blank=True)
-    is_bot = models.BooleanField(default=False)
-    bot_reason = models.CharField(
-        max_length=20, choices=BotReason.choices, blank=True, default=""
-    )
-    created_at = models.DateTimeField()
 
     class Meta:
         db_table = "link_clicks"

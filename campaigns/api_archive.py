@@ -10,10 +10,9 @@ from rest_framework.views import APIView
 
 from campaigns import archive
 from campaigns.api import api_error, get_campaign
-from campaigns.api_content import html_or_text
+from campaigns.api_content import bad_template, html_or_text
 from campaigns.errors import CampaignError
 from campaigns.rendering import TemplateError
-from stmails.api.errors import BadRequest
 from stmails.api.schema import ANY_OBJECT, BOOL, ID, TEXT, obj
 from subscribers.api import body_object
 
@@ -54,7 +53,5 @@ class CampaignArchivePreviewView(APIView):
         except CampaignError as err:
             raise api_error(err) from None
         except TemplateError as err:
-            raise BadRequest(
-                getattr(err, "part", "") or "body", f"template error: {err}"
-            ) from None
+            raise bad_template(err) from None
         return html_or_text(rendered)

@@ -38,8 +38,13 @@ def rendered_preview(campaign: Campaign, edits: dict[str, Any]) -> Rendered:
     except CampaignError as err:
         raise api_error(err) from None
     except TemplateSyntaxError as err:
-        part = getattr(err, "part", "") or "body"
-        raise BadRequest(part, f"template error: {err}") from None
+        raise bad_template(err) from None
+
+
+def bad_template(err: TemplateSyntaxError) -> BadRequest:
+    """A 400 naming the part (subject, body, altbody, template) that failed."""
+    part = getattr(err, "part", "") or "body"
+    return BadRequest(part, f"template error: {err}")
 
 
 def html_or_text(rendered: Rendered) -> HttpResponse:

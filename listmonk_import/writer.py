@@ -14,6 +14,7 @@ listmonk's (bulk_update after bulk_create, which would stamp auto_now fields).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.db import models, transaction
@@ -73,6 +74,25 @@ def _ids_by_uuid(model: type[models.Model], uuids: set[Any]) -> dict[Any, int]:
     return dict(model.objects.filter(uuid__in=uuids).values_list("uuid", "id"))
 
 
+def _not_yet_here(
+    rows: list[dict], mapped: Callable[[dict], Any], have: dict[Any, int], tally: Tally
+) -> Iterator[dict]:
+    """The mapped fields of each row stmails lacks (by uuid); skips and rows
+    already here are counted, the mapping's notes recorded by name."""
+    for row in rows:
+        m = mapped(row)
+        if isinstance(m, Skip):
+            tally.skip(m.reason, m.detail)
+            continue
+        fields, notes = m
+        if fields["uuid"] in have:
+            tally.existing += 1
+            continue
+        for note in notes:
+            tally.note(note, fields["name"])
+        yield fields
+
+
 def subscribers(rows: list[dict], tally: Tally) -> None:
     mapped = []
     for row in rows:
@@ -110,19 +130,10 @@ def subscribers(rows: list[dict], tally: Tally) -> None:
 
 def lists(rows: list[dict], tally: Tally) -> None:
     have = _ids_by_uuid(MailingList, {r.get("uuid") for r in rows})
-    new = []
-    for row in rows:
-        m = mapping.mailing_list(row)
-        if isinstance(m, Skip):
-            tally.skip(m.reason, m.detail)
-            continue
-        fields, notes = m
-        if fields["uuid"] in have:
-            tally.existing += 1
-            continue
-        for note in notes:
-            tally.note(note, fields["name"])
-        new.append(_keep_known(MailingList, fields, tally))
+    new = [
+        _keep_known(MailingList, fields, tally)
+        for fields in _not_yet_here(rows, mapping.mailing_list, have, tally)
+    ]
     with transaction.atomic():
         tally.added += len(create_keeping_dates(MailingList, new))
 
@@ -211,17 +222,11 @@ def campaigns(
     have = _ids_by_uuid(Campaign, {r.get("uuid") for r in rows})
     optin_supported = "optin" in Campaign.Type.values
     new, targets = [], []
-    for row in rows:
-        m = mapping.campaign(row, optin_supported=optin_supported)
-        if isinstance(m, Skip):
-            tally.skip(m.reason, m.detail)
-            continue
-        fields, notes = m
-        if fields["uuid"] in have:
-            tally.existing += 1
-            continue
-        for note in notes:
-            tally.note(note, fields["name"])
+
+    def mapped(row: dict) -> Any:
+        return mapping.campaign(row, optin_supported=optin_supported)
+
+    for fields in _not_yet_here(rows, mapped, have, tally):
         lm_template = fields.pop("template_id")
         fields["template_id"] = template_ids.get(lm_template)
         if lm_template is not None and fields["template_id"] is None:

@@ -230,15 +230,17 @@ class Delivery(models.Model):
         FAILED = "failed"
         SKIPPED = "skipped"
 
+    # Indexes are few on purpose: each one is written twice per message
+    # (claim, then sent). campaign_id is the first column of two of them.
     campaign = models.ForeignKey(
-        Campaign, on_delete=models.CASCADE, related_name="deliveries"
+        Campaign, on_delete=models.CASCADE, related_name="deliveries", db_index=False
     )
     subscriber_id = models.BigIntegerField(db_index=True)
     email = models.CharField(max_length=500)
     status = models.CharField(
         max_length=20, choices=Status.choices, default=Status.QUEUED
     )
-    message_id = models.CharField(max_length=500, blank=True, default="", db_index=True)
+    message_id = models.CharField(max_length=500, blank=True, default="")
     attempts = models.IntegerField(default=0)
     last_error = models.TextField(blank=True, default="")
     smtp_code = models.IntegerField(null=True, blank=True)
@@ -258,6 +260,15 @@ class Delivery(models.Model):
             models.Index(fields=["campaign", "status"]),
             # The dashboard's "sent in this period".
             models.Index(fields=["status", "sent_at"], name="delivery_status_sent"),
+            # Bounces find their delivery by Message-ID (exact match only).
+            models.Index(fields=["message_id"], name="delivery_message_id"),
+            # The sender's queue: a campaign's queued rows in id order (keyset
+            # chunks). Rows leave it when claimed, so it stays small.
+            models.Index(
+                fields=["campaign", "id"],
+                condition=models.Q(status="queued"),
+                name="delivery_queue",
+            ),
         ]
 
     def __str__(self) -> str:

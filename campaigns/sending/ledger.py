@@ -69,6 +69,49 @@ HANDED_SQL = (
 
 Sent = tuple[int, int, datetime]  # (delivery id, attempt, when the 250 came)
 
+# Groups (campaigns.sending.sender above GROUP_ABOVE messages/s). On
+# PostgreSQL the rows come as arrays (one statement text whatever the group's
+# size, so it is prepared once); elsewhere one statement per row.
+_GROUP_CLAIM = {
+    "postgresql": (
+        f"UPDATE {TABLE} AS d SET status = %s, attempts = v.attempt, sent_at = %s, "  # noqa: S608
+        "message_id = v.message_id FROM unnest(%s::bigint[], %s::integer[], "
+        "%s::varchar[]) AS v(id, attempt, message_id) "
+        "WHERE d.id = v.id AND d.status = %s RETURNING d.id"
+    ),
+    "": (
+        f"UPDATE {TABLE} SET status = %s, attempts = %s, sent_at = %s, "  # noqa: S608
+        "message_id = %s WHERE id = %s AND status = %s"
+    ),
+}
+_GROUP_SENT = {
+    "postgresql": (
+        f"UPDATE {TABLE} AS d SET status = %s, sent_at = %s, smtp_code = 250, "  # noqa: S608
+        "last_error = '' FROM unnest(%s::bigint[], %s::integer[]) AS v(id, attempt) "
+        "WHERE d.id = v.id AND d.status = %s AND d.attempts = v.attempt"
+    ),
+    "": (
+        f"UPDATE {TABLE} SET status = %s, sent_at = %s, smtp_code = 250, "  # noqa: S608
+        "last_error = '' WHERE id = %s AND status = %s AND attempts = %s"
+    ),
+}
+_GROUP_RELEASE = {
+    "postgresql": (
+        f"UPDATE {TABLE} AS d SET status = %s, attempts = v.attempt - 1, "  # noqa: S608
+        "sent_at = NULL, message_id = '' FROM unnest(%s::bigint[], %s::integer[]) "
+        "AS v(id, attempt) WHERE d.id = v.id AND d.status = %s "
+        "AND d.attempts = v.attempt"
+    ),
+    "": (
+        f"UPDATE {TABLE} SET status = %s, attempts = attempts - 1, sent_at = NULL, "  # noqa: S608
+        "message_id = '' WHERE id = %s AND status = %s AND attempts = %s"
+    ),
+}
+
+
+def _pg() -> bool:
+    return connection.vendor == "postgresql"
+
 
 def _at(when: datetime):
     return connection.ops.adapt_datetimefield_value(when)
@@ -111,6 +154,46 @@ def handed(delivery_id: int, attempt: int, message_id: str) -> bool:
     return (
         _execute(HANDED_SQL, [message_id, delivery_id, SENDING, attempt]).rowcount == 1
     )
+
+
+def claim_group(rows: list[tuple[int, int, str]], now: datetime) -> set[int]:
+    """Claim queued rows (id, attempt, Message-ID), each with its Message-ID,
+    in one statement: the ids this sender got (the others are another's)."""
+    if not rows:
+        return set()
+    ids, attempts, message_ids = (list(column) for column in zip(*rows, strict=True))
+    if _pg():
+        sql = _GROUP_CLAIM["postgresql"]
+        params = [SENDING, _at(now), ids, attempts, message_ids, QUEUED]
+        return {row[0] for row in _execute(sql, params).rows}
+    got = set()
+    for row_id, attempt, message_id in rows:
+        params = [SENDING, attempt, _at(now), message_id, row_id, QUEUED]
+        if _execute(_GROUP_CLAIM[""], params).rowcount == 1:
+            got.add(row_id)
+    return got
+
+
+def record_sent_group(rows: list[tuple[int, int]], when: datetime) -> None:
+    """Rows (id, attempt) of a group whose messages the server took."""
+    _each_or_arrays(_GROUP_SENT, [SENT, _at(when)], rows, [SENDING])
+
+
+def release_group(rows: list[tuple[int, int]]) -> None:
+    """Claimed rows (id, attempt) whose messages never went out: queued again
+    as they were (the attempt is not spent)."""
+    _each_or_arrays(_GROUP_RELEASE, [QUEUED], rows, [SENDING])
+
+
+def _each_or_arrays(sql: dict, before: list, rows: list, after: list) -> None:
+    if not rows:
+        return
+    if _pg():
+        ids, attempts = (list(column) for column in zip(*rows, strict=True))
+        _execute(sql["postgresql"], [*before, ids, attempts, *after])
+        return
+    for row_id, attempt in rows:
+        _execute(sql[""], [*before, row_id, *after, attempt])
 
 
 @contextmanager

@@ -21,27 +21,20 @@ import smtplib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple
 
-from django.conf import settings as django_settings
 from django.db.models import F, Value
 from django.db.models.functions import Mod
 from django.dispatch import Signal
 from django.utils import timezone
 
 from campaigns.models import Campaign, Delivery
-from campaigns.rendering import Renderer, build_context
 from campaigns.sending import breaker, engine, ledger
-from campaigns.sending.message import (
-    VERP_SALT,
-    Prepared,
-    sending_domain,
-    verp_sender,
-)
-from campaigns.sending.pace import SharedPacer, ceiling, window_share
+from campaigns.sending.compose import Composed, Composer
+from campaigns.sending.pace import SharedPacer, ceiling, group_size, window_share
 from campaigns.sending.smtp import Abandoned, pipelines, send_message
-from campaigns.tracking.mail_links import Tracker, optin_url, pending_optin
 from stmails import config, smtp_routing
-from stmails.lib import signing
 from stmails.outbox import SendFailure
 from stmails.smtp_check import (
     SmtpCheckError,
@@ -50,12 +43,12 @@ from stmails.smtp_check import (
     format_reply,
     open_connection,
 )
-from subscribers.links import list_unsubscribe_headers, unsubscribe_url
-from subscribers.models import MailingList, Subscriber
+from subscribers.models import Subscriber
 
 log = logging.getLogger(__name__)
 
 CHUNK = 200
+CLAIM_GROUP = 20  # rows claimed at once at high rates (at most this many in doubt)
 TIME_BUDGET = 60.0  # seconds; then a fresh task continues (and acks this one)
 SMTP_TIMEOUT = 30.0
 NO_SERVER_RETRY = 30.0
@@ -93,11 +86,20 @@ def server_for_slot(slot: int, from_email: str = "") -> dict | None:
     return seats[slot % len(seats)] if seats else None
 
 
+class Queued(NamedTuple):
+    """A queued delivery row, as the sender reads it."""
+
+    pk: int
+    subscriber_id: int
+    email: str
+    attempts: int
+
+
 class Run:
     def __init__(self, campaign: Campaign, slot: int, slots: int, sleep, clock):
         self.campaign, self.slot, self.slots = campaign, slot, slots
         self.part = slot % slots  # the part of the rows this slot works on
-        self.sleep = sleep
+        self.sleep, self.clock = sleep, clock
         self.settings = config.get_values(
             "app.message_rate", "app.concurrency", "app.message_sliding_window",
             "app.message_sliding_window_duration",
@@ -106,44 +108,28 @@ class Run:
             "campaign.verp_domain", "privacy.disable_tracking", "app.site_name",
         )  # fmt: skip
         self.from_email = campaign.from_email or self.settings["app.from_email"]
-        # VERP on without a domain: the From address's domain receives bounces.
-        self.verp_domain = (
-            (self.settings["campaign.verp_domain"] or sending_domain(self.from_email))
-            if self.settings["campaign.verp_enabled"]
-            else None
-        )
-        self.verp_key = signing.derive_key(django_settings.SECRET_KEY, VERP_SALT)
-        self.renderer = Renderer(
-            content_type=campaign.content_type, body=campaign.body,
-            subject=campaign.subject, altbody=campaign.altbody,
-            template_body=campaign.template_body,
-            template=campaign.template.body if campaign.template_id else None,
-        )  # fmt: skip
-        self.lists = list(MailingList.objects.filter(campaign_lists__campaign=campaign))
-        # One per run: it caches the campaign's tracked URLs (one query each).
-        self.tracker = Tracker(
-            root=self.settings["app.root_url"], campaign_uuid=str(campaign.uuid),
-            tracking=not self.settings["privacy.disable_tracking"],
-        )  # fmt: skip
-        self.optin_pending: set[int] = set()
+        self.composer = Composer(campaign, self.settings, self.from_email)
+        self.lists = self.composer.lists
         self.list_ids = [lst.id for lst in self.lists]
-        self.pacer = SharedPacer(ceiling(self.settings), sleep, clock)
+        rate = ceiling(self.settings)
+        self.pacer = SharedPacer(rate, sleep, clock)
+        # Rows claimed together (campaigns.sending.ledger): one at a time at
+        # the usual rates, in groups where a statement per message would cost
+        # more than the message.
+        self.group = min(CLAIM_GROUP, group_size(rate))
         self.server: dict | None = None
         self.conn: smtplib.SMTP | None = None
-        self.message: Prepared | None = None  # per server: its email_headers
-        self.campaign_values = {
-            "uuid": str(campaign.uuid), "name": campaign.name,
-            "subject": campaign.subject, "from_email": self.from_email,
-        }  # fmt: skip
         # The last message the server took (250) that is not recorded yet: the
         # next claim records it (campaigns.sending.ledger).
         self.unrecorded: ledger.Sent | None = None
+        self.unrecorded_group: list[tuple[int, int]] = []  # (id, attempt)
+        self.group_sent_at: datetime | None = None
         self.after: dict[int, int] = {}  # part -> the last row id fetched (keyset)
         self.result = RunResult()
 
     # --- one chunk ----------------------------------------------------------------
 
-    def next_chunk(self, limit: int) -> list[Delivery]:
+    def next_chunk(self, limit: int) -> list[Queued]:
         """Queued rows of the part this slot works on, else of the next part
         that has any; [] when none has. By keyset (rows after the last one
         fetched), then once more from the start of the part for rows queued
@@ -156,18 +142,20 @@ class Run:
                 rows = rows.annotate(part=Mod("id", Value(self.slots))).filter(
                     part=self.part
                 )
-            rows = rows.order_by("id").only("id", "subscriber_id", "email", "attempts")
+            rows = rows.order_by("id").values_list(
+                "id", "subscriber_id", "email", "attempts"
+            )
             after = self.after.get(self.part, 0)
-            chunk = list(rows.filter(id__gt=after)[:limit])
+            chunk = [Queued(*row) for row in rows.filter(id__gt=after)[:limit]]
             if not chunk and after:
-                chunk = list(rows[:limit])
+                chunk = [Queued(*row) for row in rows[:limit]]
             if chunk:
-                self.after[self.part] = chunk[-1].id
+                self.after[self.part] = chunk[-1].pk
                 return chunk
             self.part = (self.part + 1) % self.slots
         return []
 
-    def subscribers(self, chunk: list[Delivery]) -> dict[int, dict]:
+    def subscribers(self, chunk: list[Queued]) -> dict[int, dict]:
         """Chunk subscribers still eligible now (a bounce may have blocklisted one)."""
         ids = [d.subscriber_id for d in chunk]
         optin = self.campaign.type == self.campaign.Type.OPTIN
@@ -180,34 +168,36 @@ class Run:
                 pk__in=eligible.values("subscriber_id")
             ).values("id", "uuid", "email", "name", "attribs")
         }
-        self.optin_pending = pending_optin(found)
+        self.composer.chunk_subscribers(found)
         return found
 
-    def send_chunk(self, chunk: list[Delivery]) -> bool:
+    def send_chunk(self, chunk: list[Queued]) -> bool:
         """False when no server could be reached (the rest waits)."""
         try:
             return self._send_chunk(chunk)
         finally:
             self.record_sent()
 
-    def _send_chunk(self, chunk: list[Delivery]) -> bool:
+    def _send_chunk(self, chunk: list[Queued]) -> bool:
         subscribers = self.subscribers(chunk)
+        ready = []
         for delivery in chunk:
             sub = subscribers.get(delivery.subscriber_id)
             if sub is None:
                 self.result.skipped += Delivery.objects.filter(
                     pk=delivery.pk, status=DStatus.QUEUED
                 ).update(status=DStatus.SKIPPED, last_error="no longer subscribed")
-                continue
+            else:
+                ready.append((delivery, sub))
+        if self.group > 1:
+            return self._send_groups(ready)
+        for delivery, sub in ready:
             if self.conn is None and not self.connect():
                 return False
             attempt = delivery.attempts + 1
             # Built before the claim and the wait: the message is ready when
             # its moment comes (campaigns.sending.pace).
-            try:
-                composed = self.compose(delivery, sub)
-            except Exception as e:  # noqa: BLE001 (a template error must not stall the campaign)
-                composed = SendFailure(f"cannot build the message: {e}")
+            composed = self.try_compose(delivery, sub)
             # Without PIPELINING the claim commits before any SMTP traffic for
             # this message; with it, once the server said 354, with the
             # Message-ID (campaigns.sending.ledger).
@@ -231,6 +221,58 @@ class Run:
                 return True
         return True
 
+    def _send_groups(self, ready: list[tuple[Queued, dict]]) -> bool:
+        """The chunk group by group: each group's rows are claimed with their
+        Message-IDs in one statement before its first message goes out, and
+        recorded as sent with the next group's claim (ledger). A worker killed
+        mid-group leaves at most the group in doubt: counted as sent, never
+        sent twice (campaigns.sending.engine's crash policy)."""
+        for start in range(0, len(ready), self.group):
+            if self.conn is None and not self.connect():
+                return False
+            group = [
+                (delivery, delivery.attempts + 1, self.try_compose(delivery, sub))
+                for delivery, sub in ready[start : start + self.group]
+            ]
+            self.record_sent()
+            claimed = ledger.claim_group(
+                [
+                    (d.pk, attempt, "" if isinstance(c, SendFailure) else c[0])
+                    for d, attempt, c in group
+                ],
+                timezone.now(),
+            )
+            for at, (delivery, attempt, composed) in enumerate(group):
+                if delivery.pk not in claimed:
+                    continue
+                if isinstance(composed, SendFailure):
+                    self.record_failure(delivery, attempt, composed, final=True)
+                    continue
+                if self.conn is None:  # lost mid-group: the rest waits, unspent
+                    ledger.release_group(
+                        [(d.pk, a) for d, a, _ in group[at:] if d.pk in claimed]
+                    )
+                    break
+                self.pacer.wait()
+                try:
+                    self.send_one(delivery, attempt, composed, in_group=True)
+                finally:
+                    self.pacer.finished()
+            if len(claimed) < len(group):
+                # Another slot works on this part: leave it the rest.
+                self.part = (self.part + 1) % self.slots
+                return True
+        return True
+
+    def try_compose(self, delivery: Queued, sub: dict) -> Composed | SendFailure:
+        try:
+            return self.compose(delivery, sub)
+        except Exception as e:  # noqa: BLE001 (a template error must not stall the campaign)
+            return SendFailure(f"cannot build the message: {e}")
+
+    def compose(self, delivery: Queued, sub: dict) -> Composed:
+        return self.composer.compose(delivery.pk, delivery.email, sub, self.server)
+
     def claim(self, delivery: Delivery, attempt: int, message_id: str = "") -> bool:
         sent, self.unrecorded = self.unrecorded, None
         return ledger.claim(delivery.pk, attempt, timezone.now(), sent, message_id)
@@ -239,6 +281,9 @@ class Run:
         if self.unrecorded is not None:
             ledger.record_sent(self.unrecorded)
             self.unrecorded = None
+        if self.unrecorded_group:
+            ledger.record_sent_group(self.unrecorded_group, self.group_sent_at)
+            self.unrecorded_group = []
 
     def connect(self) -> bool:
         self.server = server_for_slot(self.slot, self.from_email)
@@ -261,9 +306,10 @@ class Run:
         self,
         delivery: Delivery,
         attempt: int,
-        composed: tuple[str, bytes, str],
+        composed: Composed,
         *,
         claimed: bool = True,
+        in_group: bool = False,
     ) -> bool:
         """Send one message; True when its row turned out to be another
         slot's (not claimed yet, and the claim was lost)."""
@@ -271,6 +317,8 @@ class Run:
         state = {"claimed": claimed, "lost": False}
 
         def handed() -> bool:
+            if in_group:  # claimed with its Message-ID
+                return True
             # Committed before the message goes out: a stuck row with a
             # Message-ID is never resent.
             if state["claimed"]:
@@ -296,7 +344,11 @@ class Run:
             error = describe_error(e, server.get("host", ""), server.get("port", 0))
             return self.failed(delivery, attempt, SendFailure(error), state["claimed"])
         # Recorded with the next claim (or at the end of the chunk).
-        self.unrecorded = (delivery.pk, attempt, timezone.now())
+        if in_group:
+            self.unrecorded_group.append((delivery.pk, attempt))
+            self.group_sent_at = timezone.now()
+        else:
+            self.unrecorded = (delivery.pk, attempt, timezone.now())
         self.result.sent += 1
         if log.isEnabledFor(logging.DEBUG):
             log.debug("delivery %s sent: %s", delivery.pk, format_reply(code, text))
@@ -311,41 +363,6 @@ class Run:
             return True
         self.record_failure(delivery, attempt, failure)
         return False
-
-    def compose(self, delivery: Delivery, sub: dict) -> tuple[str, bytes, str]:
-        """(Message-ID, message bytes, envelope sender) for one subscriber."""
-        subscriber = Subscriber(id=sub["id"], uuid=sub["uuid"])
-        root = self.settings["app.root_url"]
-        unsubscribe = unsubscribe_url(subscriber, self.lists, root=root)
-        links = self.tracker.links_for(
-            str(sub["uuid"]),
-            unsubscribe=unsubscribe,
-            optin=optin_url(subscriber, self.optin_pending, root),
-        )
-        rendered = self.renderer.render(
-            build_context(
-                sub,
-                self.campaign_values,
-                unsubscribe,
-                links=links,
-                site_name=self.settings["app.site_name"],
-            )  # fmt: skip
-        )
-        if self.message is None or self.message.server is not self.server:
-            self.message = Prepared(
-                self.from_email, str(self.campaign.uuid),
-                list(self.campaign.headers or []), self.server,
-            )  # fmt: skip
-        message_id = self.message.new_message_id()
-        data, sender = self.message.build(
-            to_email=delivery.email, to_name=sub["name"], subject=rendered.subject,
-            text=rendered.text, html=rendered.html, message_id=message_id,
-            subscriber_uuid=str(sub["uuid"]),
-            unsubscribe_headers=list_unsubscribe_headers(subscriber, url=unsubscribe),
-        )  # fmt: skip
-        if self.verp_domain:  # wins over a Return-Path header
-            sender = verp_sender(delivery.pk, self.verp_domain, self.verp_key)
-        return message_id, data, sender
 
     def _reset(self) -> None:
         try:

@@ -128,3 +128,51 @@ def test_it_sends_every_remaining_message_exactly_once_after_a_kill(
     assert set(got.values()) == {1}  # nobody twice, nobody missed
     assert campaign.sent == SUBSCRIBERS
     assert Delivery.objects.filter(status="sent").count() == SUBSCRIBERS
+
+
+def test_a_kill_mid_group_leaves_only_that_group_in_doubt_and_nothing_twice(workers):
+    """Above 200 messages/s rows are claimed in groups (ledger.claim_group):
+    killed after the server took the HOLD_AT-th message, the rest of the
+    claimed groups is counted as sent with the note (never sent twice), and
+    the other rows go out once after the restart."""
+    sink = HoldingSink("data")
+    controller = start_sink(sink)
+    try:
+        use_servers(smtp_server(controller.port))
+        # 2 × 400 = 800 messages/s: groups of 8 (pace.group_size).
+        update_settings({"app.concurrency": 2, "app.message_rate": 400})
+        news = MailingList.objects.create(name="News")
+        for i in range(SUBSCRIBERS):
+            subscribe(Subscriber.objects.create(email=f"s{i:02d}@x.org"), news)
+        campaign = make_campaign(news)
+        first = workers()
+        with transaction.atomic():
+            engine.start_campaign(campaign.pk)
+
+        assert sink.holding.wait(60), "the worker never reached the SMTP server"
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+        sink.release.set()
+        in_doubt = Delivery.objects.filter(status="sending")
+        # Claimed as a group (more than one row), at most a group (a solo worker).
+        assert 2 <= in_doubt.count() <= 8
+        assert in_doubt.exclude(message_id="").count() == in_doubt.count()
+        doubtful = set(in_doubt.values_list("email", flat=True))
+
+        later = timezone.now() + engine.STALLED_AFTER + timedelta(minutes=1)
+        recovered = engine.recover_stalled(now=later)
+
+        assert recovered["unconfirmed"] == len(doubtful) and recovered["requeued"] == 0
+        workers()
+        _wait_for_finish(campaign)
+    finally:
+        sink.release.set()
+        controller.stop()
+
+    got = Counter(rcpt for env in sink.envelopes for rcpt in env.rcpt_tos)
+    assert set(got.values()) == {1}  # nobody twice
+    everyone = {f"s{i:02d}@x.org" for i in range(SUBSCRIBERS)}
+    assert set(got) | doubtful == everyone  # nobody missed but the doubtful
+    unconfirmed = Delivery.objects.filter(last_error=engine.UNCONFIRMED_NOTE)
+    assert set(unconfirmed.values_list("email", flat=True)) == doubtful
+    assert Delivery.objects.filter(status="sent").count() == SUBSCRIBERS

@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from campaigns import test_send, tx
 from campaigns.models import Template
 from campaigns.rendering import Rendered
+from campaigns.sending import compose as sender_compose
 from campaigns.sending import sender
 from campaigns.tracking.mail_links import DUMMY_SUBSCRIBER, Tracker
 from campaigns.tracking.models import Link
@@ -46,7 +47,7 @@ class LinkRenderer:
 @pytest.fixture
 def fake_renderer(monkeypatch):
     LinkRenderer.seen = []
-    monkeypatch.setattr(sender, "Renderer", LinkRenderer)
+    monkeypatch.setattr(sender_compose, "Renderer", LinkRenderer)
     monkeypatch.setattr(tx, "Renderer", LinkRenderer)
     monkeypatch.setattr(test_send, "Renderer", LinkRenderer)
     return LinkRenderer

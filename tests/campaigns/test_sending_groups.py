@@ -1,0 +1,177 @@
+"""Above 200 messages/s (pace.GROUP_ABOVE) the sender claims rows in groups:
+one statement claims a group's rows with their Message-IDs before its first
+message goes out, the next records them as sent. The crash policy for a
+killed worker is in test_sending_crash; here the living sender's cases."""
+
+from __future__ import annotations
+
+import smtplib
+from collections import Counter
+
+import pytest
+
+from bounces.models import Bounce
+from campaigns.models import Delivery
+from campaigns.sending import ledger, pace, sender
+from stmails.config import update_settings
+from tests.campaigns.sending_helpers import make_campaign, recipients, start, subscribe
+from tests.stmails.outbox_helpers import Sink, smtp_server, start_sink, use_servers
+
+pytestmark = [pytest.mark.smtp, pytest.mark.django_db]
+
+
+class PipeliningSink(Sink):
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802 (aiosmtpd hook)
+        session.host_name = hostname
+        return [*responses[:-1], "250-PIPELINING", responses[-1]]
+
+
+@pytest.fixture(params=["plain", "pipelining"])
+def sink(request):
+    sink = PipeliningSink() if request.param == "pipelining" else Sink()
+    controller = start_sink(sink)
+    use_servers(smtp_server(controller.port))
+    # 1 × 600 = 600 messages/s: groups of 6.
+    update_settings({"app.concurrency": 1, "app.message_rate": 600})
+    yield sink
+    controller.stop()
+
+
+@pytest.fixture
+def campaign_of(make_list, make_subscriber, django_capture_on_commit_callbacks):
+    def make(*emails: str):
+        news = make_list()
+        for address in emails:
+            subscribe(make_subscriber(email=address), news)
+        campaign = make_campaign(news)
+        start(campaign, django_capture_on_commit_callbacks)
+        return campaign
+
+    return make
+
+
+def _emails(n: int) -> list[str]:
+    return [f"s{i:02d}@x.org" for i in range(n)]
+
+
+@pytest.fixture
+def claims(monkeypatch):
+    """Each claim_group call's rows, with what the table held just after it."""
+    seen: list[dict] = []
+    original = ledger.claim_group
+
+    def spy(rows, now):
+        got = original(rows, now)
+        states = {
+            d.email: (d.status, d.message_id)
+            for d in Delivery.objects.filter(pk__in=[r[0] for r in rows])
+        }
+        seen.append({"rows": rows, "got": got, "states": states})
+        return got
+
+    monkeypatch.setattr(ledger, "claim_group", spy)
+    return seen
+
+
+def test_group_size_follows_the_rate():
+    assert pace.group_size(100) == 1  # the default ceiling: one row at a time
+    assert pace.group_size(600) == 6
+    assert min(sender.CLAIM_GROUP, pace.group_size(100_000)) == sender.CLAIM_GROUP
+
+
+def test_rows_are_claimed_a_group_at_a_time_with_their_message_ids(
+    sink, campaign_of, claims
+):
+    campaign = campaign_of(*_emails(14))
+
+    result = sender.send_campaign(campaign.pk)
+
+    assert result.sent == 14
+    assert recipients(sink) == _emails(14)
+    assert [len(c["rows"]) for c in claims] == [6, 6, 2]
+    for claim in claims:  # every row of the group is "sending" with its Message-ID
+        assert {s for s, _ in claim["states"].values()} == {"sending"}
+        assert all(mid.startswith("<") for _, mid in claim["states"].values())
+    rows = Delivery.objects.filter(campaign=campaign)
+    assert {(d.status, d.smtp_code) for d in rows} == {("sent", 250)}
+    assert {m["Message-ID"] for m in sink.messages} == {d.message_id for d in rows}
+
+
+def test_the_first_message_of_a_group_goes_out_after_the_whole_group_is_claimed(
+    sink, campaign_of, monkeypatch
+):
+    campaign = campaign_of(*_emails(8))
+    before: list[Counter] = []
+    send_message = sender.send_message
+
+    def look(conn, from_, to, data, handed):
+        before.append(Counter(Delivery.objects.values_list("status", flat=True)))
+        return send_message(conn, from_, to, data, handed)
+
+    monkeypatch.setattr(sender, "send_message", look)
+    sender.send_campaign(campaign.pk)
+
+    assert before[0] == Counter({"sending": 6, "queued": 2})
+    # The second group's claim recorded the first group as sent.
+    assert before[6] == Counter({"sent": 6, "sending": 2})
+
+
+def test_a_refused_recipient_fails_alone_within_its_group(sink, campaign_of):
+    update_settings({"bounce.enabled": True})
+    sink.rcpt_replies["s03@x.org"] = "550 5.1.1 <s03@x.org>: No such user"
+    campaign = campaign_of(*_emails(8))
+
+    result = sender.send_campaign(campaign.pk)
+
+    assert (result.sent, result.failed) == (7, 1)
+    gone = Delivery.objects.get(email="s03@x.org")
+    assert (gone.status, gone.smtp_code, gone.message_id) == ("failed", 550, "")
+    assert Bounce.objects.get().email == "s03@x.org"
+    assert recipients(sink) == [e for e in _emails(8) if e != "s03@x.org"]
+
+
+def test_a_connection_lost_mid_group_queues_the_rest_unspent(
+    sink, campaign_of, monkeypatch
+):
+    campaign = campaign_of(*_emails(8))
+    send_message = sender.send_message
+    calls = {"n": 0}
+
+    def drop_at_third(conn, from_, to, data, handed):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            conn.close()
+            raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+        return send_message(conn, from_, to, data, handed)
+
+    monkeypatch.setattr(sender, "send_message", drop_at_third)
+    result = sender.send_campaign(campaign.pk, sleep=lambda seconds: None)
+
+    # The run reconnects and goes on; the rows behind it come round again.
+    got = Counter(rcpt for env in sink.envelopes for rcpt in env.rcpt_tos)
+    assert sorted(got) == _emails(8) and set(got.values()) == {1}
+    assert (result.sent, result.retried) == (8, 1)
+    attempts = dict(Delivery.objects.values_list("email", "attempts"))
+    # The message that met the broken connection spent an attempt; the rest
+    # of its group went back to the queue untouched (one attempt each).
+    assert attempts == {e: 2 if e == "s02@x.org" else 1 for e in _emails(8)}
+    assert set(Delivery.objects.values_list("status", flat=True)) == {"sent"}
+
+
+def test_rows_another_slot_claimed_are_left_to_it(sink, campaign_of, monkeypatch):
+    campaign = campaign_of(*_emails(8))
+    original = ledger.claim_group
+
+    def one_taken(rows, now):
+        taken = Delivery.objects.get(email="s01@x.org")
+        if taken.status == "queued":  # the other slot is quicker for this one
+            Delivery.objects.filter(pk=taken.pk).update(status="sending", attempts=7)
+        return original(rows, now)
+
+    monkeypatch.setattr(ledger, "claim_group", one_taken)
+    result = sender.send_campaign(campaign.pk)
+
+    assert "s01@x.org" not in recipients(sink)
+    assert result.sent == 7 and len(recipients(sink)) == 7
+    taken = Delivery.objects.get(email="s01@x.org")
+    assert (taken.status, taken.attempts, taken.message_id) == ("sending", 7, "")

@@ -29,7 +29,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
@@ -41,7 +41,6 @@ from subscribers.models import MailingList, Subscriber, Subscription
 
 log = logging.getLogger(__name__)
 
-INSERT_BATCH = 2000
 Status = Campaign.Status
 DStatus = Delivery.Status
 # A running campaign whose rows have not moved for this long has lost its
@@ -127,30 +126,32 @@ def start_campaign(campaign_id: int) -> None:
 
 
 def create_deliveries(campaign: Campaign, list_ids: list[int]) -> int:
-    """One queued row per eligible subscriber, in batches (memory stays flat)."""
+    """One queued row per eligible subscriber, made by the database in one
+    INSERT ... SELECT (nothing goes through Python: a list of a million
+    starts in seconds, in flat memory)."""
     rows = (
         eligible_subscriptions(list_ids, optin=campaign.type == Campaign.Type.OPTIN)
         .order_by("subscriber_id")
         .values_list("subscriber_id", "subscriber__email")
         .distinct()
     )
-    batch: list[Delivery] = []
-    made = 0
-    for subscriber_id, email in rows.iterator(chunk_size=INSERT_BATCH):
-        batch.append(
-            Delivery(campaign=campaign, subscriber_id=subscriber_id, email=email)
+    select, params = rows.query.sql_with_params()
+    table = connection.ops.quote_name(Delivery._meta.db_table)
+    columns = (
+        "subscriber_id, email, campaign_id, status, message_id, attempts, "
+        "last_error, permanent, created_at"
+    )
+    # The SELECT is Django's own SQL with its parameters bound separately.
+    values = f"SELECT q.*, %s, %s, '', 0, '', %s, %s FROM ({select}) AS q"  # noqa: S608
+    if connection.vendor == "sqlite":
+        sql = f"INSERT OR IGNORE INTO {table} ({columns}) {values}"
+    else:
+        sql = f"INSERT INTO {table} ({columns}) {values} ON CONFLICT DO NOTHING"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql, [campaign.pk, DStatus.QUEUED, False, timezone.now(), *params]
         )
-        if len(batch) >= INSERT_BATCH:
-            made += _insert(batch)
-    return made + _insert(batch)
-
-
-def _insert(batch: list[Delivery]) -> int:
-    if batch:
-        Delivery.objects.bulk_create(batch, ignore_conflicts=True)
-    n = len(batch)
-    batch.clear()
-    return n
+        return cursor.rowcount
 
 
 def enqueue(campaign_id: int, slots: int | None = None) -> None:

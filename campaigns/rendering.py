@@ -13,7 +13,6 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from html.parser import HTMLParser
 from typing import Any
 
 from django.template import TemplateSyntaxError
@@ -32,6 +31,7 @@ from campaigns.dialects import (
     track_view_html,
 )
 from campaigns.gotemplate import GoTemplate, GoTemplateError
+from campaigns.html_text import text_part_from_html
 from campaigns.markdown_lite import markdown_to_html
 
 __all__ = [
@@ -279,66 +279,3 @@ def _run(
         return part.render(ctx, go, content)
     except GoTemplateError as err:
         raise _from_go(err, name) from None
-
-
-# --- HTML to plain text -----------------------------------------------------------
-
-BLOCK_TAGS = {
-    "p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6",
-    "ul", "ol", "table", "blockquote", "pre", "hr", "section", "article",
-}  # fmt: skip
-
-
-class _TextExtractor(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.skip = 0
-        self.hrefs: list[str | None] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("script", "style", "head", "title"):
-            self.skip += 1
-        elif tag in BLOCK_TAGS:
-            self.parts.append("\n")
-            if tag == "li":
-                self.parts.append("- ")
-        elif tag == "a":
-            self.hrefs.append(dict(attrs).get("href"))
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style", "head", "title"):
-            self.skip = max(0, self.skip - 1)
-        elif tag in BLOCK_TAGS:
-            self.parts.append("\n")
-        elif tag == "a" and self.hrefs:
-            href = self.hrefs.pop()
-            if href and not href.startswith(("#", "mailto:")):
-                self.parts.append(f" ({href})")
-
-    def handle_data(self, data: str) -> None:
-        if not self.skip and data:
-            self.parts.append(_collapse_spaces(data))
-
-
-def _collapse_spaces(data: str) -> str:
-    """re.sub(r"\\s+", " ", data), several times faster on long text (str.split
-    and re's \\s know the same whitespace): rendered once per recipient."""
-    words = " ".join(data.split())
-    if not words:
-        return " "
-    return (
-        (" " if data[0].isspace() else "") + words + (" " if data[-1].isspace() else "")
-    )
-
-
-def text_part_from_html(source: str) -> str:
-    """The text/plain alternative of a campaign's HTML body (readable text,
-    scripts and styles dropped); bounces.parsing.mime has its own cruder one
-    for reading DSN bodies."""
-    parser = _TextExtractor()
-    parser.feed(source)
-    parser.close()
-    lines = [line.strip() for line in "".join(parser.parts).split("\n")]
-    text = "\n".join(lines)
-    return re.sub(r"\n{3,}", "\n\n", text).strip()

@@ -9,14 +9,20 @@ Links carry signed tokens (django.core.signing), never a bare subscriber uuid:
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import re
 import uuid as uuidlib
+import zlib
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core import signing
 from django.urls import NoReverseMatch, get_resolver, get_urlconf, reverse
+from django.utils.encoding import force_bytes
 
 from stmails import config
 from subscribers.models import MailingList, Subscriber
@@ -107,14 +113,12 @@ def unsubscribe_url(
     return _absolute(_token_path("subscription:unsubscribe", token), root)
 
 
-_paths: dict[tuple[int, str], tuple[str, str]] = {}
+_paths: dict[tuple[int, str], tuple[str, ...]] = {}
 
 
-def _token_path(name: str, token: str) -> str:
-    """reverse(name, args=[token]) without reversing per mail (a campaign
-    makes one per recipient): the URL around a token is worked out once per
-    URLconf. Signed tokens are URL-safe (base64url, ":" and "."), so reverse
-    would put them in unquoted."""
+def _around_token(name: str) -> tuple[str, ...]:
+    """(before, after) the token in reverse(name, args=[token]), worked out
+    once per URLconf; () when the URL cannot be cut around a marker."""
     key = (id(get_resolver(get_urlconf())), name)
     if key not in _paths:
         marker = "T0KEN"
@@ -123,10 +127,94 @@ def _token_path(name: str, token: str) -> str:
         except NoReverseMatch:
             path = ""
         _paths[key] = tuple(path.split(marker)) if path.count(marker) == 1 else ()
-    around = _paths[key]
+    return _paths[key]
+
+
+def _token_path(name: str, token: str) -> str:
+    """reverse(name, args=[token]) without reversing per mail (a campaign
+    makes one per recipient). Signed tokens are URL-safe (base64url, ":" and
+    "."), so reverse would put them in unquoted."""
+    around = _around_token(name)
     if not around or not _URL_SAFE.fullmatch(token):
         return reverse(name, args=[token])
     return around[0] + token + around[1]
+
+
+class _PreparedDumps:
+    """signing.dumps(obj, salt=salt, compress=compress) for obj's JSON bytes
+    (serialized as JSONSerializer does): the same token for the same second.
+    Signer derives the salted HMAC key from SECRET_KEY on every call; here it
+    is derived once (signing signs with SECRET_KEY; the fallbacks only verify).
+    zlib.compress stays per call: whether it shrinks the payload decides the
+    token's bytes, and only compressing tells."""
+
+    def __init__(self, salt: str, *, compress: bool):
+        key_salt = force_bytes(salt + "signer")
+        key = hashlib.sha256(key_salt + force_bytes(settings.SECRET_KEY)).digest()
+        self._mac = hmac.new(key, digestmod=hashlib.sha256)
+        self._compress = compress
+        self._second = -1
+        self._stamp = ""
+
+    def __call__(self, data: bytes) -> str:
+        flag = ""
+        if self._compress:
+            compressed = zlib.compress(data)
+            if len(compressed) < len(data) - 1:
+                data, flag = compressed, "."
+        value = f"{flag}{signing.b64_encode(data).decode()}:{self._timestamp()}"
+        mac = self._mac.copy()
+        mac.update(value.encode())
+        return f"{value}:{signing.b64_encode(mac.digest()).decode()}"
+
+    def _timestamp(self) -> str:
+        # signing.time, not time: a test freezing either freezes both signers.
+        second = int(signing.time.time())
+        if second != self._second:
+            self._second, self._stamp = second, signing.b62_encode(second)
+        return self._stamp
+
+
+_MARK = "SUBSCRIBER"
+
+
+class SubscriptionLinks:
+    """unsubscribe_url(subscriber, lists, root=root) and confirm_url for one
+    campaign run, made once and then asked per recipient: the same URLs, with
+    the signing key, the list ids' JSON and the root worked out once."""
+
+    def __init__(
+        self, lists: Iterable[MailingList] | None = None, *, root: str | None = None
+    ):
+        self.root = (root or config.get_value("app.root_url")).rstrip("/")
+        payload: dict[str, Any] = {"s": _MARK}
+        if lists is not None:
+            payload["l"] = sorted(lst.id for lst in lists)
+        before, after = json.dumps(payload, separators=(",", ":")).split(_MARK)
+        self._around_uuid = (before, after)
+        self._unsubscribe = _PreparedDumps(SUBSCRIPTION_SALT, compress=True)
+        self._optin = _PreparedDumps(OPTIN_SALT, compress=False)
+        # Looked up once: finding the URLconf (a context-local) costs more
+        # than signing. Signed tokens are always URL-safe.
+        self._paths = {
+            name: _around_token(name)
+            for name in ("subscription:unsubscribe", "subscription:optin")
+        }
+
+    def unsubscribe(self, subscriber: Subscriber) -> str:
+        before, after = self._around_uuid
+        data = f"{before}{subscriber.uuid.hex}{after}".encode("latin-1")
+        return self._url("subscription:unsubscribe", self._unsubscribe(data))
+
+    def confirm(self, subscriber: Subscriber) -> str:
+        token = self._optin(f'"{subscriber.uuid.hex}"'.encode("latin-1"))
+        return self._url("subscription:optin", token)
+
+    def _url(self, name: str, token: str) -> str:
+        around = self._paths[name]
+        if not around:
+            return self.root + reverse(name, args=[token])
+        return f"{self.root}{around[0]}{token}{around[1]}"
 
 
 def preferences_url(subscriber: Subscriber) -> str:

@@ -10,9 +10,9 @@ from django.conf import settings as django_settings
 from campaigns.models import Campaign
 from campaigns.rendering import Renderer, build_context
 from campaigns.sending.message import VERP_SALT, Prepared, sending_domain, verp_sender
-from campaigns.tracking.mail_links import Tracker, optin_url, pending_optin
+from campaigns.tracking.mail_links import Tracker, pending_optin
 from stmails.lib import signing
-from subscribers.links import list_unsubscribe_headers, unsubscribe_url
+from subscribers.links import SubscriptionLinks, list_unsubscribe_headers
 from subscribers.models import MailingList, Subscriber, Subscription
 
 Composed = tuple[str, bytes, str]  # (Message-ID, message bytes, envelope sender)
@@ -38,6 +38,8 @@ class Composer:
             template=campaign.template.body if campaign.template_id else None,
         )  # fmt: skip
         self.lists = list(MailingList.objects.filter(campaign_lists__campaign=campaign))
+        # Signed per recipient; the key and the URL around the token once.
+        self.links = SubscriptionLinks(self.lists, root=self.root)
         # One per run: it caches the campaign's tracked URLs (one query each).
         self.tracker = Tracker(
             root=self.root, campaign_uuid=str(campaign.uuid),
@@ -66,11 +68,12 @@ class Composer:
     ) -> Composed:
         """(Message-ID, message bytes, envelope sender) for one subscriber."""
         subscriber = Subscriber(id=sub["id"], uuid=sub["uuid"])
-        unsubscribe = unsubscribe_url(subscriber, self.lists, root=self.root)
+        unsubscribe = self.links.unsubscribe(subscriber)
+        optin = (
+            self.links.confirm(subscriber) if sub["id"] in self.optin_pending else ""
+        )
         links = self.tracker.links_for(
-            str(sub["uuid"]),
-            unsubscribe=unsubscribe,
-            optin=optin_url(subscriber, self.optin_pending, self.root),
+            str(sub["uuid"]), unsubscribe=unsubscribe, optin=optin
         )
         rendered = self.renderer.render(
             build_context(

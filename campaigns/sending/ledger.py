@@ -71,13 +71,17 @@ Sent = tuple[int, int, datetime]  # (delivery id, attempt, when the 250 came)
 
 # Groups (campaigns.sending.sender above GROUP_ABOVE messages/s). On
 # PostgreSQL the rows come as arrays (one statement text whatever the group's
-# size, so it is prepared once); elsewhere one statement per row.
+# size, so it is prepared once); elsewhere one statement per row. The status
+# is compared through coalesce(), which no index covers, on purpose: during a
+# campaign every row changes status within minutes, the planner's statistics
+# lag behind, and with a plain comparison it read all queued rows through the
+# status index for every group (12 ms instead of 1 ms with 20,000 queued).
 _GROUP_CLAIM = {
     "postgresql": (
         f"UPDATE {TABLE} AS d SET status = %s, attempts = v.attempt, sent_at = %s, "  # noqa: S608
         "message_id = v.message_id FROM unnest(%s::bigint[], %s::integer[], "
         "%s::varchar[]) AS v(id, attempt, message_id) "
-        "WHERE d.id = v.id AND d.status = %s RETURNING d.id"
+        "WHERE d.id = v.id AND coalesce(d.status, '') = %s RETURNING d.id"
     ),
     "": (
         f"UPDATE {TABLE} SET status = %s, attempts = %s, sent_at = %s, "  # noqa: S608
@@ -88,7 +92,7 @@ _GROUP_SENT = {
     "postgresql": (
         f"UPDATE {TABLE} AS d SET status = %s, sent_at = %s, smtp_code = 250, "  # noqa: S608
         "last_error = '' FROM unnest(%s::bigint[], %s::integer[]) AS v(id, attempt) "
-        "WHERE d.id = v.id AND d.status = %s AND d.attempts = v.attempt"
+        "WHERE d.id = v.id AND coalesce(d.status, '') = %s AND d.attempts = v.attempt"
     ),
     "": (
         f"UPDATE {TABLE} SET status = %s, sent_at = %s, smtp_code = 250, "  # noqa: S608
@@ -99,7 +103,7 @@ _GROUP_RELEASE = {
     "postgresql": (
         f"UPDATE {TABLE} AS d SET status = %s, attempts = v.attempt - 1, "  # noqa: S608
         "sent_at = NULL, message_id = '' FROM unnest(%s::bigint[], %s::integer[]) "
-        "AS v(id, attempt) WHERE d.id = v.id AND d.status = %s "
+        "AS v(id, attempt) WHERE d.id = v.id AND coalesce(d.status, '') = %s "
         "AND d.attempts = v.attempt"
     ),
     "": (

@@ -41,7 +41,7 @@ ROW = 1
 # Rates from which reservations are taken in groups (SharedPacer).
 GROUP_ABOVE = 200.0
 GROUP_SPAN = 0.01  # seconds of sending one group holds
-MAX_GROUP = 50
+MAX_GROUP = 200  # a chunk: at 20,000/s and more, one reservation per chunk
 
 
 def ceiling(settings: dict | None = None) -> float:

@@ -57,11 +57,13 @@ FILL_SQL = [
          SELECT id, row_number() OVER (ORDER BY id) - 1 AS rn
          FROM campaigns WHERE name LIKE 'Bench campaign %%')
        INSERT INTO bounces (subscriber_id, campaign_id, type, source, meta, created_at,
-                            email, event_key, provider_message_id, status_code, recorded_at)
+                            email, event_key, provider_message_id, status_code, recorded_at,
+                            reason)
        SELECT subs.id, camps.id, (ARRAY['hard', 'soft', 'complaint'])[1 + g %% 3],
               (ARRAY['api', 'ses', 'pop3:bounces'])[1 + g %% 3 / 2 + g %% 2],
               jsonb_build_object('additional', 'info', 'n', g),
-              now() - make_interval(secs => g * 30), subs.email, NULL, '', '5.1.1', now()
+              now() - make_interval(secs => g * 30), subs.email, NULL, '', '5.1.1', now(),
+              (ARRAY['userunknown', 'mailboxfull', 'feedback'])[1 + g %% 3]
        FROM generate_series(1, %(bounces)s) g
        JOIN subs ON subs.rn = g %% %(subscribers)s
        LEFT JOIN camps ON camps.rn = g %% 25""",

@@ -48,11 +48,12 @@ FILL_SQL = [
           OR list_id IN (SELECT id FROM lists WHERE name LIKE 'Subscribers bench %%')""",
     "DELETE FROM subscribers WHERE email LIKE 'sb%%@bench.example'",
     "DELETE FROM lists WHERE name LIKE 'Subscribers bench %%'",
-    """INSERT INTO lists (uuid, name, type, optin, tags, description, created_at, updated_at)
+    """INSERT INTO lists (uuid, name, type, optin, tags, description, created_at, updated_at,
+                          internal, status)
        SELECT gen_random_uuid(), 'Subscribers bench ' || g,
               CASE WHEN g %% 2 = 0 THEN 'public' ELSE 'private' END,
               CASE WHEN g %% 3 = 0 THEN 'double' ELSE 'single' END,
-              '["bench"]', '', now(), now()
+              '["bench"]', '', now(), now(), false, 'active'
        FROM generate_series(1, %(lists)s) g""",
     # created_at spread over ~3 years, so ordering by it is realistic.
     """INSERT INTO subscribers (uuid, email, name, attribs, status, created_at, updated_at)

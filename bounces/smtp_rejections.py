@@ -26,7 +26,7 @@ from bounces.parsing.classify import classify
 from bounces.recording import record_bounce
 from bounces.services import BounceError, NewBounce
 from campaigns.models import Delivery
-from campaigns.sending.sender import delivery_rejection
+from campaigns.sending.failures import delivery_rejection
 from stmails.durable_queue import send_task
 from stmails.models import OutgoingMail
 from stmails.outbox import smtp_rejection

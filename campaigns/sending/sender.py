@@ -22,17 +22,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
 
-from django.db.models import F, Value
-from django.db.models.functions import Mod
-from django.dispatch import Signal
+from django.db.models import F
 from django.utils import timezone
 
 from campaigns.models import Campaign, Delivery
-from campaigns.sending import breaker, engine, ledger
+from campaigns.sending import breaker, engine, failures, ledger
 from campaigns.sending.compose import Composed, Composer
 from campaigns.sending.pace import SharedPacer, ceiling, group_size, window_share
+from campaigns.sending.queue import Queue, Queued
 from campaigns.sending.smtp import Abandoned, pipelines, send_message
 from stmails import config, smtp_routing
 from stmails.outbox import SendFailure
@@ -43,7 +41,6 @@ from stmails.smtp_check import (
     format_reply,
     open_connection,
 )
-from subscribers.models import Subscriber
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +51,6 @@ SMTP_TIMEOUT = 30.0
 NO_SERVER_RETRY = 30.0
 MAX_RETRY_DELAY = 10.0  # seconds: a longer msg_retry_delay would eat the time budget
 DStatus = Delivery.Status
-
-# Sent after commit with delivery_id when a recipient was rejected with 5xx at
-# RCPT TO; bounces listens and records a hard bounce (campaigns cannot import it).
-delivery_rejection = Signal()
 
 
 @dataclass
@@ -86,19 +79,9 @@ def server_for_slot(slot: int, from_email: str = "") -> dict | None:
     return seats[slot % len(seats)] if seats else None
 
 
-class Queued(NamedTuple):
-    """A queued delivery row, as the sender reads it."""
-
-    pk: int
-    subscriber_id: int
-    email: str
-    attempts: int
-
-
 class Run:
     def __init__(self, campaign: Campaign, slot: int, slots: int, sleep, clock):
         self.campaign, self.slot, self.slots = campaign, slot, slots
-        self.part = slot % slots  # the part of the rows this slot works on
         self.sleep, self.clock = sleep, clock
         self.settings = config.get_values(
             "app.message_rate", "app.concurrency", "app.message_sliding_window",
@@ -110,7 +93,7 @@ class Run:
         self.from_email = campaign.from_email or self.settings["app.from_email"]
         self.composer = Composer(campaign, self.settings, self.from_email)
         self.lists = self.composer.lists
-        self.list_ids = [lst.id for lst in self.lists]
+        self.queue = Queue(campaign, slot, slots, [lst.id for lst in self.lists])
         rate = ceiling(self.settings)
         self.pacer = SharedPacer(rate, sleep, clock)
         # Rows claimed together (campaigns.sending.ledger): one at a time at
@@ -124,50 +107,15 @@ class Run:
         self.unrecorded: ledger.Sent | None = None
         self.unrecorded_group: list[tuple[int, int]] = []  # (id, attempt)
         self.group_sent_at: datetime | None = None
-        self.after: dict[int, int] = {}  # part -> the last row id fetched (keyset)
         self.result = RunResult()
 
     # --- one chunk ----------------------------------------------------------------
 
     def next_chunk(self, limit: int) -> list[Queued]:
-        """Queued rows of the part this slot works on, else of the next part
-        that has any; [] when none has. By keyset (rows after the last one
-        fetched), then once more from the start of the part for rows queued
-        again (a temporary error) behind it."""
-        for _ in range(self.slots):
-            rows = Delivery.objects.filter(
-                campaign=self.campaign, status=DStatus.QUEUED
-            )
-            if self.slots > 1:
-                rows = rows.annotate(part=Mod("id", Value(self.slots))).filter(
-                    part=self.part
-                )
-            rows = rows.order_by("id").values_list(
-                "id", "subscriber_id", "email", "attempts"
-            )
-            after = self.after.get(self.part, 0)
-            chunk = [Queued(*row) for row in rows.filter(id__gt=after)[:limit]]
-            if not chunk and after:
-                chunk = [Queued(*row) for row in rows[:limit]]
-            if chunk:
-                self.after[self.part] = chunk[-1].pk
-                return chunk
-            self.part = (self.part + 1) % self.slots
-        return []
+        return self.queue.next_chunk(limit)
 
     def subscribers(self, chunk: list[Queued]) -> dict[int, dict]:
-        """Chunk subscribers still eligible now (a bounce may have blocklisted one)."""
-        ids = [d.subscriber_id for d in chunk]
-        optin = self.campaign.type == self.campaign.Type.OPTIN
-        eligible = engine.eligible_subscriptions(self.list_ids, optin=optin).filter(
-            subscriber_id__in=ids
-        )
-        found = {
-            s["id"]: s
-            for s in Subscriber.objects.filter(
-                pk__in=eligible.values("subscriber_id")
-            ).values("id", "uuid", "email", "name", "attribs")
-        }
+        found = self.queue.subscribers(chunk)
         self.composer.chunk_subscribers(found)
         return found
 
@@ -205,8 +153,7 @@ class Run:
                 self.conn, composed[2], delivery.email
             )
             if not late and not self.claim(delivery, attempt):
-                # Another slot works on this part: leave it the rest.
-                self.part = (self.part + 1) % self.slots
+                self.queue.skip_part()  # another slot works on this part
                 return True
             if isinstance(composed, SendFailure):
                 self.record_failure(delivery, attempt, composed, final=True)
@@ -217,7 +164,7 @@ class Run:
             finally:
                 self.pacer.finished()
             if lost:
-                self.part = (self.part + 1) % self.slots
+                self.queue.skip_part()
                 return True
         return True
 
@@ -259,8 +206,7 @@ class Run:
                 finally:
                     self.pacer.finished()
             if len(claimed) < len(group):
-                # Another slot works on this part: leave it the rest.
-                self.part = (self.part + 1) % self.slots
+                self.queue.skip_part()  # another slot works on this part
                 return True
         return True
 
@@ -293,7 +239,7 @@ class Run:
         try:
             self.conn = open_connection(self.server, SMTP_TIMEOUT)
         except SmtpCheckError as e:
-            self.result.outcome = f"{_label(self.server)}: {e.message}"
+            self.result.outcome = f"{failures.label(self.server)}: {e.message}"
             return False
         return True
 
@@ -373,20 +319,9 @@ class Run:
     def record_failure(
         self, delivery, attempt: int, failure: SendFailure, *, final=False
     ) -> None:
-        claim = Delivery.objects.filter(
-            pk=delivery.pk, status=DStatus.SENDING, attempts=attempt
-        )
-        retries = int((self.server or {}).get("max_msg_retries", 2))
-        final = final or failure.permanent or attempt > retries
-        claim.update(
-            status=DStatus.FAILED if final else DStatus.QUEUED,
-            message_id="",
-            sent_at=None,
-            last_error=f"{_label(self.server)}: {failure.message}"[:2000],
-            smtp_code=failure.code,
-            permanent=failure.permanent,
-        )
-        if final:
+        if failures.record_failure(
+            delivery, attempt, failure, self.server, final=final
+        ):
             self.result.failed += 1
         else:
             self.result.retried += 1
@@ -394,16 +329,6 @@ class Run:
             # message, so a server that refused for a moment is not hit again
             # at once (the row itself is retried from the queue).
             self.sleep(min(smtp_routing.retry_delay(self.server), MAX_RETRY_DELAY))
-        log.warning("campaign delivery %s to %s, attempt %s: %s",
-                    delivery.pk, delivery.email, attempt, failure.message)  # fmt: skip
-        if failure.permanent and failure.stage == "RCPT TO":
-            for receiver, outcome in delivery_rejection.send_robust(
-                sender=Delivery, delivery_id=delivery.pk
-            ):
-                if isinstance(outcome, Exception):
-                    log.warning(
-                        "delivery_rejection receiver %s failed: %s", receiver, outcome
-                    )
 
     def too_many_errors(self) -> bool:
         limit = self.settings["app.max_send_errors"]
@@ -419,10 +344,6 @@ class Run:
             f"{failed} messages failed (app.max_send_errors is {limit})",
         )  # fmt: skip
         return True
-
-
-def _label(server: dict | None) -> str:
-    return f"{server['host']}:{server['port']}" if server else "no server"
 
 
 def send_campaign(

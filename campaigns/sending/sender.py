@@ -27,7 +27,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from campaigns.models import Campaign, Delivery
-from campaigns.sending import breaker, engine, failures, ledger
+from campaigns.sending import breaker, engine, failures, groups, ledger
 from campaigns.sending.compose import Composed, Composer
 from campaigns.sending.pace import SharedPacer, ceiling, group_size, window_share
 from campaigns.sending.queue import Queue, Queued
@@ -138,7 +138,7 @@ class Run:
             else:
                 ready.append((delivery, sub))
         if self.group > 1:
-            return self._send_groups(ready)
+            return groups.send_groups(self, ready)
         for delivery, sub in ready:
             if self.conn is None and not self.connect():
                 return False
@@ -165,48 +165,6 @@ class Run:
                 self.pacer.finished()
             if lost:
                 self.queue.skip_part()
-                return True
-        return True
-
-    def _send_groups(self, ready: list[tuple[Queued, dict]]) -> bool:
-        """The chunk group by group: each group's rows are claimed with their
-        Message-IDs in one statement before its first message goes out, and
-        recorded as sent with the next group's claim (ledger). A worker killed
-        mid-group leaves at most the group in doubt: counted as sent, never
-        sent twice (campaigns.sending.engine's crash policy)."""
-        for start in range(0, len(ready), self.group):
-            if self.conn is None and not self.connect():
-                return False
-            group = [
-                (delivery, delivery.attempts + 1, self.try_compose(delivery, sub))
-                for delivery, sub in ready[start : start + self.group]
-            ]
-            self.record_sent()
-            claimed = ledger.claim_group(
-                [
-                    (d.pk, attempt, "" if isinstance(c, SendFailure) else c[0])
-                    for d, attempt, c in group
-                ],
-                timezone.now(),
-            )
-            for at, (delivery, attempt, composed) in enumerate(group):
-                if delivery.pk not in claimed:
-                    continue
-                if isinstance(composed, SendFailure):
-                    self.record_failure(delivery, attempt, composed, final=True)
-                    continue
-                if self.conn is None:  # lost mid-group: the rest waits, unspent
-                    ledger.release_group(
-                        [(d.pk, a) for d, a, _ in group[at:] if d.pk in claimed]
-                    )
-                    break
-                self.pacer.wait()
-                try:
-                    self.send_one(delivery, attempt, composed, in_group=True)
-                finally:
-                    self.pacer.finished()
-            if len(claimed) < len(group):
-                self.queue.skip_part()  # another slot works on this part
                 return True
         return True
 
@@ -291,14 +249,20 @@ class Run:
             return self.failed(delivery, attempt, SendFailure(error), state["claimed"])
         # Recorded with the next claim (or at the end of the chunk).
         if in_group:
-            self.unrecorded_group.append((delivery.pk, attempt))
-            self.group_sent_at = timezone.now()
+            self.sent_in_group(delivery, attempt, code, text)
         else:
             self.unrecorded = (delivery.pk, attempt, timezone.now())
+            self.result.sent += 1
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug("delivery %s sent: %s", delivery.pk, format_reply(code, text))
+        return False
+
+    def sent_in_group(self, delivery: Queued, attempt: int, code: int, text) -> None:
+        self.unrecorded_group.append((delivery.pk, attempt))
+        self.group_sent_at = timezone.now()
         self.result.sent += 1
         if log.isEnabledFor(logging.DEBUG):
             log.debug("delivery %s sent: %s", delivery.pk, format_reply(code, text))
-        return False
 
     def failed(
         self, delivery: Delivery, attempt: int, failure: SendFailure, claimed: bool

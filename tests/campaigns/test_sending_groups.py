@@ -26,13 +26,26 @@ class PipeliningSink(Sink):
         return [*responses[:-1], "250-PIPELINING", responses[-1]]
 
 
-@pytest.fixture(params=["plain", "pipelining"])
-def sink(request):
-    sink = PipeliningSink() if request.param == "pipelining" else Sink()
+def _serve(sink: Sink):
     controller = start_sink(sink)
     use_servers(smtp_server(controller.port))
     # 1 × 600 = 600 messages/s: groups of 6.
     update_settings({"app.concurrency": 1, "app.message_rate": 600})
+    return controller
+
+
+@pytest.fixture(params=["plain", "pipelining"])
+def sink(request):
+    sink = PipeliningSink() if request.param == "pipelining" else Sink()
+    controller = _serve(sink)
+    yield sink
+    controller.stop()
+
+
+@pytest.fixture
+def pipelining_sink():
+    sink = PipeliningSink()
+    controller = _serve(sink)
     yield sink
     controller.stop()
 
@@ -60,8 +73,8 @@ def claims(monkeypatch):
     seen: list[dict] = []
     original = ledger.claim_group
 
-    def spy(rows, now):
-        got = original(rows, now)
+    def spy(rows, now, *sent):
+        got = original(rows, now, *sent)
         states = {
             d.email: (d.status, d.message_id)
             for d in Delivery.objects.filter(pk__in=[r[0] for r in rows])
@@ -97,18 +110,37 @@ def test_rows_are_claimed_a_group_at_a_time_with_their_message_ids(
     assert {m["Message-ID"] for m in sink.messages} == {d.message_id for d in rows}
 
 
+@pytest.fixture
+def content_writes(monkeypatch):
+    """Hooks run before each write that carries a message's content (both
+    paths write through SMTP.send)."""
+    hooks = []
+    count = {"n": 0}
+    original = smtplib.SMTP.send
+
+    def send(conn, data):
+        raw = data if isinstance(data, bytes) else data.encode()
+        if b"\r\nMessage-ID: " in raw:
+            count["n"] += 1
+            for hook in hooks:
+                hook(conn, count["n"])
+        return original(conn, data)
+
+    monkeypatch.setattr(smtplib.SMTP, "send", send)
+    return hooks
+
+
 def test_the_first_message_of_a_group_goes_out_after_the_whole_group_is_claimed(
-    sink, campaign_of, monkeypatch
+    sink, campaign_of, content_writes
 ):
     campaign = campaign_of(*_emails(8))
     before: list[Counter] = []
-    send_message = sender.send_message
+    content_writes.append(
+        lambda conn, n: before.append(
+            Counter(Delivery.objects.values_list("status", flat=True))
+        )
+    )
 
-    def look(conn, from_, to, data, handed):
-        before.append(Counter(Delivery.objects.values_list("status", flat=True)))
-        return send_message(conn, from_, to, data, handed)
-
-    monkeypatch.setattr(sender, "send_message", look)
     sender.send_campaign(campaign.pk)
 
     assert before[0] == Counter({"sending": 6, "queued": 2})
@@ -131,20 +163,16 @@ def test_a_refused_recipient_fails_alone_within_its_group(sink, campaign_of):
 
 
 def test_a_connection_lost_mid_group_queues_the_rest_unspent(
-    sink, campaign_of, monkeypatch
+    sink, campaign_of, content_writes
 ):
     campaign = campaign_of(*_emails(8))
-    send_message = sender.send_message
-    calls = {"n": 0}
 
-    def drop_at_third(conn, from_, to, data, handed):
-        calls["n"] += 1
-        if calls["n"] == 3:
+    def drop_at_third(conn, n):
+        if n == 3:
             conn.close()
             raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
-        return send_message(conn, from_, to, data, handed)
 
-    monkeypatch.setattr(sender, "send_message", drop_at_third)
+    content_writes.append(drop_at_third)
     result = sender.send_campaign(campaign.pk, sleep=lambda seconds: None)
 
     # The run reconnects and goes on; the rows behind it come round again.
@@ -162,11 +190,11 @@ def test_rows_another_slot_claimed_are_left_to_it(sink, campaign_of, monkeypatch
     campaign = campaign_of(*_emails(8))
     original = ledger.claim_group
 
-    def one_taken(rows, now):
+    def one_taken(rows, now, *sent):
         taken = Delivery.objects.get(email="s01@x.org")
         if taken.status == "queued":  # the other slot is quicker for this one
             Delivery.objects.filter(pk=taken.pk).update(status="sending", attempts=7)
-        return original(rows, now)
+        return original(rows, now, *sent)
 
     monkeypatch.setattr(ledger, "claim_group", one_taken)
     result = sender.send_campaign(campaign.pk)
@@ -175,3 +203,29 @@ def test_rows_another_slot_claimed_are_left_to_it(sink, campaign_of, monkeypatch
     assert result.sent == 7 and len(recipients(sink)) == 7
     taken = Delivery.objects.get(email="s01@x.org")
     assert (taken.status, taken.attempts, taken.message_id) == ("sending", 7, "")
+
+
+def test_with_pipelining_each_content_carries_the_next_envelope(
+    pipelining_sink, campaign_of, monkeypatch
+):
+    """RFC 2920 3.1: a message's content and the next envelope go out in one
+    write, so a message costs one round trip."""
+    campaign = campaign_of(*_emails(8))
+    writes: list[bytes] = []
+    original = smtplib.SMTP.send
+
+    def send(conn, data):
+        writes.append(data if isinstance(data, bytes) else data.encode())
+        return original(conn, data)
+
+    monkeypatch.setattr(smtplib.SMTP, "send", send)
+    assert sender.send_campaign(campaign.pk).sent == 8
+
+    contents = [w for w in writes if b"\r\nMessage-ID: " in w]
+    assert len(contents) == 8
+    # Groups of 6 and 2: all but each group's last carry the next envelope.
+    carrying = [
+        w.endswith(b"\r\nDATA\r\n") and b"\r\n.\r\nMAIL FROM:<" in w for w in contents
+    ]
+    assert carrying == [True] * 5 + [False] + [True] + [False]
+    assert recipients(pipelining_sink) == _emails(8)

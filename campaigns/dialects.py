@@ -26,7 +26,9 @@ from functools import cache
 from typing import Any
 
 from django.template import Context, Engine
-from django.template.base import Template
+from django.template.base import Template, TextNode, Variable, VariableNode
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 
 from campaigns.gotemplate import FUNCS, Env, GoStruct, GoTemplate, GoTime, SafeHTML
 
@@ -106,21 +108,75 @@ class Part:
         self.html = html
         self.go: GoTemplate | None = None
         self.django: Template | None = None
+        self.pieces: list[str | list[str]] | None = None
         if self.dialect == GO:
             self.go = GoTemplate(source, html=html, content=content)
         else:
             self.django = compile_django(source)
+            self.pieces = _text_and_variables(self.django)
 
-    def render(self, ctx: dict[str, Any], go: GoInput, content: str = "") -> str:
+    def render(self, ctx: dict[str, Any], go: GoInput | None, content: str = "") -> str:
         if self.go is not None:
+            assert go is not None  # noqa: S101
             env = dataclasses.replace(go.env, content=content) if content else go.env
             return self.go.render(go.data, env)
         assert self.django is not None  # noqa: S101
         if content:
-            from django.utils.safestring import mark_safe
-
             ctx = dict(ctx, content=mark_safe(content))  # noqa: S308 (escaped already)
+        if self.pieces is not None:
+            out = _fill(self.pieces, ctx, self.html)
+            if out is not None:
+                return out
         return self.django.render(Context(ctx, autoescape=self.html))
+
+
+def _text_and_variables(template: Template) -> list[str | list[str]] | None:
+    """A template made only of text and plain {{ a.b.c }} (no tags, filters,
+    literals or translations), as its text pieces and lookup paths; None
+    otherwise. Most campaign bodies are such: _fill renders them without
+    Django's machinery, with the same result."""
+    pieces: list[str | list[str]] = []
+    for node in template.nodelist:
+        if isinstance(node, TextNode):
+            pieces.append(node.s)
+            continue
+        if not isinstance(node, VariableNode):
+            return None
+        expression = node.filter_expression
+        var = expression.var
+        if (
+            expression.filters
+            or not isinstance(var, Variable)
+            or var.literal is not None
+            or var.translate
+            or not var.lookups
+        ):
+            return None
+        pieces.append(list(var.lookups))
+    return pieces
+
+
+def _fill(
+    pieces: list[str | list[str]], ctx: Mapping[str, Any], html: bool
+) -> str | None:
+    """The template's output when every path leads through dict keys to a
+    string (what Django would print: escaped unless safe, under autoescape);
+    None for anything else (a number, a date, a missing key, an object), which
+    Django then renders itself."""
+    out = []
+    for piece in pieces:
+        if isinstance(piece, str):
+            out.append(piece)
+            continue
+        value: Any = ctx
+        for key in piece:
+            if type(value) is not dict or key not in value:
+                return None
+            value = value[key]
+        if not isinstance(value, str):
+            return None
+        out.append(conditional_escape(value) if html else value)
+    return "".join(out)
 
 
 # --- listmonk's objects from the render context ----------------------------------------

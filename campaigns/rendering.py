@@ -242,10 +242,13 @@ class Renderer:
         if self.wrapper is not None and self.wrapper.go is not None:
             if not self.wrapper.go.content_calls:
                 raise TemplateError('the template has no {{ template "content" . }}')
+        parts = (self.subject, self.body, self.wrapper, self.altbody)
+        # listmonk's objects are built per recipient only for Go parts.
+        self.any_go = any(p is not None and p.go is not None for p in parts)
 
     def render(self, context: Mapping[str, Any]) -> Rendered:
         ctx = dict(context)
-        go = GoInput(ctx, self.clock)
+        go = GoInput(ctx, self.clock) if self.any_go else None
         subject = _run(self.subject, ctx, go, "subject")
         # Header injection guard: a subject never spans lines.
         subject = " ".join(subject.split())
@@ -273,7 +276,7 @@ def _compile(source: str, *, html: bool, part: str, content: str | None = None) 
 
 
 def _run(
-    part: Part, ctx: dict[str, Any], go: GoInput, name: str, content: str = ""
+    part: Part, ctx: dict[str, Any], go: GoInput | None, name: str, content: str = ""
 ) -> str:
     try:
         return part.render(ctx, go, content)

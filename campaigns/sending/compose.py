@@ -5,6 +5,9 @@ out once per sending run; per recipient only the personal parts are filled.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+from uuid import UUID
+
 from django.conf import settings as django_settings
 
 from campaigns.models import Campaign
@@ -13,9 +16,13 @@ from campaigns.sending.message import VERP_SALT, Prepared, sending_domain, verp_
 from campaigns.tracking.mail_links import Tracker, pending_optin
 from stmails.lib import signing
 from subscribers.links import SubscriptionLinks, list_unsubscribe_headers
-from subscribers.models import MailingList, Subscriber, Subscription
+from subscribers.models import MailingList, Subscription
 
 Composed = tuple[str, bytes, str]  # (Message-ID, message bytes, envelope sender)
+
+
+class _Recipient(NamedTuple):
+    uuid: UUID
 
 
 class Composer:
@@ -67,7 +74,8 @@ class Composer:
         self, delivery_id: int, email: str, sub: dict, server: dict | None
     ) -> Composed:
         """(Message-ID, message bytes, envelope sender) for one subscriber."""
-        subscriber = Subscriber(id=sub["id"], uuid=sub["uuid"])
+        # Links need only the uuid: no model instance per recipient.
+        subscriber = _Recipient(sub["uuid"])
         unsubscribe = self.links.unsubscribe(subscriber)
         optin = (
             self.links.confirm(subscriber) if sub["id"] in self.optin_pending else ""

@@ -39,6 +39,7 @@ import psycopg
 from django.db import connection
 
 from campaigns.models import Delivery
+from stmails.lib.pg_arrays import int_array, text_array
 
 TABLE = connection.ops.quote_name(Delivery._meta.db_table)
 QUEUED, SENDING, SENT = (
@@ -181,10 +182,10 @@ def claim_group(
         return set()
     ids, attempts, message_ids = (list(column) for column in zip(*rows, strict=True))
     if _pg():
-        done_ids, done_attempts = [r[0] for r in sent], [r[1] for r in sent]
         params = [
-            SENT, _at(sent_at or now), done_ids, done_attempts, SENDING,
-            SENDING, _at(now), ids, attempts, message_ids, QUEUED,
+            SENT, _at(sent_at or now), int_array(r[0] for r in sent),
+            int_array(r[1] for r in sent), SENDING, SENDING, _at(now),
+            int_array(ids), int_array(attempts), text_array(message_ids), QUEUED,
         ]  # fmt: skip
         return {row[0] for row in _execute(_GROUP_CLAIM["postgresql"], params).rows}
     record_sent_group(list(sent), sent_at or now)
@@ -212,7 +213,9 @@ def _each_or_arrays(sql: dict, before: list, rows: list, after: list) -> None:
         return
     if _pg():
         ids, attempts = (list(column) for column in zip(*rows, strict=True))
-        _execute(sql["postgresql"], [*before, ids, attempts, *after])
+        _execute(
+            sql["postgresql"], [*before, int_array(ids), int_array(attempts), *after]
+        )
         return
     for row_id, attempt in rows:
         _execute(sql[""], [*before, row_id, *after, attempt])

@@ -36,6 +36,7 @@ from django.utils import timezone
 from campaigns import settings_keys
 from campaigns.models import Delivery, SendMoment, SendPace
 from stmails import config
+from stmails.lib.pg_arrays import float_array, int_array
 
 ROW = 1
 # Rates from which reservations are taken in groups (SharedPacer).
@@ -68,6 +69,7 @@ def reserve(now: float, rate: float) -> tuple[float, int]:
 def reserve_many(now: float, rate: float, n: int) -> list[tuple[float, int]]:
     """reserve() for the next n messages at once, in one transaction."""
     count, span = window(rate)
+    pg = connection.vendor == "postgresql"
     pace = connection.ops.quote_name(SendPace._meta.db_table)
     moments = connection.ops.quote_name(SendMoment._meta.db_table)
     with transaction.atomic(), connection.cursor() as cursor:
@@ -90,11 +92,17 @@ def reserve_many(now: float, rate: float, n: int) -> list[tuple[float, int]]:
             )
         seqs = range(last - n + 1, last + 1)
         slots = sorted({seq % count for seq in seqs})
-        cursor.execute(
-            f"SELECT slot, at FROM {moments} WHERE slot IN "  # noqa: S608
-            f"({', '.join(['%s'] * len(slots))})",
-            slots,
-        )
+        if pg:  # one array parameter, not one parameter a slot
+            cursor.execute(
+                f"SELECT slot, at FROM {moments} WHERE slot = ANY(%s::integer[])",  # noqa: S608
+                [int_array(slots)],
+            )
+        else:
+            cursor.execute(
+                f"SELECT slot, at FROM {moments} WHERE slot IN "  # noqa: S608
+                f"({', '.join(['%s'] * len(slots))})",
+                slots,
+            )
         earlier = dict(cursor.fetchall())
         taken = []
         for seq in seqs:
@@ -104,12 +112,24 @@ def reserve_many(now: float, rate: float, n: int) -> list[tuple[float, int]]:
             taken.append((latest, seq))
         # One statement for the group; a slot once (its latest time).
         rows = {seq % count: (seq % count, seq, at) for at, seq in taken}
-        cursor.execute(
-            f"INSERT INTO {moments} (slot, seq, at) VALUES "  # noqa: S608
-            + ", ".join(["(%s, %s, %s)"] * len(rows))
-            + " ON CONFLICT (slot) DO UPDATE SET seq = EXCLUDED.seq, at = EXCLUDED.at",
-            [value for row in rows.values() for value in row],
+        upsert = (
+            " ON CONFLICT (slot) DO UPDATE SET seq = EXCLUDED.seq, at = EXCLUDED.at"
         )
+        if pg:
+            cursor.execute(
+                f"INSERT INTO {moments} (slot, seq, at) SELECT * FROM unnest("  # noqa: S608
+                "%s::integer[], %s::bigint[], %s::double precision[])" + upsert,
+                [int_array(r[0] for r in rows.values()),
+                 int_array(r[1] for r in rows.values()),
+                 float_array(r[2] for r in rows.values())],
+            )  # fmt: skip
+        else:
+            cursor.execute(
+                f"INSERT INTO {moments} (slot, seq, at) VALUES "  # noqa: S608
+                + ", ".join(["(%s, %s, %s)"] * len(rows))
+                + upsert,
+                [value for row in rows.values() for value in row],
+            )
         cursor.execute(
             f"UPDATE {pace} SET next_at = %s WHERE id = %s",  # noqa: S608
             [latest, ROW],
@@ -136,8 +156,8 @@ def finished_many(done: list[tuple[int, float]], rate: float) -> None:
                 f"UPDATE {moments} AS m SET at = v.at FROM unnest(%s::integer[], "  # noqa: S608
                 "%s::bigint[], %s::double precision[]) AS v(slot, seq, at) "
                 "WHERE m.slot = v.slot AND m.seq = v.seq AND m.at < v.at",
-                [[seq % count for seq, _ in done], [seq for seq, _ in done],
-                 [at for _, at in done]],
+                [int_array(seq % count for seq, _ in done),
+                 int_array(seq for seq, _ in done), float_array(at for _, at in done)],
             )  # fmt: skip
         return
     values = ", ".join(["(%s, %s, %s)"] * len(done))

@@ -93,9 +93,14 @@ def reference_text(source: str) -> str:
     return _tidy("".join(parser.parts))
 
 
+_BLANK_RUNS = re.compile(r"\n{3,}")
+
+
 def _tidy(text: str) -> str:
-    lines = [line.strip() for line in text.split("\n")]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    text = "\n".join([line.strip() for line in text.split("\n")])
+    if "\n\n\n" in text:  # the search costs more than this check
+        text = _BLANK_RUNS.sub("\n\n", text)
+    return text.strip()
 
 
 # --- the fast way -------------------------------------------------------------

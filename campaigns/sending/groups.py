@@ -10,18 +10,19 @@ round trip a message (smtp.send_pipelined); otherwise message by message.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 from django.utils import timezone
 
 from campaigns.sending import ledger
+from campaigns.sending.queue import Queued
 from campaigns.sending.smtp import Broken, can_pipeline, send_pipelined
 from stmails.outbox import SendFailure
 from stmails.smtp_check import describe_error
 
-if TYPE_CHECKING:
-    from campaigns.sending.queue import Queued
-    from campaigns.sending.sender import Run
+# The sender's Run (campaigns.sending.sender imports this module, not the
+# other way round).
+Run = Any
 
 
 def send_groups(run: Run, ready: list[tuple[Queued, dict]]) -> bool:

@@ -275,6 +275,24 @@ class Delivery(models.Model):
         return f"{self.campaign_id}:{self.email}"
 
 
+class SendGroup(models.Model):
+    """Delivery rows claimed together and not all answered yet
+    (campaigns.sending.groups). The rows are "sent" from their claim on; a
+    group still here after SENDING_TIMEOUT was left by a worker that died
+    mid-group, and recover_stalled marks its rows as unconfirmed. A handful of
+    rows at any time (one per sending connection): no index but the key."""
+
+    campaign_id = models.BigIntegerField()
+    deliveries = models.JSONField()  # [delivery id, ...]
+    claimed_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "campaign_send_groups"
+
+    def __str__(self) -> str:
+        return f"{len(self.deliveries)} rows of campaign {self.campaign_id}"
+
+
 class SendPace(models.Model):
     """The one row (pk 1) pacing all campaign mail (campaigns.sending.pace).
 

@@ -22,15 +22,20 @@ def label(server: dict | None) -> str:
 
 
 def record_failure(
-    delivery, attempt: int, failure: SendFailure, server: dict | None, *, final: bool
+    delivery,
+    attempt: int,
+    failure: SendFailure,
+    server: dict | None,
+    *,
+    final: bool,
+    claimed_as: str = Delivery.Status.SENDING,
 ) -> bool:
-    """Fail the claimed row, or queue it again while attempts are left (the
-    server's max_msg_retries); True when it failed for good."""
+    """Fail the claimed row (in status `claimed_as`: "sent" for a group's), or
+    queue it again while attempts are left (the server's max_msg_retries);
+    True when it failed for good."""
     retries = int((server or {}).get("max_msg_retries", 2))
     final = final or failure.permanent or attempt > retries
-    Delivery.objects.filter(
-        pk=delivery.pk, status=Delivery.Status.SENDING, attempts=attempt
-    ).update(
+    Delivery.objects.filter(pk=delivery.pk, status=claimed_as, attempts=attempt).update(
         status=Delivery.Status.FAILED if final else Delivery.Status.QUEUED,
         message_id="",
         sent_at=None,

@@ -1,10 +1,12 @@
 """Sending a chunk group by group (above pace.GROUP_ABOVE messages/s).
 
-Each group's rows are claimed with their Message-IDs in one statement before
-its first message goes out, together with the previous group's "sent"
-(ledger.claim_group). A worker killed mid-group leaves at most the group in
-doubt: counted as sent, never sent twice (campaigns.sending.engine's crash
-policy). Where the server offers PIPELINING, the group goes out with one
+Each group's rows are claimed as "sent" with their Message-IDs, and the group
+written down, in one statement before its first message goes out (one write
+a row, not two); the next claim drops the previous group, all its messages
+answered (ledger.claim_group). A refusal or a broken connection puts the row
+right at once. A worker killed mid-group leaves its group behind: its rows
+stay "sent", never sent twice, and recover_stalled marks them unconfirmed
+(campaigns.sending.engine's crash policy). Where the server offers PIPELINING, the group goes out with one
 round trip a message (smtp.send_pipelined); otherwise message by message.
 """
 
@@ -34,22 +36,23 @@ def send_groups(run: Run, ready: list[tuple[Queued, dict]]) -> bool:
             (delivery, delivery.attempts + 1, run.try_compose(delivery, sub))
             for delivery, sub in ready[start : start + run.group]
         ]
-        sent, run.unrecorded_group = run.unrecorded_group, []
-        claimed = ledger.claim_group(
+        run.group_id, claimed = ledger.claim_group(
+            run.campaign.pk,
             [
                 (d.pk, attempt, "" if isinstance(c, SendFailure) else c[0])
                 for d, attempt, c in group
             ],
             timezone.now(),
-            sent,
-            run.group_sent_at,
+            run.group_id,
         )
         todo = []
         for delivery, attempt, composed in group:
             if delivery.pk not in claimed:
                 continue
             if isinstance(composed, SendFailure):
-                run.record_failure(delivery, attempt, composed, final=True)
+                run.record_failure(
+                    delivery, attempt, composed, final=True, in_group=True
+                )
             else:
                 todo.append((delivery, attempt, composed))
         if todo and can_pipeline(run.conn, [(c[2], d.email) for d, _, c in todo]):
@@ -88,7 +91,7 @@ def _pipelined(run: Run, todo: list) -> None:
         outcomes, broken = e.done, e
     for (delivery, attempt, _), outcome in zip(todo, outcomes, strict=False):
         if isinstance(outcome, SendFailure):
-            run.record_failure(delivery, attempt, outcome)
+            run.record_failure(delivery, attempt, outcome, in_group=True)
         else:
             run.sent_in_group(delivery, attempt, *outcome)
     if broken is None:
@@ -101,5 +104,5 @@ def _pipelined(run: Run, todo: list) -> None:
         error = describe_error(
             broken.error, server.get("host", ""), server.get("port", 0)
         )
-        run.record_failure(delivery, attempt, SendFailure(error))
+        run.record_failure(delivery, attempt, SendFailure(error), in_group=True)
     ledger.release_group([(d.pk, a) for d, a, _ in rest])

@@ -21,7 +21,6 @@ import smtplib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 from django.db.models import F
 from django.utils import timezone
@@ -105,8 +104,9 @@ class Run:
         # The last message the server took (250) that is not recorded yet: the
         # next claim records it (campaigns.sending.ledger).
         self.unrecorded: ledger.Sent | None = None
-        self.unrecorded_group: list[tuple[int, int]] = []  # (id, attempt)
-        self.group_sent_at: datetime | None = None
+        # The group claimed last (campaigns.sending.groups): dropped once all
+        # its messages are answered.
+        self.group_id: int | None = None
         self.result = RunResult()
 
     # --- one chunk ----------------------------------------------------------------
@@ -185,9 +185,9 @@ class Run:
         if self.unrecorded is not None:
             ledger.record_sent(self.unrecorded)
             self.unrecorded = None
-        if self.unrecorded_group:
-            ledger.record_sent_group(self.unrecorded_group, self.group_sent_at)
-            self.unrecorded_group = []
+        if self.group_id is not None:
+            ledger.close_group(self.group_id)
+            self.group_id = None
 
     def connect(self) -> bool:
         self.server = server_for_slot(self.slot, self.from_email)
@@ -241,12 +241,13 @@ class Run:
                 self._reset()
             else:
                 self.disconnect()
-            return self.failed(delivery, attempt, failure, state["claimed"])
+            return self.failed(delivery, attempt, failure, state["claimed"], in_group)
         except (smtplib.SMTPException, OSError) as e:
             self.disconnect()
             server = self.server or {}
             error = describe_error(e, server.get("host", ""), server.get("port", 0))
-            return self.failed(delivery, attempt, SendFailure(error), state["claimed"])
+            failure = SendFailure(error)
+            return self.failed(delivery, attempt, failure, state["claimed"], in_group)
         # Recorded with the next claim (or at the end of the chunk).
         if in_group:
             self.sent_in_group(delivery, attempt, code, text)
@@ -258,20 +259,24 @@ class Run:
         return False
 
     def sent_in_group(self, delivery: Queued, attempt: int, code: int, text) -> None:
-        self.unrecorded_group.append((delivery.pk, attempt))
-        self.group_sent_at = timezone.now()
+        # The row says "sent" since its claim: nothing to write.
         self.result.sent += 1
         if log.isEnabledFor(logging.DEBUG):
             log.debug("delivery %s sent: %s", delivery.pk, format_reply(code, text))
 
     def failed(
-        self, delivery: Delivery, attempt: int, failure: SendFailure, claimed: bool
+        self,
+        delivery: Delivery,
+        attempt: int,
+        failure: SendFailure,
+        claimed: bool,
+        in_group: bool = False,
     ) -> bool:
         """Record a failure (claiming the row first when the message went out
         pipelined); True when the row is another slot's."""
         if not claimed and not self.claim(delivery, attempt):
             return True
-        self.record_failure(delivery, attempt, failure)
+        self.record_failure(delivery, attempt, failure, in_group=in_group)
         return False
 
     def _reset(self) -> None:
@@ -281,10 +286,13 @@ class Run:
             self.disconnect()
 
     def record_failure(
-        self, delivery, attempt: int, failure: SendFailure, *, final=False
-    ) -> None:
+        self, delivery, attempt: int, failure: SendFailure, *, final=False,
+        in_group=False,
+    ) -> None:  # fmt: skip
+        # A group's rows are "sent" from their claim on (campaigns.sending.groups).
+        claimed_as = DStatus.SENT if in_group else DStatus.SENDING
         if failures.record_failure(
-            delivery, attempt, failure, self.server, final=final
+            delivery, attempt, failure, self.server, final=final, claimed_as=claimed_as
         ):
             self.result.failed += 1
         else:

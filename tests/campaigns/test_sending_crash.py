@@ -19,7 +19,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from campaigns.models import Campaign, Delivery
+from campaigns.models import Campaign, Delivery, SendGroup
 from campaigns.sending import engine
 from stmails.config import update_settings
 from subscribers.models import MailingList, Subscriber
@@ -132,9 +132,9 @@ def test_it_sends_every_remaining_message_exactly_once_after_a_kill(
 
 def test_a_kill_mid_group_leaves_only_that_group_in_doubt_and_nothing_twice(workers):
     """Above 200 messages/s rows are claimed in groups (ledger.claim_group):
-    killed after the server took the HOLD_AT-th message, the rest of the
-    claimed groups is counted as sent with the note (never sent twice), and
-    the other rows go out once after the restart."""
+    killed after the server took the HOLD_AT-th message, the group left
+    behind is settled: its rows stay sent with the note (never sent twice),
+    and the other rows go out once after the restart."""
     sink = HoldingSink("data")
     controller = start_sink(sink)
     try:
@@ -153,16 +153,21 @@ def test_a_kill_mid_group_leaves_only_that_group_in_doubt_and_nothing_twice(work
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
         sink.release.set()
-        in_doubt = Delivery.objects.filter(status="sending")
+        # The group the worker was sending is still written down; its rows
+        # say "sent" since their claim, each with its Message-ID.
+        (group,) = SendGroup.objects.all()
+        in_doubt = Delivery.objects.filter(pk__in=group.deliveries, status="sent")
         # Claimed as a group (more than one row), at most a group (a solo worker).
         assert 2 <= in_doubt.count() <= 8
         assert in_doubt.exclude(message_id="").count() == in_doubt.count()
+        assert not Delivery.objects.filter(status="sending").exists()
         doubtful = set(in_doubt.values_list("email", flat=True))
 
         later = timezone.now() + engine.STALLED_AFTER + timedelta(minutes=1)
         recovered = engine.recover_stalled(now=later)
 
         assert recovered["unconfirmed"] == len(doubtful) and recovered["requeued"] == 0
+        assert not SendGroup.objects.exists()
         workers()
         _wait_for_finish(campaign)
     finally:

@@ -1,7 +1,8 @@
 """Above 200 messages/s (pace.GROUP_ABOVE) the sender claims rows in groups:
-one statement claims a group's rows with their Message-IDs before its first
-message goes out, the next records them as sent. The crash policy for a
-killed worker is in test_sending_crash; here the living sender's cases."""
+one statement claims a group's rows as sent with their Message-IDs, and
+writes the group down (SendGroup), before its first message goes out; the
+next claim drops the previous group. The crash policy for a killed worker is
+in test_sending_crash; here the living sender's cases."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from collections import Counter
 import pytest
 
 from bounces.models import Bounce
-from campaigns.models import Delivery
+from campaigns.models import Delivery, SendGroup
 from campaigns.sending import ledger, pace, sender
 from stmails.config import update_settings
 from tests.campaigns.sending_helpers import make_campaign, recipients, start, subscribe
@@ -73,13 +74,14 @@ def claims(monkeypatch):
     seen: list[dict] = []
     original = ledger.claim_group
 
-    def spy(rows, now, *sent):
-        got = original(rows, now, *sent)
+    def spy(campaign_id, rows, now, previous=None):
+        got = original(campaign_id, rows, now, previous)
         states = {
             d.email: (d.status, d.message_id)
             for d in Delivery.objects.filter(pk__in=[r[0] for r in rows])
         }
-        seen.append({"rows": rows, "got": got, "states": states})
+        groups = [(g.pk, sorted(g.deliveries)) for g in SendGroup.objects.all()]
+        seen.append({"rows": rows, "got": got, "states": states, "groups": groups})
         return got
 
     monkeypatch.setattr(ledger, "claim_group", spy)
@@ -102,9 +104,13 @@ def test_rows_are_claimed_a_group_at_a_time_with_their_message_ids(
     assert result.sent == 14
     assert recipients(sink) == _emails(14)
     assert [len(c["rows"]) for c in claims] == [6, 6, 2]
-    for claim in claims:  # every row of the group is "sending" with its Message-ID
-        assert {s for s, _ in claim["states"].values()} == {"sending"}
+    for claim in claims:  # every row of the group is "sent" with its Message-ID
+        assert {s for s, _ in claim["states"].values()} == {"sent"}
         assert all(mid.startswith("<") for _, mid in claim["states"].values())
+        # Written down alone: the claim dropped the previous group.
+        group_id, ids = claim["got"]
+        assert claim["groups"] == [(group_id, sorted(r[0] for r in claim["rows"]))]
+    assert not SendGroup.objects.exists()  # the last one dropped at the end
     rows = Delivery.objects.filter(campaign=campaign)
     assert {(d.status, d.smtp_code) for d in rows} == {("sent", 250)}
     assert {m["Message-ID"] for m in sink.messages} == {d.message_id for d in rows}
@@ -143,9 +149,9 @@ def test_the_first_message_of_a_group_goes_out_after_the_whole_group_is_claimed(
 
     sender.send_campaign(campaign.pk)
 
-    assert before[0] == Counter({"sending": 6, "queued": 2})
-    # The second group's claim recorded the first group as sent.
-    assert before[6] == Counter({"sent": 6, "sending": 2})
+    # Each group is claimed whole before its first message goes out.
+    assert before[0] == Counter({"sent": 6, "queued": 2})
+    assert before[6] == Counter({"sent": 8})
 
 
 def test_a_refused_recipient_fails_alone_within_its_group(sink, campaign_of):
@@ -190,11 +196,11 @@ def test_rows_another_slot_claimed_are_left_to_it(sink, campaign_of, monkeypatch
     campaign = campaign_of(*_emails(8))
     original = ledger.claim_group
 
-    def one_taken(rows, now, *sent):
+    def one_taken(campaign_id, rows, now, previous=None):
         taken = Delivery.objects.get(email="s01@x.org")
         if taken.status == "queued":  # the other slot is quicker for this one
             Delivery.objects.filter(pk=taken.pk).update(status="sending", attempts=7)
-        return original(rows, now, *sent)
+        return original(campaign_id, rows, now, previous)
 
     monkeypatch.setattr(ledger, "claim_group", one_taken)
     result = sender.send_campaign(campaign.pk)

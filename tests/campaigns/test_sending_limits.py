@@ -79,8 +79,8 @@ def test_it_retries_a_temporary_error_and_sends_once_it_clears(sink, campaign_of
     sink.rcpt_replies["later@x.org"] = "451 4.7.1 Try again later"
     original = sender.Run.record_failure
 
-    def clear_after_first(run, *args):
-        original(run, *args)
+    def clear_after_first(run, *args, **kwargs):
+        original(run, *args, **kwargs)
         sink.rcpt_replies.clear()
 
     sender.Run.record_failure = clear_after_first

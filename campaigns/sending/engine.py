@@ -197,11 +197,12 @@ def set_status(campaign_id: int, status: str, reason: str = "") -> bool:
 
 
 def finish_if_done(campaign_id: int) -> bool:
-    """A running campaign without queued or sending rows is finished."""
+    """A running campaign without queued or sending rows, nor a group of rows
+    still going out (SendGroup: its rows say "sent" already), is finished."""
     busy = Delivery.objects.filter(
         campaign_id=campaign_id, status__in=(DStatus.QUEUED, DStatus.SENDING)
     )
-    if busy.exists():
+    if busy.exists() or SendGroup.objects.filter(campaign_id=campaign_id).exists():
         return False
     now = timezone.now()
     return bool(

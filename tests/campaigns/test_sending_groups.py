@@ -10,10 +10,11 @@ import smtplib
 from collections import Counter
 
 import pytest
+from django.utils import timezone
 
 from bounces.models import Bounce
 from campaigns.models import Delivery, SendGroup
-from campaigns.sending import ledger, pace, sender
+from campaigns.sending import engine, ledger, pace, sender
 from stmails.config import update_settings
 from tests.campaigns.sending_helpers import make_campaign, recipients, start, subscribe
 from tests.stmails.outbox_helpers import Sink, smtp_server, start_sink, use_servers
@@ -235,3 +236,19 @@ def test_with_pipelining_each_content_carries_the_next_envelope(
     ]
     assert carrying == [True] * 5 + [False] + [True] + [False]
     assert recipients(pipelining_sink) == _emails(8)
+
+
+def test_a_campaign_with_a_group_still_going_out_is_not_finished(sink, campaign_of):
+    campaign = campaign_of(*_emails(3))
+    ids = list(Delivery.objects.values_list("pk", flat=True))
+    group_id, claimed = ledger.claim_group(
+        campaign.pk, [(i, 1, f"<m{i}@x.org>") for i in ids], timezone.now()
+    )
+    assert claimed == set(ids)
+
+    assert not engine.finish_if_done(campaign.pk)  # every row says "sent"
+
+    ledger.close_group(group_id)
+    assert engine.finish_if_done(campaign.pk)
+    campaign.refresh_from_db()
+    assert (campaign.status, campaign.sent) == ("finished", 3)

@@ -35,6 +35,8 @@ MAILBOX_A = "6f1c0a52-52a4-4f43-9a4a-0c3cbbf1d0aa"
 MAILBOX_B = "6f1c0a52-52a4-4f43-9a4a-0c3cbbf1d0bb"
 
 DELETE_SQL = [
+    # Inbox rows of other benchmarks point at bounces (bench database only).
+    "UPDATE webhook_events SET bounce_id = NULL WHERE bounce_id IS NOT NULL",
     "DELETE FROM bounces",
     "DELETE FROM bounce_actions",
     "DELETE FROM bounce_unmatched",

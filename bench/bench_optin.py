@@ -169,9 +169,12 @@ def clean_up(saved: dict) -> None:
 
 def spawn(cmd: list[str], log_path: Path) -> subprocess.Popen:
     log = open(log_path, "wb")  # noqa: SIM115 (lives as long as the process)
+    # Unbuffered: the log lines this script waits for ("ready.") are written
+    # to a file, which Python would otherwise flush only every few kilobytes.
     return subprocess.Popen(
-        cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
+        cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -197,10 +200,15 @@ def wait_http(port: int, proc: subprocess.Popen, log_path: Path) -> None:
     sys.exit(f"gunicorn did not start; see {log_path}")
 
 
-def wait_worker(log_path: Path, proc: subprocess.Popen) -> None:
+def wait_worker(log_path: Path, proc: subprocess.Popen, since: float) -> None:
+    """Until the worker's ready signal wrote its heartbeat (stmails.tasks):
+    its log's "ready." line depends on the logging settings in force."""
+    from stmails.models import Heartbeat
+
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
-        if b"ready." in log_path.read_bytes():
+        beat = Heartbeat.objects.filter(name="worker").first()
+        if beat is not None and beat.seen_at.timestamp() >= since:
             return
         time.sleep(0.2)
     sys.exit(f"the Celery worker did not start; see {log_path}")
@@ -283,6 +291,7 @@ def main() -> int:
         ],
         web_log,
     )  # fmt: skip
+    spawned = time.time() - 1
     worker = spawn(
         [
             str(venv / "celery"), "-A", "stmails", "worker",
@@ -293,7 +302,7 @@ def main() -> int:
     )  # fmt: skip
     try:
         wait_http(web_port, web, web_log)
-        wait_worker(worker_log, worker)
+        wait_worker(worker_log, worker, spawned)
         load = os.getloadavg()
         started = time.perf_counter()
         with ThreadPoolExecutor(args.concurrency) as pool:

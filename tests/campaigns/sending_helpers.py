@@ -22,6 +22,14 @@ def sink():
     controller.stop()
 
 
+class PipeliningSink(Sink):
+    """A sink that offers PIPELINING (RFC 2920) in its EHLO answer."""
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802 (aiosmtpd hook)
+        session.host_name = hostname
+        return [*responses[:-1], "250-PIPELINING", responses[-1]]
+
+
 def make_campaign(*lists, **kw) -> Campaign:
     kw.setdefault("name", "Spring news")
     kw.setdefault("subject", "Hello {{ subscriber.name }}")
@@ -43,6 +51,21 @@ def start(campaign: Campaign, capture) -> None:
     with capture(execute=False):
         engine.start_campaign(campaign.pk)
     campaign.refresh_from_db()
+
+
+@pytest.fixture
+def campaign_of(make_list, make_subscriber, django_capture_on_commit_callbacks):
+    """A started campaign (its tasks not run) to one new list of these addresses."""
+
+    def make(*emails: str) -> Campaign:
+        news = make_list()
+        for address in emails:
+            subscribe(make_subscriber(email=address), news)
+        campaign = make_campaign(news)
+        start(campaign, django_capture_on_commit_callbacks)
+        return campaign
+
+    return make
 
 
 def recipients(sink: Sink) -> list[str]:

@@ -16,16 +16,13 @@ from bounces.models import Bounce
 from campaigns.models import Delivery, SendGroup
 from campaigns.sending import engine, ledger, pace, sender
 from stmails.config import update_settings
-from tests.campaigns.sending_helpers import make_campaign, recipients, start, subscribe
+from tests.campaigns import sending_helpers
+from tests.campaigns.sending_helpers import PipeliningSink, recipients
 from tests.stmails.outbox_helpers import Sink, smtp_server, start_sink, use_servers
 
+campaign_of = sending_helpers.campaign_of  # the fixture
+
 pytestmark = [pytest.mark.smtp, pytest.mark.django_db]
-
-
-class PipeliningSink(Sink):
-    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802 (aiosmtpd hook)
-        session.host_name = hostname
-        return [*responses[:-1], "250-PIPELINING", responses[-1]]
 
 
 def _serve(sink: Sink):
@@ -50,19 +47,6 @@ def pipelining_sink():
     controller = _serve(sink)
     yield sink
     controller.stop()
-
-
-@pytest.fixture
-def campaign_of(make_list, make_subscriber, django_capture_on_commit_callbacks):
-    def make(*emails: str):
-        news = make_list()
-        for address in emails:
-            subscribe(make_subscriber(email=address), news)
-        campaign = make_campaign(news)
-        start(campaign, django_capture_on_commit_callbacks)
-        return campaign
-
-    return make
 
 
 def _emails(n: int) -> list[str]:

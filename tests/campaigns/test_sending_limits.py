@@ -13,30 +13,15 @@ from campaigns.sending import engine, sender
 from stmails.config import SettingsError, get_value, update_settings
 from tests.campaigns import sending_helpers
 from tests.campaigns.sending_helpers import (
-    make_campaign,
     recipients,
-    start,
     statuses,
-    subscribe,
 )
 from tests.stmails.outbox_helpers import smtp_server, use_servers
 
-sink = sending_helpers.sink  # the fixture
+sink = sending_helpers.sink  # the fixtures
+campaign_of = sending_helpers.campaign_of
 
 pytestmark = [pytest.mark.smtp, pytest.mark.django_db]
-
-
-@pytest.fixture
-def campaign_of(make_list, make_subscriber, django_capture_on_commit_callbacks):
-    def make(*emails: str) -> Campaign:
-        news = make_list()
-        for address in emails:
-            subscribe(make_subscriber(email=address), news)
-        campaign = make_campaign(news)
-        start(campaign, django_capture_on_commit_callbacks)
-        return campaign
-
-    return make
 
 
 def test_it_records_a_hard_bounce_for_a_5xx_at_rcpt_to(sink, campaign_of):

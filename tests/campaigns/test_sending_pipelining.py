@@ -13,16 +13,13 @@ from bounces.models import Bounce
 from campaigns.models import Delivery
 from campaigns.sending import ledger, sender, smtp
 from stmails.config import update_settings
-from tests.campaigns.sending_helpers import make_campaign, recipients, start, subscribe
-from tests.stmails.outbox_helpers import Sink, smtp_server, start_sink, use_servers
+from tests.campaigns import sending_helpers
+from tests.campaigns.sending_helpers import PipeliningSink, recipients
+from tests.stmails.outbox_helpers import smtp_server, start_sink, use_servers
+
+campaign_of = sending_helpers.campaign_of  # the fixture
 
 pytestmark = [pytest.mark.smtp, pytest.mark.django_db]
-
-
-class PipeliningSink(Sink):
-    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802 (aiosmtpd hook)
-        session.host_name = hostname
-        return [*responses[:-1], "250-PIPELINING", responses[-1]]
 
 
 @pytest.fixture
@@ -47,19 +44,6 @@ def writes(monkeypatch):
 
     monkeypatch.setattr(smtplib.SMTP, "send", send)
     return sent
-
-
-@pytest.fixture
-def campaign_of(make_list, make_subscriber, django_capture_on_commit_callbacks):
-    def make(*emails: str):
-        news = make_list()
-        for address in emails:
-            subscribe(make_subscriber(email=address), news)
-        campaign = make_campaign(news)
-        start(campaign, django_capture_on_commit_callbacks)
-        return campaign
-
-    return make
 
 
 def test_it_sends_the_envelope_in_one_write(sink, writes, campaign_of):

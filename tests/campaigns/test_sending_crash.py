@@ -86,6 +86,25 @@ def _wait_for_finish(campaign: Campaign) -> None:
     raise AssertionError(f"campaign stayed {campaign.status}")
 
 
+def _killed_while_held(workers, sink: HoldingSink, settings: dict) -> Campaign:
+    """A campaign of SUBSCRIBERS started on a real worker, which is killed
+    (SIGKILL) while the sink holds the conversation; the sink is released."""
+    update_settings(settings)
+    news = MailingList.objects.create(name="News")
+    for i in range(SUBSCRIBERS):
+        subscribe(Subscriber.objects.create(email=f"s{i:02d}@x.org"), news)
+    campaign = make_campaign(news)
+    first = workers()
+    with transaction.atomic():
+        engine.start_campaign(campaign.pk)
+
+    assert sink.holding.wait(60), "the worker never reached the SMTP server"
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=10)
+    sink.release.set()
+    return campaign
+
+
 @pytest.mark.parametrize(
     ("stage", "received_before_restart", "outcome"),
     [("rcpt", HOLD_AT - 1, "requeued"), ("data", HOLD_AT, "unconfirmed")],
@@ -97,19 +116,7 @@ def test_it_sends_every_remaining_message_exactly_once_after_a_kill(
     controller = start_sink(sink)
     try:
         use_servers(smtp_server(controller.port))
-        update_settings({"app.concurrency": 2})
-        news = MailingList.objects.create(name="News")
-        for i in range(SUBSCRIBERS):
-            subscribe(Subscriber.objects.create(email=f"s{i:02d}@x.org"), news)
-        campaign = make_campaign(news)
-        first = workers()
-        with transaction.atomic():
-            engine.start_campaign(campaign.pk)
-
-        assert sink.holding.wait(60), "the worker never reached the SMTP server"
-        first.send_signal(signal.SIGKILL)
-        first.wait(timeout=10)
-        sink.release.set()
+        campaign = _killed_while_held(workers, sink, {"app.concurrency": 2})
         assert len(sink.messages) == received_before_restart
         assert Delivery.objects.filter(status="sending").count() == 1
 
@@ -140,19 +147,8 @@ def test_a_kill_mid_group_leaves_only_that_group_in_doubt_and_nothing_twice(work
     try:
         use_servers(smtp_server(controller.port))
         # 2 × 400 = 800 messages/s: groups of 8 (pace.group_size).
-        update_settings({"app.concurrency": 2, "app.message_rate": 400})
-        news = MailingList.objects.create(name="News")
-        for i in range(SUBSCRIBERS):
-            subscribe(Subscriber.objects.create(email=f"s{i:02d}@x.org"), news)
-        campaign = make_campaign(news)
-        first = workers()
-        with transaction.atomic():
-            engine.start_campaign(campaign.pk)
-
-        assert sink.holding.wait(60), "the worker never reached the SMTP server"
-        first.send_signal(signal.SIGKILL)
-        first.wait(timeout=10)
-        sink.release.set()
+        settings = {"app.concurrency": 2, "app.message_rate": 400}
+        campaign = _killed_while_held(workers, sink, settings)
         # The group the worker was sending is still written down; its rows
         # say "sent" since their claim, each with its Message-ID.
         (group,) = SendGroup.objects.all()

@@ -211,20 +211,15 @@ def close_group(group_id: int | None) -> None:
 def release_group(rows: list[tuple[int, int]]) -> None:
     """Rows (id, attempt) of a group whose messages never went out: queued
     again as they were (the attempt is not spent)."""
-    _each_or_arrays(_GROUP_RELEASE, [QUEUED], rows, [SENT])
-
-
-def _each_or_arrays(sql: dict, before: list, rows: list, after: list) -> None:
     if not rows:
         return
     if _pg():
         ids, attempts = (list(column) for column in zip(*rows, strict=True))
-        _execute(
-            sql["postgresql"], [*before, int_array(ids), int_array(attempts), *after]
-        )
+        params = [QUEUED, int_array(ids), int_array(attempts), SENT]
+        _execute(_GROUP_RELEASE["postgresql"], params)
         return
     for row_id, attempt in rows:
-        _execute(sql[""], [*before, row_id, *after, attempt])
+        _execute(_GROUP_RELEASE[""], [QUEUED, row_id, SENT, attempt])
 
 
 @contextmanager

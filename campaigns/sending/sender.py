@@ -91,8 +91,8 @@ class Run:
         )  # fmt: skip
         self.from_email = campaign.from_email or self.settings["app.from_email"]
         self.composer = Composer(campaign, self.settings, self.from_email)
-        self.lists = self.composer.lists
-        self.queue = Queue(campaign, slot, slots, [lst.id for lst in self.lists])
+        list_ids = [lst.id for lst in self.composer.lists]
+        self.queue = Queue(campaign, slot, slots, list_ids)
         rate = ceiling(self.settings)
         self.pacer = SharedPacer(rate, sleep, clock)
         # Rows claimed together (campaigns.sending.ledger): one at a time at

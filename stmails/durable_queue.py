@@ -133,6 +133,8 @@ class GroupedSender:
             return
         with self._lock:
             self._pending.extend(ids)
+            if self._timer is not None and len(self._pending) < self.max_ids:
+                return  # the timer sends them (and Celery's conf is not read)
             wait = self._last_sent + self.interval - time.monotonic()
             now = (
                 wait <= 0

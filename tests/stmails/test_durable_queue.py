@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 from celery.exceptions import NotRegistered
@@ -49,3 +50,83 @@ def test_next_try_follows_the_backoff_until_the_attempts_are_used_up():
     assert durable_queue.next_try_at(2, backoff, now) == now + timedelta(seconds=300)
     assert durable_queue.next_try_at(3, backoff, now) is None
     assert durable_queue.next_try_at(1, backoff, now, final=True) is None
+
+
+class ManualTimer:
+    """Stands in for threading.Timer: the test fires it."""
+
+    made: list[ManualTimer] = []
+
+    def __init__(self, wait, function):
+        self.wait, self.function, self.cancelled = wait, function, False
+        self.daemon = False
+        ManualTimer.made.append(self)
+
+    def start(self):
+        pass
+
+    def cancel(self):
+        self.cancelled = True
+
+    def fire(self):
+        self.function()
+
+
+@pytest.fixture
+def grouped(monkeypatch):
+    """A GroupedSender with a clock, timers and send_task the test controls."""
+    clock = {"now": 1000.0}
+    sent: list[list[int]] = []
+    ManualTimer.made = []
+    monkeypatch.setattr(durable_queue.time, "monotonic", lambda: clock["now"])
+    monkeypatch.setattr(durable_queue.threading, "Timer", ManualTimer)
+    monkeypatch.setattr(
+        durable_queue, "send_task", lambda name, ids: sent.append(list(ids))
+    )
+    celery = SimpleNamespace(conf=SimpleNamespace(task_always_eager=False))
+    monkeypatch.setattr(durable_queue, "current_app", celery)
+    sender = durable_queue.GroupedSender("t", "ids", interval=0.5, max_ids=5)
+    return sender, clock, sent
+
+
+def test_grouped_sender_sends_the_first_ids_after_a_quiet_spell_at_once(grouped):
+    sender, clock, sent = grouped
+    sender.add([1])
+    assert sent == [[1]] and ManualTimer.made == []
+    clock["now"] += 0.6  # quiet for longer than the interval
+    sender.add([2])
+    assert sent == [[1], [2]]
+
+
+def test_grouped_sender_gathers_ids_within_the_interval_into_one_task(grouped):
+    sender, clock, sent = grouped
+    sender.add([1])
+    clock["now"] += 0.1
+    sender.add([2])
+    sender.add([3, 4])
+    assert sent == [[1]]
+    (timer,) = ManualTimer.made  # one timer for the whole group
+    assert timer.wait == pytest.approx(0.4) and timer.daemon
+    timer.fire()
+    assert sent == [[1], [2, 3, 4]]
+    clock["now"] += 0.1  # within the interval of that send: a new timer
+    sender.add([5])
+    assert len(ManualTimer.made) == 2 and sent == [[1], [2, 3, 4]]
+
+
+def test_grouped_sender_sends_at_once_when_max_ids_are_waiting(grouped):
+    sender, clock, sent = grouped
+    sender.add([1])
+    clock["now"] += 0.1
+    sender.add([2, 3, 4])
+    sender.add([5, 6])  # 5 waiting: at once, and the timer is cancelled
+    assert sent == [[1], [2, 3, 4, 5, 6]]
+    assert ManualTimer.made[0].cancelled
+
+
+def test_grouped_sender_sends_each_add_at_once_when_celery_is_eager(grouped):
+    sender, clock, sent = grouped
+    durable_queue.current_app.conf.task_always_eager = True
+    sender.add([1])
+    sender.add([2])
+    assert sent == [[1], [2]] and ManualTimer.made == []

@@ -21,7 +21,7 @@ help:
 	@echo "make lint              ruff check + ruff format --check"
 	@echo "make format            ruff format + ruff check --fix"
 	@echo "make migrations-check  fail when a model change has no migration"
-	@echo "make bench             run bench/*.py against BENCH_DATABASE_URL or DATABASE_URL"
+	@echo "make bench             run bench/*.py, each on its own database named after BENCH_DATABASE_URL's or DATABASE_URL's"
 	@echo "make install           create .venv and install stmails with its dev tools"
 	@echo "make docs              build the docs site (docs/, mkdocs.yml) into var/site, strictly"
 
@@ -69,10 +69,11 @@ migrations-check: install
 # them to $$BENCH_RESULTS (bench/harness.py emit), and bench/summary.py ends
 # the run with one table of every figure, its target and its floor.
 bench: install
-	@export DATABASE_URL=$${DATABASE_URL:-$(BENCH_DATABASE_URL)}; \
+	@base=$${DATABASE_URL:-$(BENCH_DATABASE_URL)}; \
 	export BENCH_RESULTS=$$(mktemp -t stmails-bench-XXXXXX.jsonl); \
 	status=0; \
 	for script in bench/bench_*.py; do \
+		export DATABASE_URL=$$($(PY) bench/database_for.py "$$base" $$script); \
 		echo "== $$script (DATABASE_URL=$$DATABASE_URL)"; \
 		rc=0; BENCH_SCRIPT=$$(basename $$script) $(PY) $$script || rc=$$?; \
 		[ $$rc = 0 ] || status=1; \

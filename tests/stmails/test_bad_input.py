@@ -5,6 +5,7 @@ where NUL and lone surrogates used to be a DataError."""
 from __future__ import annotations
 
 import json
+import random
 
 import pytest
 from django.core.cache import cache
@@ -16,6 +17,7 @@ from campaigns.models import Campaign, Template
 from stmails.config import get_value, update_settings
 from stmails.lib.input_checks import (
     InvalidInput,
+    check_tree,
     loads_json,
     parse_bounded_int,
     parse_id,
@@ -84,6 +86,52 @@ def test_loads_json_refuses_what_databases_and_recursion_cannot_take():
     with pytest.raises(InvalidInput) as caught:
         loads_json('{"x": {"y": ["ok", "\\u0000"]}}')
     assert caught.value.field == "x.y[1]"
+
+
+def _outcome(call):
+    try:
+        return ("ok", call())
+    except InvalidInput as e:
+        return ("refused", e.field, e.message)
+
+
+def test_loads_json_answers_as_the_full_walk_does_for_any_text():
+    """loads_json skips the walk when the text itself shows nothing to find;
+    for seeded texts full of escapes, brackets and bad characters it must
+    answer exactly as json.loads followed by check_tree does."""
+    rng = random.Random(19)
+    pieces = ["a", "é", "\\u0000", "\\u00e9", "\\ud800", "\\uDBFF", "\\udc00",
+              "\\ud83d\\ude00", "\\\\u0000", "\x00", "\\n", "[", "{"]  # fmt: skip
+
+    def value(depth: int) -> str:
+        kind = rng.random()
+        if depth > 3 or kind < 0.4:
+            return json.dumps("".join(rng.choices(pieces, k=rng.randrange(4))))[:-1] + (
+                "".join(rng.choices(pieces[:10], k=rng.randrange(3))) + '"'
+            )
+        if kind < 0.7:
+            return (
+                "[" + ",".join(value(depth + 1) for _ in range(rng.randrange(3))) + "]"
+            )
+        key = rng.choice(['"k"', '"\\u0000"', '"\\ud800"', '"é"'])
+        return "{" + key + ":" + value(depth + 1) + "}"
+
+    def nested(text: str, levels: int) -> str:
+        for _ in range(levels):
+            text = rng.choice(["[{}]", '{{"k":{}}}']).format(text)
+        return text
+
+    seen = set()
+    for _ in range(3000):
+        text = nested(value(1), rng.choice([0, 0, 0, 0, 60, 62, 63, 64, 65]))
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            continue
+        walked = _outcome(lambda parsed=parsed: check_tree(parsed, "f"))
+        assert _outcome(lambda text=text: loads_json(text, "f")) == walked, text
+        seen.add(walked[0] if walked[0] == "ok" else walked[2].split()[-1])
+    assert seen >= {"ok", "characters", "levels"}  # each answer was met
 
 
 @pytest.mark.parametrize("raw", [HUGE, "²", "٣", "-1", "1.5", "", "9" * 5000, True])

@@ -111,9 +111,9 @@ HEAVY = (
 HEAVY_PACKAGES = tuple(f"{name}." for name in HEAVY)
 # manage.py as the shell runs it; on exit, the names of every module it imported.
 PROBE = """
-import atexit, json, runpy, sys
-out = sys.argv.pop(1)
-atexit.register(lambda: open(out, "w").write(json.dumps(sorted(sys.modules))))
+import atexit, json, pathlib, runpy, sys
+out = pathlib.Path(sys.argv.pop(1))
+atexit.register(lambda: out.write_text(json.dumps(sorted(sys.modules))))
 sys.argv[0] = "manage.py"
 runpy.run_path("manage.py", run_name="__main__")
 """

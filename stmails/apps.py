@@ -1,6 +1,16 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
+# The Celery app is created here, as Django loads its apps, rather than on
+# importing the stmails package (the usual recipe; stmails/__init__.py says why
+# not). A @shared_task runs on the current app when it is used, and Celery's
+# Django fix-up makes the first app created the default of every thread: so it
+# must exist before anything touches a task, which holds here, before any
+# app's models or ready(). `celery -A stmails` needs no help: the package has
+# no `app` attribute, so Celery imports stmails.celery itself.
+# tests/stmails/test_celery_app.py checks both kinds of process.
+from stmails.celery import app as celery_app  # noqa: F401
+
 
 def adopt_stored_keys(sender, using="default", **kwargs) -> None:
     """After each migrate (an upgrade brings new keys): keys stored while

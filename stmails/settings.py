@@ -26,12 +26,9 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("STMAILS_VAR_DIR", str(BASE_DIR / "var")) or BASE_DIR / "var")
 
 DEBUG = env_bool("DEBUG", False)
-# Commands that touch no database and no stored secret (parse_bounce,
-# parse_webhook) run without keys: manage.py sets this for them only.
-KEYLESS = env_bool("STMAILS_KEYLESS_COMMAND", False)
-SECRET_KEY = env_secret("SECRET_KEY", VAR_DIR / "secret_key") or (
-    "keyless-command-" + "0" * 32 if KEYLESS else ""
-)
+# parse_bounce and parse_webhook need no keys: manage.py runs them without
+# loading these settings (bounces.parse_cli, webhooks.parse_cli).
+SECRET_KEY = env_secret("SECRET_KEY", VAR_DIR / "secret_key")
 if not SECRET_KEY:
     raise ImproperlyConfigured(
         f"SECRET_KEY is not set and {VAR_DIR / 'secret_key'} does not exist: set "
@@ -61,8 +58,6 @@ CSRF_TRUSTED_ORIGINS = [f"{urlsplit(ROOT_URL).scheme}://{urlsplit(ROOT_URL).netl
 
 def _encryption_keys() -> list[bytes]:
     raw = env_secret("STMAILS_ENCRYPTION_KEY", VAR_DIR / "encryption_key")
-    if not raw and KEYLESS:
-        return []
     if not raw:
         # Never suggest a new key here: one that already encrypted stored
         # credentials may merely be out of reach, and a new one loses them.

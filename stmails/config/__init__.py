@@ -7,6 +7,11 @@ startup by `stmails.config.discovery`.
 
 Values are read from the database on every call, so a change takes effect on the
 next request with no restart.
+
+Importing this package needs no app registry: the models are imported in the
+functions that use them. The providers' modules declare their keys with the
+registry's names from here, and `manage.py parse_webhook` imports them without
+starting Django (webhooks.parse_cli; tests/webhooks/test_parse_webhook.py).
 """
 
 from __future__ import annotations
@@ -39,7 +44,6 @@ from stmails.config.keys import (
     register_summary,
 )
 from stmails.lib import crypto
-from stmails.models import Setting, SettingsChange
 
 __all__ = [
     "REGISTRY",
@@ -74,6 +78,8 @@ __all__ = [
 
 
 def _stored() -> dict[str, Any]:
+    from stmails.models import Setting
+
     return dict(Setting.objects.values_list("key", "value"))
 
 
@@ -95,6 +101,8 @@ def _map_secrets(key: Key, value: Any, fn: Callable[[str], str]) -> Any:
 
 def get_value(name: str) -> Any:
     """One key's value with credentials decrypted, for the code that uses it."""
+    from stmails.models import Setting
+
     key = REGISTRY[name]
     row = Setting.objects.filter(key=name).values_list("value", flat=True).first()
     value = copy.deepcopy(row) if row is not None else copy.deepcopy(key.default)
@@ -220,14 +228,15 @@ def _masked(key: Key, value: Any) -> Any:
 
 
 @transaction.atomic
-def update_settings(
-    changes: dict[str, Any], *, actor: str = SettingsChange.SYSTEM
-) -> list[str]:
+def update_settings(changes: dict[str, Any], *, actor: str | None = None) -> list[str]:
     """Validate and store any subset of keys, all or nothing. Returns changed keys.
 
-    Each changed key is recorded in the audit log (SettingsChange) under `actor`,
-    with credentials masked: the log must never hold a secret, even encrypted.
+    Each changed key is recorded in the audit log (SettingsChange) under `actor`
+    (None: stmails itself, SettingsChange.SYSTEM), with credentials masked: the
+    log must never hold a secret, even encrypted.
     """
+    from stmails.models import Setting, SettingsChange
+
     cleaned = validate_changes(changes)
     bound = {k.name for k in REGISTRY.values() if set(k.bound_to) & set(cleaned)}
     stored = {
@@ -250,7 +259,7 @@ def update_settings(
             if new != old:
                 changed.append(name)
                 SettingsChange.objects.create(
-                    actor=actor,
+                    actor=actor or SettingsChange.SYSTEM,
                     key=name,
                     old_value=_masked(key, old),
                     new_value=_masked(key, new),

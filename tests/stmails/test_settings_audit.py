@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from stmails import config
-from stmails.models import SettingsChange
+from stmails.models import Setting, SettingsChange
 
 MASK = "\u2022" * 8
 UUID_A = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
@@ -50,7 +50,7 @@ def test_it_masks_passwords_in_old_and_new_values(api_client):
     dumped = json.dumps([first.old_value, first.new_value, second.new_value])
     assert "first-secret" not in dumped and "second-secret" not in dumped
     # Not the ciphertext either: the log holds no form of the secret.
-    stored = config.Setting.objects.get(key="smtp").value[0]["password"]
+    stored = Setting.objects.get(key="smtp").value[0]["password"]
     assert stored not in dumped
 
 

@@ -23,8 +23,6 @@ import time
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from django.core.cache import cache
-
 from webhooks.providers.base import (
     COMPLAINT,
     HARD,
@@ -121,6 +119,9 @@ class Mailgun(Provider):
             raise VerificationError(
                 "timestamp outside the allowed window", self.reject_status
             )
+        # Imported here: the parser runs without Django's settings (parse_webhook).
+        from django.core.cache import cache
+
         body_hash = hashlib.sha256(raw_body).hexdigest()
         cache_key = (
             f"webhooks:mailgun:token:{hashlib.sha256(token.encode()).hexdigest()}"

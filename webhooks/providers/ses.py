@@ -30,17 +30,15 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from bounces.parsing.families import SES_SUBTYPE_REASONS
 from stmails.config import Key, SettingsError, as_bool, as_list_of
-from stmails.lib import http
 from webhooks.providers.base import (
     COMPLAINT,
     HARD,
@@ -62,6 +60,9 @@ from webhooks.providers.parsing import (
     parse_time,
     recipient_address,
 )
+
+if TYPE_CHECKING:
+    from cryptography import x509
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +114,12 @@ def as_topic_arn(name: str, value: Any) -> str:
 @lru_cache(maxsize=32)
 def _certificate(url: str) -> x509.Certificate:
     """Fetch and parse a signing certificate; only successes are cached."""
+    # Imported here, as in handshake(): X.509 and the HTTP client weigh more
+    # than every parser together, and `manage.py parse_webhook` only parses.
+    from cryptography import x509
+
+    from stmails.lib import http
+
     try:
         answer = http.get(
             url, timeout=FETCH_TIMEOUT, https_only=True, max_bytes=64 * 1024
@@ -254,6 +261,8 @@ class Ses(Provider):
                 b"SubscribeURL is not an SNS address",
                 note=f"refused SubscribeURL {url!r}",
             )
+        from stmails.lib import http
+
         try:
             http.get(
                 url, timeout=FETCH_TIMEOUT, https_only=True, follow_redirects=False

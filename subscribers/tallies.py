@@ -14,7 +14,7 @@ Other databases have no triggers (the table stays empty): there `total()` and
 
 from __future__ import annotations
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count
 
 from subscribers.models import Subscriber
@@ -79,6 +79,15 @@ SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM folded)
 """
 
 
+# Writers wait (SHARE mode) while the table is counted again; readers do not.
+_REBUILD = [
+    "LOCK TABLE subscribers IN SHARE MODE",
+    "DELETE FROM subscriber_tallies",
+    "INSERT INTO subscriber_tallies (bucket, status, n)"
+    " SELECT id / %(bucket)s, status, count(*) FROM subscribers GROUP BY 1, 2",
+]
+
+
 def in_use() -> bool:
     return connection.vendor == "postgresql"
 
@@ -121,3 +130,26 @@ def compact() -> tuple[int, int]:
     with connection.cursor() as cursor:
         cursor.execute(_COMPACT)
         return cursor.fetchone()
+
+
+def drift() -> dict[str, tuple[int, int]]:
+    """{status: (tallied, counted)} where the two differ (empty when exact)."""
+    if not in_use():
+        return {}
+    counted = dict(Subscriber.objects.values_list("status").annotate(n=Count("id")))
+    tallied = by_status()
+    return {
+        status: (tallied.get(status, 0), counted.get(status, 0))
+        for status in set(tallied) | set(counted)
+        if tallied.get(status, 0) != counted.get(status, 0)
+    }
+
+
+def rebuild() -> None:
+    """Count the table again (after a data-only restore that fired the triggers
+    on rows whose tallies came along, or triggers turned off by hand)."""
+    if not in_use():
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        for sql in _REBUILD:
+            cursor.execute(sql, {"bucket": BUCKET})

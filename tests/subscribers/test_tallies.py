@@ -6,6 +6,8 @@ functions count the table.
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.db import connection
 from django.db.models import Count, Sum
@@ -180,3 +182,23 @@ def test_beat_compacts_them_every_minute():
         assert read == 2 and SubscriberTally.objects.count() == 1
     else:
         assert read == 0  # no tallies to fold: the table is counted instead
+
+
+def test_recount_finds_and_mends_a_difference():
+    from django.core.management import CommandError, call_command
+
+    make([1, 2])
+    out = io.StringIO()
+    call_command("recount_subscribers", "--check", stdout=out)
+    if connection.vendor != "postgresql":
+        assert "no tallies" in out.getvalue()
+        return
+    assert "tallies exact: 2 subscribers" in out.getvalue()
+    SubscriberTally.objects.create(bucket=0, status="enabled", n=5)  # drifted
+    with pytest.raises(CommandError):
+        call_command("recount_subscribers", "--check", stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("recount_subscribers", stdout=out)
+    assert "enabled: tallied 7, counted 2" in out.getvalue()
+    assert tallies.drift() == {} and tallies.total() == 2
+    per_bucket_and_status()

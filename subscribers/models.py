@@ -39,6 +39,23 @@ class Subscriber(models.Model):
         return self.status == self.Status.BLOCKLISTED
 
 
+class SubscriberTally(models.Model):
+    """How many subscribers of one status came (n > 0) or went (n < 0) in a block
+    of BUCKET ids (subscribers.tallies): written by PostgreSQL triggers in the
+    writer's own transaction (migration 0006), so sums over it are exact counts
+    in any snapshot. Unused on other databases."""
+
+    bucket = models.BigIntegerField()
+    status = models.CharField(max_length=20)
+    n = models.BigIntegerField()
+
+    class Meta:
+        db_table = "subscriber_tallies"
+
+    def __str__(self) -> str:
+        return f"{self.bucket}:{self.status}:{self.n:+d}"
+
+
 class ListQuerySet(models.QuerySet):
     def visible(self) -> ListQuerySet:
         """The lists people see and pick: not the ones stmails keeps for itself."""

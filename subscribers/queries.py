@@ -190,11 +190,19 @@ def find_subscriber_by_email(email: str) -> Subscriber | None:
     )
 
 
+def order_field(order_by: str | None) -> str:
+    return order_by if order_by in ORDER_FIELDS else "id"
+
+
+def is_descending(order: str | None) -> bool:
+    return (order or "").lower() == "desc"
+
+
 def order_subscribers(
     qs: QuerySet, order_by: str | None, order: str | None
 ) -> QuerySet:
-    field = order_by if order_by in ORDER_FIELDS else "id"
-    direction = "-" if (order or "").lower() == "desc" else ""
+    field = order_field(order_by)
+    direction = "-" if is_descending(order) else ""
     if field == "id":
         return qs.order_by(f"{direction}id")
     return qs.order_by(f"{direction}{field}", f"{direction}id")

@@ -1,9 +1,11 @@
-"""Celery tasks for subscribers: thin wrappers that take ids and call subscribers.imports.jobs."""
+"""Celery tasks for subscribers: thin wrappers that take ids and call subscribers.imports.jobs
+(and the tallies' compaction)."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
+from subscribers import tallies
 from subscribers.imports import jobs
 
 
@@ -15,3 +17,9 @@ def run_import(*, job_id: int) -> str:
 @shared_task(name="subscribers.tasks.clean_stale_imports")
 def clean_stale_imports() -> int:
     return jobs.clean_stale_imports()
+
+
+@shared_task(name="subscribers.tasks.compact_tallies")
+def compact_tallies() -> int:
+    """Fold the subscriber tallies' rows (returns how many were read)."""
+    return tallies.compact()[0]

@@ -6,7 +6,6 @@ allowed to (docs/development/layers.md).
 
 from __future__ import annotations
 
-from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -14,7 +13,8 @@ from django.views.decorators.http import require_GET
 from monitoring.dashboard import chart, states
 from monitoring.dashboard.flow import mail_flow
 from monitoring.dashboard.period import PERIOD_CHOICES, PeriodForm
-from subscribers.models import MailingList, Subscriber
+from subscribers import tallies
+from subscribers.models import MailingList
 
 
 @require_GET
@@ -28,7 +28,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         providers=configured.enabled_providers,
         custom_names=configured.custom_names,
     )
-    counts = dict(Subscriber.objects.values_list("status").annotate(n=Count("id")))
+    counts = tallies.by_status()
     context = {
         "nav": "dashboard",
         "form": form,

@@ -399,3 +399,19 @@ def test_system_mail_rows_read_as_words_not_internal_kinds(client_alice):
     assert "<td>Campaign test sends</td>" in row
     assert "<td>Some new kind mails</td>" in row
     assert "(system)" not in row and "optin" not in row.replace('"system-optin"', "")
+
+
+def test_subscriber_totals_come_from_the_tallies(client_alice, make_subscriber):
+    for status in ("enabled", "enabled", "blocklisted", "disabled"):
+        make_subscriber(status=status)
+    with CaptureQueriesContext(connection) as ctx:
+        r = client_alice.get("/")
+    assert r.context["subscriber_counts"] == {
+        "enabled": 2,
+        "blocklisted": 1,
+        "disabled": 1,
+    }
+    assert r.context["subscriber_total"] == 4
+    if connection.vendor == "postgresql":
+        # Not a GROUP BY over every subscriber (subscribers.tallies).
+        assert not [q for q in ctx.captured_queries if '"subscribers"' in q["sql"]]
